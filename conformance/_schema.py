@@ -1,0 +1,257 @@
+"""The contract as data: load the JSON Schemas in ``schemas/`` and validate instances offline.
+
+Every schema file is ``schemas/<name>.json`` or a variant ``schemas/<name>.<variant>.json``,
+where the variant is an API version (``2023-06-01``, ``2026-10-21``) or a profile
+(``darkbloom``). For profile P and version V the loader picks the first file that exists of::
+
+    <name>.darkbloom.json   (only when P is "darkbloom")
+    <name>.<V>.json
+    <name>.json
+
+Files reference each other with relative file references (``defs.json#/$defs/Usage``); each
+file is registered in a :mod:`referencing` registry under its ``file://`` URI, and the registry
+has no retriever, so nothing is ever fetched from the network.
+
+Validation uses ``jsonschema`` for readable errors (JSON pointer of the failing value, what was
+expected, what came) and ``jsonschema-rs`` for the yes/no fast path: the benchmark in
+``benchmarks/bench_schema.py`` shows why, and ``tests/test_schema_loader.py`` checks that both
+give the same verdict on every example.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import jsonschema_rs
+import referencing
+import referencing.jsonschema
+
+PROFILES = ("anthropic", "darkbloom")
+API_VERSIONS = ("2023-06-01", "2026-10-21")
+DEFAULT_PROFILE = "anthropic"
+DEFAULT_VERSION = "2023-06-01"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_schema_dir() -> Path:
+    """The checkout's ``schemas/`` beside the package, else the copy shipped inside the wheel."""
+    for candidate in (_PACKAGE_DIR.parent / "schemas", _PACKAGE_DIR / "_data" / "schemas"):
+        if (candidate / "defs.json").is_file():
+            return candidate
+    raise SchemaLoadError(
+        f"no schemas found: looked in {_PACKAGE_DIR.parent / 'schemas'} and "
+        f"{_PACKAGE_DIR / '_data' / 'schemas'}"
+    )
+
+
+class SchemaLoadError(Exception):
+    """A schema file is missing, unreadable or not JSON, or a schema name is unknown."""
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One reason an instance does not match its schema, in words a provider can act on."""
+
+    pointer: str  # JSON pointer of the failing value inside the instance ("" is the root)
+    expected: str  # what the schema wanted there
+    got: str  # a short rendering of what came
+    message: str  # one line: "<pointer>: expected <expected>, got <got>"
+    schema_path: str  # where in the schema the failing keyword sits, for schema authors
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    """Say what the failing keyword asked for, in the schema's own terms."""
+    keyword, value = error.validator, error.validator_value
+    if keyword == "required":
+        missing = [name for name in value if isinstance(error.instance, dict) and name not in error.instance]
+        return "required field " + ", ".join(repr(m) for m in missing or value)
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return "no fields beyond those the contract defines"
+    if keyword == "const":
+        return f"the value {_short(value)}"
+    if keyword == "enum":
+        return "one of " + ", ".join(_short(v) for v in value)
+    if keyword == "type":
+        return f"type {value if isinstance(value, str) else ' or '.join(value)}"
+    if keyword in ("oneOf", "anyOf"):
+        return f"a value matching one of the {len(value)} allowed shapes"
+    if keyword == "not":
+        return "this value to be absent or different (the contract forbids it here)"
+    return f"{keyword} {_short(value, 60)}"
+
+
+def _to_error(error: jsonschema.ValidationError) -> SchemaError:
+    # For a oneOf/anyOf failure, the best_match of its context usually names the real problem
+    # (e.g. the wrong field inside the branch whose "type" discriminator matched).
+    if error.context:
+        deeper = jsonschema.exceptions.best_match(error.context)
+        if deeper is not None:
+            error = deeper
+    pointer = _pointer(error.absolute_path)
+    expected = _expected(error)
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        got = "unexpected " + error.message.split("(")[-1].rstrip(")")
+    elif error.validator == "required":
+        got = "an object without it"
+    else:
+        got = _short(error.instance)
+    where = pointer or "(root)"
+    return SchemaError(
+        pointer=pointer,
+        expected=expected,
+        got=got,
+        message=f"{where}: expected {expected}, got {got}",
+        schema_path=_pointer(error.absolute_schema_path),
+    )
+
+
+class Validator:
+    """A compiled schema: ``is_valid`` is the fast path, ``errors`` explains a failure."""
+
+    def __init__(self, name: str, path: Path, schema: dict, registry: referencing.Registry) -> None:
+        self.name = name
+        self.path = path
+        self._schema = schema
+        self._registry = registry
+        # The files carry no $id: a root that only refers to the file's URI gives relative
+        # references their base without touching the document.
+        self._slow = jsonschema.Draft202012Validator({"$ref": path.as_uri()}, registry=registry)
+
+    @cached_property
+    def _fast(self) -> Any:
+        resources = [(uri, resource.contents) for uri, resource in self._registry.items()]
+        return jsonschema_rs.Draft202012Validator(
+            self._schema,
+            registry=jsonschema_rs.Registry(resources),
+            base_uri=self.path.as_uri(),
+        )
+
+    def is_valid(self, instance: Any) -> bool:
+        return self._fast.is_valid(instance)
+
+    def errors(self, instance: Any) -> list[SchemaError]:
+        """Every reason the instance fails, most relevant first; empty when it is valid."""
+        if self._fast.is_valid(instance):
+            return []
+        found = sorted(self._slow.iter_errors(instance), key=jsonschema.exceptions.relevance)
+        return [_to_error(e) for e in found]
+
+    def __repr__(self) -> str:
+        return f"<Validator {self.name} {self.path.name}>"
+
+
+class SchemaSet:
+    """Every schema in one directory, selectable by name, profile and API version."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._documents: dict[str, tuple[Path, dict]] = {}
+        for path in sorted(directory.glob("*.json")):
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise SchemaLoadError(f"{path}: not a readable JSON schema: {exc}") from None
+            if not isinstance(document, dict):
+                raise SchemaLoadError(f"{path}: a schema must be a JSON object")
+            self._documents[path.name[: -len(".json")]] = (path, document)
+        if not self._documents:
+            raise SchemaLoadError(f"{directory}: no *.json schema files")
+        self.registry: referencing.Registry = referencing.Registry().with_resources(
+            (path.as_uri(), referencing.jsonschema.DRAFT202012.create_resource(doc))
+            for path, doc in self._documents.values()
+        ).crawl()
+        self._validators: dict[str, Validator] = {}
+
+    @property
+    def files(self) -> list[str]:
+        """Stems of every schema file (``message``, ``messages-request.2026-10-21``, ...)."""
+        return list(self._documents)
+
+    @property
+    def names(self) -> list[str]:
+        """Logical schema names, without variants (``message``, ``messages-request``, ...)."""
+        return sorted({stem.split(".", 1)[0] for stem in self._documents} - {"defs"})
+
+    def resolve(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> str:
+        """The file stem serving ``name`` for this profile and version."""
+        if profile not in PROFILES:
+            raise SchemaLoadError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+        if version not in API_VERSIONS:
+            raise SchemaLoadError(
+                f"unknown API version {version!r}: choose one of {', '.join(API_VERSIONS)}"
+            )
+        candidates = ([f"{name}.darkbloom"] if profile == "darkbloom" else []) + [f"{name}.{version}", name]
+        for stem in candidates:
+            if stem in self._documents:
+                return stem
+        raise SchemaLoadError(
+            f"unknown schema {name!r}: known schemas are {', '.join(self.names)}"
+        )
+
+    def validator(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> Validator:
+        """A compiled validator for ``name`` (also accepts an exact file stem), cached."""
+        stem = name if name in self._documents and name != "defs" else self.resolve(name, profile=profile, version=version)
+        if stem not in self._validators:
+            path, document = self._documents[stem]
+            self._validators[stem] = Validator(stem, path, document, self.registry)
+        return self._validators[stem]
+
+    def validate(self, name: str, instance: Any, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> list[SchemaError]:
+        """Every reason ``instance`` does not match schema ``name``; empty when it matches."""
+        return self.validator(name, profile=profile, version=version).errors(instance)
+
+    def document(self, stem: str) -> dict:
+        """The raw schema document of a file stem."""
+        try:
+            return self._documents[stem][1]
+        except KeyError:
+            raise SchemaLoadError(f"unknown schema file {stem!r}") from None
+
+
+_cache: dict[Path, SchemaSet] = {}
+
+
+def load_schemas(directory: str | Path | None = None) -> SchemaSet:
+    """The schema set of ``directory`` (default: the project's), loaded once per process."""
+    path = Path(directory).resolve() if directory is not None else default_schema_dir()
+    if not path.is_dir():
+        raise SchemaLoadError(f"{path}: not a directory of schemas")
+    if path not in _cache:
+        _cache[path] = SchemaSet(path)
+    return _cache[path]
+
+
+def load_json_file(path: str | Path) -> Any:
+    """Read a JSON instance from a file, with a one-line error for anything that is not JSON."""
+    p = Path(path)
+    try:
+        return json.loads(p.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise SchemaLoadError(f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise SchemaLoadError(f"{p}: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise SchemaLoadError(f"{p}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except OSError as exc:
+        raise SchemaLoadError(f"{p}: cannot read: {exc.strerror}") from None
