@@ -1,0 +1,381 @@
+"""The stub server: a Starlette app speaking the Anthropic Messages API (contract §1-§6).
+
+Routes stay thin: each one checks auth, version and body (in the real API's order: 401 before
+400), asks :mod:`.generate` for a deterministic answer, renders it with :mod:`.render`, and
+passes every shape through the fault layer (:mod:`.faults`), which does nothing when no fault
+is switched on.
+
+Endpoints: ``POST /v1/messages`` (JSON or SSE, decided by the body's ``stream``),
+``POST /v1/messages/count_tokens``, ``GET /v1/models``, ``GET /v1/models/{model_id}``.
+Anything else: 404 ``not_found_error``; a wrong method: 405 with ``Allow``.
+
+Deliberate failures, for exercising clients' error paths (accepted, never listed by
+``/v1/models``):
+
+* model ``stub-error-mid-stream`` or header ``x-stub-fail: mid-stream`` -> streaming:
+  ``message_start``, one text delta, then ``event: error`` (``overloaded_error``) and the
+  stream ends; non-streaming: 529 ``overloaded_error``.
+* model ``stub-rate-limited`` or ``x-stub-fail: 429`` -> 429 ``rate_limit_error``, ``retry-after: 1``.
+* model ``stub-overloaded`` or ``x-stub-fail: 529`` -> 529 ``overloaded_error``, ``retry-after: 1``.
+* ``x-stub-fail: 500`` -> 500 ``api_error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from .. import _schema
+from . import render
+from .catalog import Catalog
+from .faults import FaultSet
+from .generate import UnsupportedSchema, base62_id, input_tokens, plan_reply
+
+API_VERSIONS = ("2023-06-01", "2026-10-21")
+DEFAULT_API_KEY = "test-key"
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # §1.4
+FAILURE_HEADER = "x-stub-fail"
+_FAILURES = {
+    "stub-error-mid-stream": "mid-stream",
+    "stub-rate-limited": "429",
+    "stub-overloaded": "529",
+}
+_SAMPLING = ("temperature", "top_p", "top_k")
+
+
+@dataclass
+class StubConfig:
+    """Everything that shapes one stub instance."""
+
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    faults: FaultSet = field(default_factory=FaultSet)
+    seed: int = 0
+    catalog: Catalog = field(default_factory=Catalog.default)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+class ApiError(Exception):
+    """An error answer: status and Anthropic error type (§4.2)."""
+
+    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.error_type, self.message, self.headers = status, error_type, message, headers or {}
+
+
+def _field_path(pointer: str) -> str:
+    """``/messages/0/role`` -> ``messages.0.role`` (the real API's dotted style)."""
+    return ".".join(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
+
+
+def describe(error: _schema.SchemaError) -> str:
+    """One line naming the field, for a 400 ``invalid_request_error``."""
+    path = _field_path(error.pointer)
+    if error.schema_path.endswith("/additionalProperties") and "'" in error.got:
+        extra = error.got.split("'")[1]
+        return f"{path + '.' if path else ''}{extra}: Extra inputs are not permitted"
+    return f"{path or 'body'}: expected {error.expected}, got {error.got}"
+
+
+class Stub:
+    """Per-app state: configuration, cached validators, id counters."""
+
+    def __init__(self, config: StubConfig) -> None:
+        self.config = config
+        self.faults = config.faults
+        self.schemas = _schema.load_schemas()
+        # compile every validator once; the hot path only looks them up
+        self.validators = {
+            (name, version): self.schemas.validator(name, profile="anthropic", version=version)
+            for name in ("messages-request", "count-tokens-request")
+            for version in API_VERSIONS
+        }
+        self._counter = itertools.count(1)
+        self._keys = tuple(k.encode() for k in config.api_keys)
+
+    # ------------------------------------------------------------ ids
+
+    def next_ids(self) -> tuple[int, str]:
+        n = next(self._counter)
+        return n, "req_" + base62_id(self.config.seed, n, "req")
+
+    # ------------------------------------------------------------ answers
+
+    def respond(self, request_id: str, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+        out = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        return Response(out, status, {**self.faults.headers(request_id), **(headers or {})}, "application/json")
+
+    def error_response(self, request_id: str, err: ApiError) -> Response:
+        body = render.error_body(err.error_type, err.message, self.faults.body_request_id(request_id))
+        status, body, ctype, extra = self.faults.error(err.status, body)
+        out = json.dumps(body, separators=(",", ":")).encode()
+        return Response(out, status, {**self.faults.headers(request_id), **err.headers, **extra}, ctype)
+
+    # ------------------------------------------------------------ request checks
+
+    def authenticate(self, request: Request) -> None:
+        """401 ``authentication_error`` unless x-api-key or Bearer carries a known key (§5.1)."""
+        styles = self.faults.auth_styles()
+        if styles is None:
+            return
+        key = request.headers.get("x-api-key") if "x-api-key" in styles else None
+        if key is None and "bearer" in styles:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            key = token.strip() if scheme.lower() == "bearer" else None
+        if key is None:
+            raise ApiError(401, "authentication_error", "missing credentials: send x-api-key or Authorization: Bearer")
+        if not any(hmac.compare_digest(key.encode(), k) for k in self._keys):
+            raise ApiError(401, "authentication_error", "invalid x-api-key")
+
+    def api_version(self, request: Request) -> str:
+        """400 unless anthropic-version names a supported version (§9 item 4)."""
+        version = request.headers.get("anthropic-version")
+        if not self.faults.version_required:
+            return version if version in API_VERSIONS else API_VERSIONS[0]
+        if version is None:
+            raise ApiError(400, "invalid_request_error", "anthropic-version: header is required")
+        if version not in API_VERSIONS:
+            raise ApiError(400, "invalid_request_error", f"anthropic-version: unsupported version {version!r}; use one of {', '.join(API_VERSIONS)}")
+        return version
+
+    async def read_json(self, request: Request) -> Any:
+        """The body, bounded by max_body_bytes (413 ``request_too_large``), as JSON (400)."""
+        ctype = request.headers.get("content-type", "")
+        if ctype.split(";")[0].strip().lower() != "application/json":
+            raise ApiError(400, "invalid_request_error", "content-type: expected application/json")
+        limit = self.config.max_body_bytes
+        too_large = ApiError(413, "request_too_large", f"request body exceeds {limit} bytes")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large  # stop reading: never buffer past the limit
+            parts.append(chunk)
+        try:
+            return json.loads(b"".join(parts).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_request_error", "body: not valid UTF-8") from None
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise ApiError(400, "invalid_request_error", f"body: not valid JSON ({getattr(exc, 'msg', 'too deep')})") from None
+
+    def validate(self, name: str, body: Any, version: str) -> dict:
+        """400 for a body outside the contract (schema, then rules a schema cannot state)."""
+        body = self.faults.prepare_body(body, version)
+        mode = self.faults.validation
+        if mode == "none":
+            return _lenient(body, self.config.catalog.models[0]["id"])
+        validator = self.validators[(name, version)]
+        problem: str | None = None
+        if not validator.is_valid(body):
+            errors = validator.errors(body)
+            problem = describe(errors[0]) if errors else "body: invalid request"
+        else:
+            problem = _semantic_problem(body)
+        if problem is not None:
+            if mode == "500":
+                raise ApiError(500, "api_error", "internal server error")
+            raise ApiError(400, "invalid_request_error", problem)
+        return body
+
+    def check_model(self, model: str) -> None:
+        if not self.config.catalog.accepts(model) and not self.faults.unknown_model_fallback:
+            raise ApiError(404, "not_found_error", f"model: {model}")
+
+
+def _lenient(body: Any, default_model: str) -> dict:
+    """What a server without validation makes of any JSON (no-validation fault)."""
+    body = body if isinstance(body, dict) else {}
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    max_tokens = body.get("max_tokens") if isinstance(body.get("max_tokens"), int) and body["max_tokens"] >= 0 else 8192
+    model = body.get("model") if isinstance(body.get("model"), str) else default_model
+    return {"model": model, "max_tokens": max_tokens, "messages": [m for m in messages if isinstance(m, dict)], "stream": body.get("stream") is True}
+
+
+def _semantic_problem(body: dict) -> str | None:
+    """Rules beyond the schema (§1.5-1.6)."""
+    thinking = body.get("thinking") or {}
+    if thinking.get("type") == "enabled" and "max_tokens" in body and thinking.get("budget_tokens", 0) >= body["max_tokens"]:
+        return "thinking.budget_tokens: must be less than max_tokens"
+    choice = body.get("tool_choice") or {}
+    tools = body.get("tools") or []
+    names = [t.get("name") for t in tools if isinstance(t, dict)]
+    if choice.get("type") in ("any", "tool") and not tools:
+        return "tool_choice: requires tools"
+    if choice.get("type") == "tool":
+        tool = next((t for t in tools if t.get("name") == choice.get("name")), None)
+        if tool is None:
+            return f"tool_choice.name: no tool named {choice.get('name')!r} in tools"
+        if "input_schema" not in tool:
+            return f"tool_choice.name: {choice.get('name')!r} is a server tool, which the stub does not execute"
+    if choice.get("type") == "any" and not any(isinstance(t, dict) and "input_schema" in t for t in tools):
+        return "tool_choice: the stub can only force custom tools (with input_schema)"
+    if len(set(names)) != len(names):
+        return "tools: tool names must be unique"
+    return None
+
+
+def create_app(config: StubConfig | None = None) -> Starlette:
+    """The Starlette app for one stub configuration."""
+    stub = Stub(config or StubConfig())
+    faults = stub.faults
+
+    async def messages(request: Request) -> Response:
+        counter, rid = stub.next_ids()
+        try:
+            stub.authenticate(request)
+            version = stub.api_version(request)
+            raw = await stub.read_json(request)
+            body = stub.validate("messages-request", raw, version)
+            stub.check_model(body["model"])
+            stream = body.get("stream") is True
+            if faults.stream_from_accept:
+                stream = stream and "text/event-stream" in request.headers.get("accept", "")
+            failure = _FAILURES.get(body["model"]) or request.headers.get(FAILURE_HEADER)
+            if failure in ("429", "529", "500") or (failure == "mid-stream" and not stream):
+                raise _deliberate(failure)
+            msg_id = faults.message_id("msg_" + base62_id(stub.config.seed, counter, "msg"), counter)
+            reply = plan_reply(faults.gen_body(body), seed=stub.config.seed, ident=f"{stub.config.seed}:{counter}", opts=faults.options)
+        except UnsupportedSchema as exc:
+            return stub.error_response(rid, ApiError(400, "invalid_request_error", f"tools.input_schema: {exc}"))
+        except ApiError as err:
+            return stub.error_response(rid, err)
+        for block in reply.blocks:
+            if block.type == "tool_use":
+                block.tool_id = faults.tool_id(block.tool_id)
+        created = int(time.time())
+        if not stream:
+            return stub.respond(rid, 200, faults.message(render.message(reply, msg_id=msg_id, model=body["model"]), created))
+        events = render.stream_events(reply, msg_id=msg_id, model=body["model"])
+        if failure == "mid-stream":
+            events = _cut_for_error(events, faults.body_request_id(rid))
+        chunks, delay = faults.encode(faults.frames(faults.events(events, created)))
+        headers = {**faults.headers(rid), "cache-control": "no-cache"}
+        return StreamingResponse(_write(chunks, delay), 200, headers, faults.stream_content_type)
+
+    async def count_tokens(request: Request) -> Response:
+        _, rid = stub.next_ids()
+        try:
+            if faults.missing_endpoint("count_tokens"):
+                raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
+            stub.authenticate(request)
+            version = stub.api_version(request)
+            body = stub.validate("count-tokens-request", await stub.read_json(request), version)
+            stub.check_model(body["model"])
+            problem = None if faults.validation == "none" else _semantic_problem(body)
+            if problem:
+                raise ApiError(400, "invalid_request_error", problem)
+        except ApiError as err:
+            return stub.error_response(rid, err)
+        return stub.respond(rid, 200, {"input_tokens": faults.count_tokens(faults.gen_body(body), input_tokens)})
+
+    async def list_models(request: Request) -> Response:
+        _, rid = stub.next_ids()
+        try:
+            stub.authenticate(request)
+            stub.api_version(request)
+            page = _page(stub.config.catalog, request)
+        except ApiError as err:
+            return stub.error_response(rid, err)
+        return stub.respond(rid, 200, faults.models_page(page, stub.config.catalog.models))
+
+    async def get_model(request: Request) -> Response:
+        _, rid = stub.next_ids()
+        try:
+            if faults.missing_endpoint("model"):
+                raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
+            stub.authenticate(request)
+            stub.api_version(request)
+            model_id = request.path_params["model_id"]
+            info = stub.config.catalog.get(model_id)
+            if info is None:
+                raise ApiError(404, "not_found_error", f"model: {model_id}")
+        except ApiError as err:
+            return stub.error_response(rid, err)
+        return stub.respond(rid, 200, info)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """404 for unknown paths and 405 for wrong methods, in the JSON envelope (§9 item 33)."""
+        assert isinstance(exc, HTTPException)
+        _, rid = stub.next_ids()
+        if exc.status_code == 404 and "plain-text-404" in faults:
+            return Response(b"404 page not found\n", 404, faults.headers(rid), "text/plain; charset=utf-8")
+        if exc.status_code == 405:
+            err = ApiError(405, "invalid_request_error", f"{request.method} {request.url.path}: method not allowed", dict(exc.headers or {}))
+        elif exc.status_code == 404:
+            err = ApiError(404, "not_found_error", f"{request.url.path}: not found")
+        else:
+            err = ApiError(exc.status_code, "invalid_request_error", str(exc.detail))
+        return stub.error_response(rid, err)
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        """A bug in the stub still answers in the envelope (and tests assert it never happens)."""
+        _, rid = stub.next_ids()
+        return stub.error_response(rid, ApiError(500, "api_error", f"stub internal error: {type(exc).__name__}"))
+
+    routes = [
+        Route("/v1/messages", messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash})
+    app.state.stub = stub
+    return app
+
+
+def _deliberate(failure: str) -> ApiError:
+    if failure == "429":
+        return ApiError(429, "rate_limit_error", "stub: deliberate rate limit", {"retry-after": "1"})
+    if failure == "500":
+        return ApiError(500, "api_error", "stub: deliberate internal error")
+    return ApiError(529, "overloaded_error", "stub: deliberately overloaded", {"retry-after": "1"})
+
+
+def _cut_for_error(events: list[dict[str, Any]], request_id: str | None) -> list[dict[str, Any]]:
+    """message_start, the first text delta, then ``error`` (§4.3); nothing follows it."""
+    first_delta = next(i for i, e in enumerate(events) if e["type"] == "content_block_delta" or e["type"] == "message_delta")
+    kept = events[: first_delta + 1] if events[first_delta]["type"] == "content_block_delta" else events[:first_delta]
+    error = render.error_body("overloaded_error", "stub: deliberately overloaded mid-stream", request_id)
+    return kept + [error]
+
+
+def _page(catalog: Catalog, request: Request) -> dict[str, Any]:
+    """Parse after_id / before_id / limit (§6) and cut the page; 400 on bad values."""
+    query = request.query_params
+    raw_limit = query.get("limit", "20")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise ApiError(400, "invalid_request_error", f"limit: expected an integer, got {raw_limit!r}") from None
+    if not 1 <= limit <= 1000:
+        raise ApiError(400, "invalid_request_error", "limit: must be between 1 and 1000")
+    after_id, before_id = query.get("after_id"), query.get("before_id")
+    if after_id is not None and before_id is not None:
+        raise ApiError(400, "invalid_request_error", "after_id, before_id: give at most one")
+    for name, value in (("after_id", after_id), ("before_id", before_id)):
+        if value is not None and catalog.get(value) is None:
+            raise ApiError(400, "invalid_request_error", f"{name}: unknown model id {value!r}")
+    return catalog.page(after_id=after_id, before_id=before_id, limit=limit)
+
+
+async def _write(chunks: list[bytes], delay: float) -> AsyncIterator[bytes]:
+    """Write each chunk separately, yielding to the loop so each is flushed on its own."""
+    if delay:
+        await asyncio.sleep(delay)
+    for chunk in chunks:
+        yield chunk
+        await asyncio.sleep(0)
