@@ -172,9 +172,14 @@ class SSEParser:
             if chunk[0] == _LF:
                 # second half of a CRLF whose CR ended the previous chunk
                 self._offset += 1
-                if not self._discarding_block():
-                    self._block.raw.append(b"\n")
-                self._block.nbytes += 1
+                b = self._block
+                if not b.poisoned:
+                    b.raw.append(b"\n")
+                if b.lines == 0 and not self._line and not self._discarding:
+                    # the CR ended a blank line: the LF belongs to that line, not to this block
+                    b.start = self._offset
+                else:
+                    b.nbytes += 1
                 chunk = chunk[1:]
                 if not chunk:
                     return out
@@ -219,9 +224,6 @@ class SSEParser:
 
     def _add(self, anomaly: Anomaly) -> None:
         self.anomalies.append(anomaly)
-
-    def _discarding_block(self) -> bool:
-        return self._block.poisoned
 
     def _partial(self, piece: bytes) -> None:
         if self._discarding:
