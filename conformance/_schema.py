@@ -21,6 +21,7 @@ give the same verdict on every example.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -101,17 +102,56 @@ def _expected(error: jsonschema.ValidationError) -> str:
     return f"{keyword} {_short(value, 60)}"
 
 
+_DISCRIMINATORS = ("type", "role")
+
+
+def _branch_misses(errors: list[jsonschema.ValidationError]) -> bool:
+    """True when a oneOf/anyOf branch fails for not being meant for this instance at all.
+
+    That is: the instance has the wrong JSON type for the branch, or its ``type``/``role``
+    discriminator differs from the branch's constant. Such a branch explains nothing.
+    """
+    for e in errors:
+        rel = list(e.relative_path)
+        if not rel and e.validator == "type":
+            return True
+        if len(rel) == 1 and rel[0] in _DISCRIMINATORS and e.validator in ("const", "enum"):
+            return True
+        if not rel and e.validator == "required" and any(d in e.validator_value for d in _DISCRIMINATORS) and isinstance(e.instance, dict) and not any(d in e.instance for d in _DISCRIMINATORS):
+            continue
+    return False
+
+
+def _explain(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For a oneOf/anyOf failure, descend into the branch meant for this instance.
+
+    jsonschema's ``best_match`` prefers shallow errors, which for discriminated unions names
+    the wrong branch ("expected type string" for a bad block in a content array). Here a branch
+    whose discriminator matches wins; with no such branch the union failure itself is reported.
+    """
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return error
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for e in error.context:
+        branches.setdefault(e.relative_schema_path[0], []).append(e)
+    meant = [errs for errs in branches.values() if not _branch_misses(errs)]
+    if len(meant) != 1:
+        return error
+    deepest = max(meant[0], key=lambda e: (len(e.absolute_path), e.validator not in ("oneOf", "anyOf")))
+    return _explain(deepest)
+
+
 def _to_error(error: jsonschema.ValidationError) -> SchemaError:
-    # For a oneOf/anyOf failure, the best_match of its context usually names the real problem
-    # (e.g. the wrong field inside the branch whose "type" discriminator matched).
-    if error.context:
-        deeper = jsonschema.exceptions.best_match(error.context)
-        if deeper is not None:
-            error = deeper
+    error = _explain(error)
     pointer = _pointer(error.absolute_path)
     expected = _expected(error)
+    if error.validator in ("oneOf", "anyOf") and isinstance(error.instance, dict):
+        tags = {d: error.instance.get(d) for d in _DISCRIMINATORS if d in error.instance}
+        if tags:
+            expected = "a known shape for " + ", ".join(f"{k} {_short(v)}" for k, v in tags.items())
     if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
-        got = "unexpected " + error.message.split("(")[-1].rstrip(")")
+        names = re.findall(r"'([^']*)'", error.message.rsplit("(", 1)[-1])
+        got = "unexpected field " + ", ".join(repr(n) for n in names) if names else error.message
     elif error.validator == "required":
         got = "an object without it"
     else:
@@ -161,6 +201,13 @@ class Validator:
         return f"<Validator {self.name} {self.path.name}>"
 
 
+def _check_scope(profile: str, version: str) -> None:
+    if profile not in PROFILES:
+        raise SchemaLoadError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if version not in API_VERSIONS:
+        raise SchemaLoadError(f"unknown API version {version!r}: choose one of {', '.join(API_VERSIONS)}")
+
+
 class SchemaSet:
     """Every schema in one directory, selectable by name, profile and API version."""
 
@@ -195,12 +242,9 @@ class SchemaSet:
 
     def resolve(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> str:
         """The file stem serving ``name`` for this profile and version."""
-        if profile not in PROFILES:
-            raise SchemaLoadError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
-        if version not in API_VERSIONS:
-            raise SchemaLoadError(
-                f"unknown API version {version!r}: choose one of {', '.join(API_VERSIONS)}"
-            )
+        _check_scope(profile, version)
+        if name == "defs":
+            raise SchemaLoadError("'defs' holds shared definitions only; name a schema: " + ", ".join(self.names))
         candidates = ([f"{name}.darkbloom"] if profile == "darkbloom" else []) + [f"{name}.{version}", name]
         for stem in candidates:
             if stem in self._documents:
@@ -211,7 +255,11 @@ class SchemaSet:
 
     def validator(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> Validator:
         """A compiled validator for ``name`` (also accepts an exact file stem), cached."""
-        stem = name if name in self._documents and name != "defs" else self.resolve(name, profile=profile, version=version)
+        if "." in name and name in self._documents:  # an exact variant file, e.g. "message.darkbloom"
+            _check_scope(profile, version)
+            stem = name
+        else:
+            stem = self.resolve(name, profile=profile, version=version)
         if stem not in self._validators:
             path, document = self._documents[stem]
             self._validators[stem] = Validator(stem, path, document, self.registry)

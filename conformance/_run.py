@@ -1,0 +1,387 @@
+"""One conformance run: configuration, the context checks read from, results and the gate.
+
+This module knows nothing of pytest: the plugin, ``conformance run`` and the self-tests (the
+kill matrix) all drive it the same way::
+
+    with RunContext.open(RunConfig(target="http://127.0.0.1:8080", api_key="k")) as ctx:
+        results = [run_check(ctx, c) for c in load_catalog().select(profile="anthropic")]
+    gate_verdict(results, gate="must")
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from conformance._catalog import Check, Level, Outcome, Verdict
+from conformance._exchange import Exchange
+from conformance._schema import API_VERSIONS, PROFILES, SchemaSet, load_schemas
+from conformance._target import Target, TargetError, Timeouts
+
+AUTH_CHOICES = ("both", "x-api-key", "bearer")
+GATES = ("must", "should")
+
+
+class RunSetupError(Exception):
+    """The run cannot happen (bad options, unreachable target): one line for the user, exit 2."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs to know, from options or the environment."""
+
+    target: str
+    api_key: str | None = None
+    auth: str = "both"  # each auth style is its own check; probes use x-api-key unless "bearer"
+    model: str | None = None  # None: the first id listed by GET /v1/models
+    profile: str = "anthropic"
+    anthropic_version: str = "2023-06-01"
+    timeout: float = 30.0  # read and per-event idle bound, seconds
+    total_timeout: float = 120.0  # per exchange
+    headers: Mapping[str, str] = field(default_factory=dict)
+    secret_headers: tuple[str, ...] = ()
+    insecure: bool = False
+    seed: int = 0
+    # The target's declared request-size limit; the 413 check runs only when it is known.
+    max_body_bytes: int | None = None
+
+    def validate(self) -> None:
+        if self.profile not in PROFILES:
+            raise RunSetupError(f"unknown profile {self.profile!r}: choose one of {', '.join(PROFILES)}")
+        if self.anthropic_version not in API_VERSIONS:
+            raise RunSetupError(
+                f"unknown API version {self.anthropic_version!r}: choose one of {', '.join(API_VERSIONS)}"
+            )
+        if self.auth not in AUTH_CHOICES:
+            raise RunSetupError(f"unknown auth style {self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
+        if not (self.timeout > 0 and self.total_timeout > 0):
+            raise RunSetupError("timeouts must be positive numbers of seconds")
+
+
+# -- probes ---------------------------------------------------------------------------------
+
+Probe = Callable[["RunContext"], Any]
+PROBES: dict[str, Probe] = {}
+
+
+def probe(name: str) -> Callable[[Probe], Probe]:
+    """Register a probe: a named scenario that sends requests and returns what it recorded."""
+
+    def register(fn: Probe) -> Probe:
+        if name in PROBES:
+            raise ValueError(f"probe {name!r} registered twice")
+        PROBES[name] = fn
+        return fn
+
+    return register
+
+
+def _exchanges_in(value: Any) -> list[Exchange]:
+    if isinstance(value, Exchange):
+        return [value]
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [e for v in value for e in _exchanges_in(v)]
+    return []
+
+
+class RunContext:
+    """What checks read from: the target, the schemas, the model, and cached probes."""
+
+    def __init__(self, config: RunConfig, target: Target, schemas: SchemaSet) -> None:
+        self.config = config
+        self.target = target
+        self.schemas = schemas
+        self._model: str | None = config.model
+        self._probes: dict[str, tuple[Any, list[Exchange]]] = {}
+        self._seen: list[Exchange] = []  # exchanges the current check looked at
+        self._recording: list[Exchange] | None = None
+
+    @classmethod
+    def open(cls, config: RunConfig) -> "RunContext":
+        config.validate()
+        auth = "bearer" if config.auth == "bearer" else "x-api-key"
+        try:
+            target = Target(
+                config.target,
+                api_key=config.api_key,
+                auth=auth,
+                anthropic_version=config.anthropic_version,
+                headers=config.headers,
+                secret_headers=config.secret_headers,
+                timeouts=Timeouts(
+                    connect=min(10.0, config.timeout),
+                    read=config.timeout,
+                    event_idle=config.timeout,
+                    total=config.total_timeout,
+                ),
+                insecure=config.insecure,
+            )
+        except TargetError as exc:
+            raise RunSetupError(str(exc)) from None
+        return cls(config, target, load_schemas())
+
+    def __enter__(self) -> "RunContext":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.target.close()
+
+    # Requests go through here so that a probe's exchanges are recorded as evidence.
+    def send(self, method: str, path: str, **kw: Any) -> Exchange:
+        ex = self.target.send(method, path, **kw)
+        if self._recording is not None:
+            self._recording.append(ex)
+        return ex
+
+    def messages(self, body: dict, **kw: Any) -> Exchange:
+        return self.send("POST", "/v1/messages", json=body, **kw)
+
+    def probe(self, name: str) -> Any:
+        """The result of probe ``name``, run once per context; its exchanges become evidence."""
+        if name not in self._probes:
+            if self._recording is not None:
+                raise RuntimeError(f"probe {name!r} started inside another probe")
+            self._recording = []
+            try:
+                value = PROBES[name](self)
+            finally:
+                recorded, self._recording = self._recording, None
+            self._probes[name] = (value, recorded or _exchanges_in(value))
+        value, exchanges = self._probes[name]
+        for ex in exchanges:
+            if ex not in self._seen:
+                self._seen.append(ex)
+        return value
+
+    def take_evidence(self) -> list[Exchange]:
+        seen, self._seen = self._seen, []
+        return seen
+
+    @property
+    def model(self) -> str:
+        """The model every probe uses: ``--model``, else the first id of ``GET /v1/models``."""
+        if self._model is None:
+            self._model = discover_model(self.target)
+        return self._model
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return self.target.secrets
+
+
+def discover_model(target: Target) -> str:
+    ex = target.send("GET", "/v1/models?limit=1")
+    if ex.transport_error:
+        raise RunSetupError(f"cannot reach {target.base_url}: {ex.transport_error}")
+    body = ex.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if ex.status == 200 and isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("id"), str):
+        return data[0]["id"]
+    raise RunSetupError(
+        f"no --model given and GET {target.base_url}/v1/models did not list one "
+        f"(status {ex.status}); pass --model ID"
+    )
+
+
+def preflight(ctx: RunContext) -> None:
+    """Fail fast, with one line, when the target cannot be reached at all."""
+    ex = ctx.target.send("GET", "/v1/models?limit=1")
+    if ex.transport_error:
+        raise RunSetupError(f"cannot reach {ctx.target.base_url}: {ex.transport_error}")
+    ctx.model  # resolves (or fails clearly) before any check runs
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one check concluded, with everything a report needs to show why."""
+
+    check: Check
+    outcome: Outcome
+    duration: float
+    evidence: list[dict] = field(default_factory=list)
+    note: str = ""  # e.g. the expected-failure reason
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    def to_dict(self) -> dict:
+        c = self.check
+        return {
+            "id": c.id,
+            "title": c.title,
+            "family": c.family,
+            "level": c.level.value,
+            "profiles": sorted(c.profiles),
+            "ref": c.ref,
+            "requirement": c.requirement,
+            "capability": c.capability,
+            "verdict": self.verdict.value,
+            "message": self.outcome.message,
+            "note": self.note,
+            "duration": round(self.duration, 6),
+            "evidence": self.evidence,
+        }
+
+
+def run_check(ctx: RunContext, entry: Check, expectations: "Expectations | None" = None) -> Result:
+    """Judge one check; a harness bug becomes an ``error`` verdict, never a target failure."""
+    ctx.take_evidence()
+    start = time.perf_counter()
+    try:
+        outcome = entry.judge(ctx)
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"check {entry.id} returned {type(outcome).__name__}, not Outcome")
+    except RunSetupError:
+        raise
+    except Exception as exc:  # the harness broke: say so, with where
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        outcome = Outcome(Verdict.ERROR, f"harness error: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})")
+    duration = time.perf_counter() - start
+    evidence = [ex.to_dict(ctx.secrets) for ex in ctx.take_evidence()]
+    result = Result(entry, outcome, duration, evidence)
+    if expectations is not None:
+        expectations.apply(result)
+    return result
+
+
+# -- expected failures and the gate ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expectation:
+    check_id: str
+    reason: str
+    expires: _dt.date | None
+
+
+class Expectations:
+    """The ``--expect-failures`` file: check IDs a provider knows fail, each with a reason and expiry.
+
+    Format (YAML or JSON): a list of ``{id, reason, expires: YYYY-MM-DD}``. A listed failure is
+    reported as an expected failure and does not fail the gate; a listed check that passes is an
+    unexpected pass; an entry past its expiry no longer excuses anything.
+    """
+
+    def __init__(self, entries: Iterable[Expectation], today: _dt.date | None = None) -> None:
+        self.entries = {e.check_id: e for e in entries}
+        self.today = today or _dt.date.today()
+
+    @classmethod
+    def load(cls, path: str | Path, known_ids: Iterable[str] = ()) -> "Expectations":
+        import yaml
+
+        p = Path(path)
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunSetupError(f"expected-failures file {p} does not exist") from None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RunSetupError(f"expected-failures file {p} is not readable YAML/JSON: {first}") from None
+        if raw is None:
+            raw = []
+        if not isinstance(raw, list):
+            raise RunSetupError(f"expected-failures file {p}: expected a list of {{id, reason, expires}} entries")
+        known = set(known_ids)
+        entries = []
+        for i, item in enumerate(raw):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("reason"), str):
+                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} needs a string 'id' and 'reason'")
+            if known and item["id"] not in known:
+                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} names unknown check {item['id']!r}")
+            expires = item.get("expires")
+            if isinstance(expires, str):
+                try:
+                    expires = _dt.date.fromisoformat(expires)
+                except ValueError:
+                    raise RunSetupError(f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)") from None
+            elif expires is not None and not isinstance(expires, _dt.date):
+                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)")
+            entries.append(Expectation(item["id"], item["reason"], expires))
+        return cls(entries)
+
+    def apply(self, result: Result) -> None:
+        entry = self.entries.get(result.check.id)
+        if entry is None:
+            return
+        if entry.expires is not None and entry.expires < self.today:
+            result.note = f"expected-failure entry expired on {entry.expires.isoformat()}: {entry.reason}"
+            if result.verdict is Verdict.PASSED:
+                return
+            # An expired excuse is a failure of its own, whatever the check said.
+            result.outcome = Outcome(Verdict.FAILED, f"{result.outcome.message} [expected-failure entry expired {entry.expires.isoformat()}]".strip())
+            return
+        result.note = f"expected failure: {entry.reason}"
+        if result.verdict is Verdict.FAILED:
+            result.outcome = Outcome(Verdict.XFAIL, result.outcome.message)
+        elif result.verdict is Verdict.PASSED:
+            result.outcome = Outcome(Verdict.XPASS, "listed as an expected failure, but passed")
+
+
+_BLOCKING = {Verdict.FAILED.value, Verdict.ERROR.value}
+
+
+def gated_levels(gate: str) -> set[str]:
+    if gate not in GATES:
+        raise RunSetupError(f"unknown gate {gate!r}: choose one of {', '.join(GATES)}")
+    return {Level.MUST.value} if gate == "must" else {Level.MUST.value, Level.SHOULD.value}
+
+
+def gate_verdict(results: Iterable[Result | dict], gate: str = "must") -> tuple[int, str]:
+    """The run's exit code (as pytest.ExitCode values) and a one-line verdict.
+
+    0 when every gated check passed (or failed expectedly, or was unsupported/inconclusive);
+    1 when one failed or errored; 5 when no check produced a verdict at all. Results may be
+    :class:`Result` objects or their ``to_dict()`` form (what crosses xdist workers).
+    """
+    levels = gated_levels(gate)
+    rows = [r.to_dict() if isinstance(r, Result) else r for r in results]
+    if not any(r["verdict"] != Verdict.SKIPPED.value for r in rows):
+        return 5, "GATE: no check ran"
+    blocking = [r for r in rows if r["level"] in levels and r["verdict"] in _BLOCKING]
+    if blocking:
+        ids = ", ".join(r["id"] for r in blocking[:5]) + (" …" if len(blocking) > 5 else "")
+        return 1, f"GATE FAILED ({gate.upper()}): {len(blocking)} check(s) failed: {ids}"
+    return 0, f"GATE PASSED ({gate.upper()}): no {'/'.join(sorted(levels))} check failed"
+
+
+def results_document(results: Iterable[Result | dict], config: RunConfig, model: str | None, gate: str) -> dict:
+    """The run as one JSON-serialisable document (the result model every writer reads)."""
+    from conformance import __version__
+
+    rows = [r.to_dict() if isinstance(r, Result) else r for r in results]
+    code, line = gate_verdict(rows, gate)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    return {
+        "harness": {"name": "conformance", "version": __version__},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "target": config.target,
+        "profile": config.profile,
+        "anthropic_version": config.anthropic_version,
+        "model": model,
+        "seed": config.seed,
+        "gate": {"level": gate, "exit_code": code, "verdict": line},
+        "counts": counts,
+        "results": rows,
+    }
+
+
+def dump_json(document: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,93 @@
+"""Small judgements that many check families share, and the requests their probes send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance._catalog import Outcome
+from conformance._exchange import Exchange
+
+# Substantive first user turn every basic probe sends; kept short so any model answers fast.
+HELLO = "Say hello in one short sentence."
+
+
+def basic_body(ctx: Any, **extra: Any) -> dict:
+    """The smallest valid request of every profile (contract §1.1; the Darkbloom page's shape)."""
+    body: dict[str, Any] = {
+        "model": ctx.model,
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": HELLO}],
+    }
+    body.update(extra)
+    return body
+
+
+def describe(ex: Exchange) -> str:
+    """What came back, in a few words: for "got ..." halves of a verdict."""
+    if ex.transport_error:
+        return f"no response ({ex.transport_error})"
+    parts = [f"HTTP {ex.status}"]
+    body = ex.json()
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and "type" in err:
+            parts.append(f"error.type {err.get('type')!r}")
+        elif "type" in body:
+            parts.append(f"type {body.get('type')!r}")
+        elif "object" in body:
+            parts.append(f"object {body.get('object')!r}")
+    elif ex.body:
+        ct = ex.content_type or "no content-type"
+        excerpt = ex.body[:60].decode("utf-8", "replace").replace("\n", " ")
+        parts.append(f"{ct} body {excerpt!r}")
+    else:
+        parts.append("empty body")
+    return ", ".join(parts)
+
+
+def reachable(ex: Exchange) -> Outcome | None:
+    """A failed verdict when there was no HTTP response at all, else None."""
+    if ex.transport_error or ex.status is None:
+        return Outcome.failed(f"no HTTP response: {ex.transport_error}")
+    return None
+
+
+def expect_ok(ex: Exchange) -> Outcome | None:
+    """None when the exchange is a 200; a failed outcome saying what came otherwise."""
+    bad = reachable(ex)
+    if bad:
+        return bad
+    if ex.status != 200:
+        return Outcome.mismatch("HTTP 200", describe(ex))
+    return None
+
+
+def expect_error(ex: Exchange, status: int, error_type: str) -> Outcome:
+    """The exact status and ``error.type`` in the Anthropic envelope (contract §4.1, §4.2)."""
+    bad = reachable(ex)
+    if bad:
+        return bad
+    body = ex.json()
+    got_type = body.get("error", {}).get("type") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    if ex.status != status or got_type != error_type:
+        return Outcome.mismatch(f"HTTP {status} with error.type {error_type!r}", describe(ex))
+    return Outcome.passed(f"HTTP {status} {error_type}")
+
+
+def error_type_of(ex: Exchange) -> str | None:
+    body = ex.json()
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        value = body["error"].get("type")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def declined(ex: Exchange) -> bool:
+    """The target answered "not supported" correctly: 404 or 400 in the Anthropic envelope."""
+    body = ex.json()
+    return (
+        ex.status in (400, 404)
+        and isinstance(body, dict)
+        and body.get("type") == "error"
+        and error_type_of(ex) in ("not_found_error", "invalid_request_error")
+    )

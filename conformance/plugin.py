@@ -1,0 +1,356 @@
+"""The pytest plugin: ``pytest --target URL`` runs the conformance suites against URL.
+
+With no ``--target`` the bundled stub is started on a free loopback port for the run and
+stopped after it. Each catalog check becomes one test item whose name is the check ID; the
+check's result travels in ``user_properties`` (so it survives pytest-xdist) and the gate
+decides the exit code: 0 when every gated check passed, 1 when one failed, 2 when the run
+could not happen, 5 when no check ran.
+
+Hooks are grouped by lifecycle: options and configuration, collection, running, reporting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conformance._catalog import CATALOG, Check, Verdict, load_catalog
+from conformance._redact import Redactor
+from conformance._run import (
+    AUTH_CHOICES,
+    GATES,
+    Expectations,
+    Result,
+    RunConfig,
+    RunContext,
+    RunSetupError,
+    gate_verdict,
+    preflight,
+    results_document,
+    run_check,
+)
+from conformance._schema import API_VERSIONS, PROFILES
+
+# Option names, kept as constants so cli.py, docs and tests spell them one way.
+TARGET = "--target"
+API_KEY = "--api-key"
+AUTH = "--auth"
+MODEL = "--model"
+PROFILE = "--profile"
+VERSION = "--anthropic-version"
+TIMEOUT = "--timeout"
+HEADER = "--header"
+SECRET_HEADER = "--secret-header"
+CHECKS = "--checks"
+LIST_CHECKS = "--list-checks"
+GATE = "--gate"
+EXPECT_FAILURES = "--expect-failures"
+MAX_BODY_BYTES = "--max-body-bytes"
+INSECURE = "--insecure"
+REPORT_DIR = "--report-dir"
+STUB_FAULT = "--stub-fault"
+SEED = "--conformance-seed"
+
+ENV_API_KEY = "CONFORMANCE_API_KEY"
+ENV_TARGET = "CONFORMANCE_TARGET"
+STUB_KEY = "test-key"
+SUITE_SUFFIX = ".suite"
+RESULT_PROPERTY = "conformance_result"
+
+
+# -- options and configuration ----------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Runs once at start-up: declare the options (each with an environment fallback where useful)."""
+    g = parser.getgroup("conformance", "Anthropic Messages API conformance")
+    g.addoption(TARGET, default=os.environ.get(ENV_TARGET), metavar="URL",
+                help=f"base URL of the server under test (env {ENV_TARGET}); default: start the bundled stub")
+    g.addoption(API_KEY, default=None, metavar="KEY", help=f"API key (env {ENV_API_KEY}); never written to any report")
+    g.addoption(AUTH, default="both", choices=AUTH_CHOICES, help="credential styles to check (default: both)")
+    g.addoption(MODEL, default=None, metavar="ID", help="model id (default: the first id of GET /v1/models)")
+    g.addoption(PROFILE, default="anthropic", help=f"check profile: {', '.join(PROFILES)} (default anthropic)")
+    g.addoption(VERSION, default="2023-06-01", help=f"anthropic-version to send: {', '.join(API_VERSIONS)}")
+    g.addoption(TIMEOUT, type=float, default=30.0, metavar="S", help="read / per-event idle bound in seconds (default 30)")
+    g.addoption(HEADER, action="append", default=[], metavar="NAME:VALUE", help="extra request header (repeatable)")
+    g.addoption(SECRET_HEADER, action="append", default=[], metavar="NAME", help="header name to redact everywhere (repeatable)")
+    g.addoption(CHECKS, action="append", default=[], metavar="GLOB", help="select checks by ID glob (repeatable)")
+    g.addoption(LIST_CHECKS, action="store_true", default=False, help="print the check catalog and exit")
+    g.addoption(GATE, default="must", choices=GATES, help="levels that fail the run: must (default) or should")
+    g.addoption(EXPECT_FAILURES, default=None, metavar="FILE", help="YAML/JSON list of {id, reason, expires}")
+    g.addoption(MAX_BODY_BYTES, type=int, default=None, metavar="N", help="the target's declared request-size limit (enables the 413 check)")
+    g.addoption(INSECURE, action="store_true", default=False, help="accept an https certificate that does not verify")
+    g.addoption(REPORT_DIR, default=None, metavar="DIR", help="write results.json and junit.xml here")
+    g.addoption(STUB_FAULT, action="append", default=[], metavar="NAME", help="fault to switch on in the bundled stub (repeatable)")
+    g.addoption(SEED, type=int, default=0, metavar="N", help="seed for the bundled stub and generated payloads")
+
+
+def _parse_headers(values: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition(":")
+        if not sep or not name.strip():
+            raise RunSetupError(f"{HEADER} {value!r}: expected NAME:VALUE")
+        headers[name.strip()] = rest.strip()
+    return headers
+
+
+class ConformanceState:
+    """Per-process run state: configuration, the stub (if we started it), the context."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        opt = config.getoption
+        self.pytest_config = config
+        self.faults: list[str] = opt(STUB_FAULT)
+        self.own_stub = opt(TARGET) is None
+        api_key = opt(API_KEY) or os.environ.get(ENV_API_KEY) or (STUB_KEY if self.own_stub else None)
+        self.run_config = RunConfig(
+            target=opt(TARGET) or "",
+            api_key=api_key,
+            auth=opt(AUTH),
+            model=opt(MODEL),
+            profile=opt(PROFILE),
+            anthropic_version=opt(VERSION),
+            timeout=opt(TIMEOUT),
+            total_timeout=max(4 * opt(TIMEOUT), 10.0),
+            headers=_parse_headers(opt(HEADER)),
+            secret_headers=tuple(opt(SECRET_HEADER)),
+            insecure=opt(INSECURE),
+            seed=opt(SEED),
+            max_body_bytes=opt(MAX_BODY_BYTES),
+        )
+        self.run_config.validate()
+        self.patterns: list[str] = opt(CHECKS)
+        self.gate: str = opt(GATE)
+        self.expectations: Expectations | None = None
+        if opt(EXPECT_FAILURES):
+            self.expectations = Expectations.load(opt(EXPECT_FAILURES), known_ids=[c.id for c in CATALOG])
+        if self.faults and not self.own_stub:
+            raise RunSetupError(f"{STUB_FAULT} applies to the bundled stub only; drop it or drop {TARGET}")
+        self.report_dir = Path(opt(REPORT_DIR)) if opt(REPORT_DIR) else None
+        self._stub: Any = None
+        self._ctx: RunContext | None = None
+        self.results: list[dict] = []  # filled on the controller from report properties
+
+    def context(self) -> RunContext:
+        """The run context, opened (and the stub started, and the target checked) on first use."""
+        if self._ctx is None:
+            config = self.run_config
+            if self.own_stub:
+                from conformance.stub.server import StubProcess
+
+                self._stub = StubProcess(api_keys=[config.api_key or STUB_KEY], faults=self.faults, seed=config.seed)
+                self._stub.__enter__()
+                config = RunConfig(**{**config.__dict__, "target": self._stub.base_url})
+                self.run_config = config
+            ctx = RunContext.open(config)
+            preflight(ctx)
+            self._ctx = ctx
+        return self._ctx
+
+    def describe_target(self) -> str:
+        return "the bundled stub" + (f" with faults {', '.join(self.faults)}" if self.faults else "") if self.own_stub else self.run_config.target
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.close()
+            self._ctx = None
+        if self._stub is not None:
+            self._stub.__exit__(None, None, None)
+            self._stub = None
+
+
+_STATE = pytest.StashKey[ConformanceState]()
+
+
+def redact_text(text: str, secrets: frozenset[str]) -> str:
+    return Redactor(secrets).text(text)
+
+
+def _setup_error(message: str) -> None:
+    # One line, exit 2: the run could not happen (bad options, unreachable target).
+    pytest.exit(f"conformance: error: {message}", returncode=2)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Runs after option parsing: validate options into run state, register the marker."""
+    config.addinivalue_line("markers", "conformance_check(id): a catalog check item")
+    load_catalog()
+    try:
+        state = ConformanceState(config)
+    except RunSetupError as exc:
+        _setup_error(str(exc))
+        return
+    unmatched = CATALOG.unmatched(state.patterns)
+    if unmatched:
+        _setup_error(f"{CHECKS} {', '.join(unmatched)}: matches no check ID (see {LIST_CHECKS})")
+    config.stash[_STATE] = state
+    if state.report_dir is not None and not getattr(config.option, "xmlpath", None):
+        state.report_dir.mkdir(parents=True, exist_ok=True)
+        config.option.xmlpath = str(state.report_dir / "junit.xml")
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Handles ``--list-checks`` before any collection, like ``--fixtures`` does."""
+    if config.getoption(LIST_CHECKS, default=False):
+        load_catalog()
+        state = config.stash.get(_STATE, None)
+        patterns = state.patterns if state else []
+        profile = state.run_config.profile if state else None
+        for c in CATALOG.select(profile=profile, patterns=patterns):
+            cap = f" [{c.capability}]" if c.capability else ""
+            print(f"{c.id:55} {c.level.value:6} {c.ref:32} {c.requirement}{cap}")
+        return 0
+    return None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Runs at the very end: stop the stub we started."""
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.close()
+
+
+# -- collection -------------------------------------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A ``*.suite`` file (``conformance/suite/catalog.suite``) expands into one item per check."""
+    if file_path.suffix == SUITE_SUFFIX:
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SuiteFile(pytest.File):
+    def collect(self) -> Iterator["CheckItem"]:
+        state = self.config.stash[_STATE]
+        for entry in CATALOG.select(profile=state.run_config.profile, patterns=state.patterns):
+            yield CheckItem.from_parent(self, name=entry.id, check=entry)
+
+
+class CheckFailure(Exception):
+    """A check did not hold; carries the result for a readable failure report."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.outcome.message)
+        self.result = result
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: Check, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.check = check
+        self.add_marker(pytest.mark.conformance_check(check.id))
+        self.user_properties.extend([("level", check.level.value), ("ref", check.ref)])
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        try:
+            ctx = state.context()
+        except RunSetupError as exc:
+            _setup_error(str(exc))
+            return
+        result = run_check(ctx, self.check, state.expectations)
+        self.user_properties.append(("verdict", result.verdict.value))
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_dict(), ensure_ascii=False)))
+        verdict = result.verdict
+        if verdict in (Verdict.FAILED, Verdict.ERROR):
+            raise CheckFailure(result)
+        if verdict is Verdict.XFAIL:
+            pytest.xfail(redact_text(result.outcome.message, ctx.secrets))
+        if verdict in (Verdict.SKIPPED, Verdict.UNSUPPORTED, Verdict.INCONCLUSIVE):
+            pytest.skip(f"{verdict.value}: {redact_text(result.outcome.message, ctx.secrets)}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CheckFailure):
+            r = excinfo.value.result
+            secrets = self.config.stash[_STATE].context().secrets
+            lines = [f"{r.check.id} [{r.check.level.value}] {r.verdict.value}: {r.outcome.message}",
+                     f"requirement: {r.check.requirement} ({r.check.ref})"]
+            for ev in r.evidence[:3]:
+                req = ev.get("request", {})
+                lines.append(f"  $ {req.get('curl', '')}")
+                lines.append(f"  -> {ev.get('status')} {ev.get('transport_error') or ''}".rstrip())
+            return redact_text("\n".join(lines), secrets)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"check {self.check.id}"
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """Runs before collection output: name target, profile, API version, model and seed."""
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    c = state.run_config
+    return [
+        f"conformance: target {state.describe_target()}, profile {c.profile}, "
+        f"anthropic-version {c.anthropic_version}, model {c.model or '(first from GET /v1/models)'}, "
+        f"seed {c.seed}, gate {state.gate}"
+    ]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Runs on the controller for every report (also xdist workers' ones): collect results."""
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    for name, value in report.user_properties:
+        if name == RESULT_PROPERTY:
+            _results_sink.append(json.loads(value))
+
+
+_results_sink: list[dict] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Runs after all items: write results.json and let the gate decide the exit code."""
+    state = session.config.stash.get(_STATE, None)
+    if state is None or hasattr(session.config, "workerinput"):
+        return
+    state.results = list(_results_sink)
+    _results_sink.clear()
+    if not state.results:
+        return  # not a conformance run (e.g. the self-tests); pytest's own status stands
+    code, line = gate_verdict(state.results, state.gate)
+    state.gate_line = line
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = code
+    if state.report_dir is not None:
+        model = state._ctx.model if state._ctx is not None else state.run_config.model
+        doc = results_document(state.results, state.run_config, model, state.gate)
+        state.report_dir.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        secrets = state._ctx.secrets if state._ctx is not None else frozenset()
+        (state.report_dir / "results.json").write_text(redact_text(text, secrets) + "\n", encoding="utf-8")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Runs last: a summary per family, the failing checks, where reports went, the gate."""
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.results:
+        return
+    tr = terminalreporter
+    tr.section("conformance")
+    families: dict[str, dict[str, int]] = {}
+    for r in state.results:
+        fam = families.setdefault(r["family"], {})
+        fam[r["verdict"]] = fam.get(r["verdict"], 0) + 1
+    for fam, counts in families.items():
+        tr.write_line(f"{fam:14} " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
+    failing = [r for r in state.results if r["verdict"] in (Verdict.FAILED.value, Verdict.ERROR.value)]
+    if failing:
+        tr.write_line("")
+        for r in failing:
+            tr.write_line(f"FAILED {r['id']} [{r['level']}]: {r['message']}")
+    if state.report_dir is not None:
+        tr.write_line(f"\nreports written to {state.report_dir}/ (results.json, junit.xml)")
+    tr.write_line(getattr(state, "gate_line", ""), bold=True)

@@ -1,0 +1,97 @@
+"""The schema loader: variant selection, readable errors, offline refs, clear load errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance._schema import SchemaLoadError, default_schema_dir, load_json_file, load_schemas
+
+SCHEMAS = load_schemas()
+EXAMPLES = sorted(default_schema_dir().glob("examples/*/*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fast_and_readable_paths_agree_with_the_label(path: Path) -> None:
+    example = json.loads(path.read_text())
+    validator = SCHEMAS.validator(path.parent.name)
+    errors = validator.errors(example["instance"])
+    assert validator.is_valid(example["instance"]) is example["valid"], example["why"]
+    assert (not errors) is example["valid"], [e.message for e in errors]
+
+
+@pytest.mark.parametrize(
+    ("profile", "version", "stem"),
+    [
+        ("anthropic", "2023-06-01", "messages-request.2023-06-01"),
+        ("anthropic", "2026-10-21", "messages-request.2026-10-21"),
+        ("darkbloom", "2023-06-01", "messages-request.darkbloom"),
+        ("darkbloom", "2026-10-21", "messages-request.darkbloom"),
+    ],
+)
+def test_profile_and_version_select_the_variant(profile: str, version: str, stem: str) -> None:
+    assert SCHEMAS.resolve("messages-request", profile=profile, version=version) == stem
+    # a name without variants falls back to the plain file
+    assert SCHEMAS.resolve("error", profile=profile, version=version) == "error"
+
+
+def test_errors_name_the_field_what_was_expected_and_what_came() -> None:
+    body = {"model": "m", "max_tokens": "64", "messages": [{"role": "robot", "content": "hi"}]}
+    errors = SCHEMAS.validate("messages-request", body)
+    by_pointer = {e.pointer: e for e in errors}
+    assert by_pointer["/max_tokens"].expected == "type integer"
+    assert by_pointer["/max_tokens"].got == '"64"'
+    assert "/messages/0/role" in by_pointer
+    assert by_pointer["/messages/0/role"].message.startswith("/messages/0/role: expected one of")
+
+
+def test_a_bad_block_inside_a_content_array_is_explained_at_the_block() -> None:
+    body = {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": [{"type": "text", "text": "x", "bogus": 1}]}]}
+    first = SCHEMAS.validate("messages-request", body)[0]
+    assert first.pointer == "/messages/0/content/0"
+    assert "'bogus'" in first.got
+
+
+def test_sampling_parameters_depend_on_the_version() -> None:
+    body = {"model": "m", "max_tokens": 8, "temperature": 0.5, "messages": [{"role": "user", "content": "x"}]}
+    assert SCHEMAS.validate("messages-request", body, version="2023-06-01") == []
+    errors = SCHEMAS.validate("messages-request", body, version="2026-10-21")
+    assert errors and "'temperature'" in errors[0].got
+
+
+def test_unknown_names_profiles_and_versions_are_one_line_errors() -> None:
+    for call, needle in [
+        (lambda: SCHEMAS.validator("mesage"), "unknown schema 'mesage': known schemas are"),
+        (lambda: SCHEMAS.validator("message", profile="openai"), "unknown profile 'openai'"),
+        (lambda: SCHEMAS.validator("message", version="2024-01-01"), "unknown API version '2024-01-01'"),
+    ]:
+        with pytest.raises(SchemaLoadError) as info:
+            call()
+        assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_non_json_inputs_give_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "latin1.json").write_bytes(b'{"a": "\xe9"}')
+    with pytest.raises(SchemaLoadError, match=r"bad.json: not JSON: .* line 1 column 2"):
+        load_json_file(tmp_path / "bad.json")
+    with pytest.raises(SchemaLoadError, match="not UTF-8"):
+        load_json_file(tmp_path / "latin1.json")
+    with pytest.raises(SchemaLoadError, match="no such file"):
+        load_json_file(tmp_path / "absent.json")
+    schema_dir = tmp_path / "schemas"
+    schema_dir.mkdir()
+    (schema_dir / "broken.json").write_text("[1,")
+    with pytest.raises(SchemaLoadError, match="broken.json: not a readable JSON schema"):
+        load_schemas(schema_dir)
+
+
+def test_references_never_reach_the_network(tmp_path: Path) -> None:
+    # A reference outside the registry must fail to resolve, not be fetched.
+    (tmp_path / "remote.json").write_text(json.dumps({"$ref": "https://example.com/schema.json"}))
+    validator = load_schemas(tmp_path).validator("remote")
+    with pytest.raises(Exception) as info:
+        validator.errors({"x": 1})
+    assert "example.com" in str(info.value)
