@@ -212,7 +212,6 @@ def _semantic_problem(body: dict) -> str | None:
         return "thinking.budget_tokens: must be less than max_tokens"
     choice = body.get("tool_choice") or {}
     tools = body.get("tools") or []
-    names = [t.get("name") for t in tools if isinstance(t, dict)]
     if choice.get("type") in ("any", "tool") and not tools:
         return "tool_choice: requires tools"
     if choice.get("type") == "tool":
@@ -223,8 +222,6 @@ def _semantic_problem(body: dict) -> str | None:
             return f"tool_choice.name: {choice.get('name')!r} is a server tool, which the stub does not execute"
     if choice.get("type") == "any" and not any(isinstance(t, dict) and "input_schema" in t for t in tools):
         return "tool_choice: the stub can only force custom tools (with input_schema)"
-    if len(set(names)) != len(names):
-        return "tools: tool names must be unique"
     return None
 
 
