@@ -61,7 +61,7 @@ def _segments(text: str, red: Redactor) -> list[tuple[bool, str]]:
     pos = 0
     for m in red.pattern.finditer(text):
         out.append((False, text[pos : m.start()]))
-        out.append((True, red.placeholders[m.group(0)]))
+        out.append((True, red.env_for[m.group(0)]))
         pos = m.end()
     out.append((False, text[pos:]))
     return [s for s in out if s[0] or s[1]] or [(False, "")]
@@ -82,20 +82,29 @@ def _header_word(name: str, value: str, red: Redactor) -> str:
     return _shell_word(_segments(f"{name}: {value}", red))
 
 
-def _printf_word(body: bytes) -> str:
-    """A ``printf`` format that reproduces arbitrary bytes (NUL, invalid UTF-8) in POSIX sh."""
-    out = []
-    for b in body:
-        c = chr(b)
-        if c == "%":
-            out.append("%%")
-        elif c == "\\":
-            out.append("\\\\")
-        elif 0x20 <= b < 0x7F and c != "'":
-            out.append(c)
-        else:
-            out.append("\\%03o" % b)
-    return "'" + "".join(out) + "'"
+def _printf_command(body: bytes, red: Redactor) -> str:
+    """A ``printf`` command writing arbitrary bytes (NUL, invalid UTF-8) in POSIX sh.
+
+    Known secrets in the bytes become ``%s`` conversions fed from their env variables.
+    """
+    fmt: list[str] = []
+    args: list[str] = []
+    for is_var, text in _segments(body.decode("latin-1"), red):
+        if is_var:
+            fmt.append("%s")
+            args.append(f'"${text}"')
+            continue
+        for c in text:
+            b = ord(c)
+            if c == "%":
+                fmt.append("%%")
+            elif c == "\\":
+                fmt.append("\\\\")
+            elif 0x20 <= b < 0x7F and c != "'":
+                fmt.append(c)
+            else:
+                fmt.append("\\%03o" % b)
+    return " ".join(["printf", "'" + "".join(fmt) + "'", *args])
 
 
 # ---------------------------------------------------------------------------- request
@@ -157,10 +166,7 @@ class RecordedRequest:
             if text is not None and "\x00" not in text:
                 words += ["--data-raw", _shell_word(_segments(text, red))]
             else:
-                # secrets inside binary bodies are not substituted; redact them outright
-                if red.pattern is not None:
-                    body = red.text(body.decode("latin-1")).encode("latin-1")
-                prefix = f"printf {_printf_word(body)} | "
+                prefix = _printf_command(body, red) + " | "
                 words += ["--data-binary", "@-"]
         return note + prefix + " ".join(words)
 

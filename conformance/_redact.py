@@ -19,8 +19,10 @@ Two rules, applied together:
 
 from __future__ import annotations
 
+import json as _json
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote
 
 __all__ = ["REDACTED", "SECRET_HEADER_NAMES", "WRONG_API_KEY", "Redactor", "env_name_for_header"]
 
@@ -57,8 +59,15 @@ class Redactor:
         self.placeholders: dict[str, str] = named
         self.names = SECRET_HEADER_NAMES | {n.lower() for n in names}
         self.public = frozenset(p for p in public if p and p not in named)
+        # Each secret is also looked for as it appears inside JSON strings and URLs, so a
+        # server echoing it in a JSON body or a query is redacted too.
+        self.env_for: dict[str, str] = {}
+        for value, env in named.items():
+            for form in (value, _json.dumps(value)[1:-1], _json.dumps(value, ensure_ascii=False)[1:-1],
+                         quote(value, safe="")):
+                self.env_for.setdefault(form, env)
         # longest first, so a secret containing another is replaced whole
-        ordered = sorted(named, key=len, reverse=True)
+        ordered = sorted(self.env_for, key=len, reverse=True)
         self.pattern: re.Pattern[str] | None = (
             re.compile("|".join(map(re.escape, ordered))) if ordered else None
         )
@@ -103,7 +112,7 @@ class Redactor:
         return red, shortened
 
     def _drop_partial_tail(self, s: str) -> str:
-        for secret in self.placeholders:
+        for secret in self.env_for:
             for n in range(min(len(secret) - 1, len(s)), _MIN_PARTIAL - 1, -1):
                 if s.endswith(secret[:n]):
                     return s[:-n] + REDACTED
