@@ -1,0 +1,228 @@
+"""The request family against the stub: clean passes, each defect that matters fails it.
+
+Every check of ``request.*`` must pass against the clean stub (in both profiles), stay passing
+under every control fault, and fail under at least one defect. Where no stub fault breaks a
+check (body parsing, size limit, accepted shapes), a minimal fake server in this file plays the
+broken target: one that answers 200 to everything, and one that answers 500 to everything.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conformance._catalog import Verdict, load_catalog
+from conformance._run import RunConfig, RunContext, run_check
+from conformance.checks import request as rq
+from conformance.stub.faults import FAULTS
+from conformance.stub.server import serve_in_thread
+
+KEY = "test-key"
+MODEL = "claude-opus-4-6"
+LIMIT = 4096
+PATTERNS = ["request.*"]
+
+
+def _ids(profile: str | None = None) -> list[str]:
+    return [c.id for c in load_catalog().select(profile=profile, patterns=PATTERNS)]
+
+
+def run_url(url: str, *, profile: str = "anthropic", model: str | None = MODEL, max_body_bytes: int | None = LIMIT,
+            patterns=PATTERNS, **config) -> dict:
+    cfg = RunConfig(target=url, api_key=KEY, profile=profile, model=model, max_body_bytes=max_body_bytes, **config)
+    with RunContext.open(cfg) as ctx:
+        return {c.id: run_check(ctx, c) for c in load_catalog().select(profile=profile, patterns=patterns)}
+
+
+def run_stub(faults=(), **kw) -> dict:
+    with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=LIMIT) as url:
+        return run_url(url, **kw)
+
+
+def _verdicts(results: dict) -> dict[str, str]:
+    return {cid: f"{r.verdict.value}: {r.outcome.message}" for cid, r in results.items()}
+
+
+# -- clean stub --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
+def test_clean_stub_passes_every_request_check(profile):
+    results = run_stub(profile=profile, model=None)  # the model is discovered from /v1/models
+    assert set(results) == set(_ids(profile))
+    bad = {cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.PASSED}
+    assert not bad
+
+
+def test_darkbloom_profile_is_the_documented_subset():
+    dark = set(_ids("darkbloom"))
+    assert "request.validation.missing-max-tokens" in dark and "request.accept.darkbloom-example" in dark
+    for undocumented in ("request.validation.unknown-block-type", "request.accept.content-blocks",
+                         "request.accept.system-blocks", "request.version.sampling-params-2026",
+                         "request.version.missing-version-header", "request.accept.all-parameters"):
+        assert undocumented not in dark
+
+
+def test_oversize_is_skipped_without_a_declared_limit():
+    results = run_stub(max_body_bytes=None, patterns=["request.size.*"])
+    r = results["request.size.oversize"]
+    assert r.verdict is Verdict.SKIPPED and "--max-body-bytes" in r.outcome.message
+    assert r.evidence == []  # nothing was sent
+
+
+def test_every_probe_is_evidence_and_errors_are_typed():
+    results = run_stub(patterns=["request.validation.missing-model", "request.model.*"])
+    r = results["request.validation.missing-model"]
+    assert len(r.evidence) == 1 and r.evidence[0]["status"] == 400
+    assert '"model"' not in r.evidence[0]["request"]["body"]
+
+
+# -- control faults never trip a request check -------------------------------------------------
+
+CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
+
+
+@pytest.mark.parametrize("fault", CONTROLS)
+def test_control_faults_leave_request_checks_passing(fault):
+    results = run_stub([fault])
+    bad = {cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.PASSED}
+    assert not bad
+
+
+# -- defects trip the checks -------------------------------------------------------------------
+
+VALIDATION = [
+    "request.validation.missing-model", "request.validation.mistyped-model", "request.validation.missing-messages",
+    "request.validation.mistyped-messages", "request.validation.missing-max-tokens",
+    "request.validation.mistyped-max-tokens", "request.validation.bad-role", "request.validation.empty-messages",
+    "request.validation.negative-max-tokens", "request.validation.unknown-block-type",
+    "request.validation.unknown-top-level-field",
+]
+# fault -> request checks it must fail (stub faults only)
+STUB_TRIPS: dict[str, list[str]] = {
+    "no-validation": VALIDATION + ["request.version.sampling-params-2026"],
+    "server-error-on-bad-input": VALIDATION,
+    "default-max-tokens": ["request.validation.missing-max-tokens"],
+    "ignore-anthropic-version": ["request.version.missing-version-header", "request.version.unknown-version-header"],
+    "sampling-params-accepted-2026": ["request.version.sampling-params-2026"],
+    "unknown-model-fallback": ["request.model.unknown-model"],
+    "wrong-error-type": ["request.model.unknown-model"],
+    "chat-completion-body": ["request.accept.all-parameters"],
+    # credentials refused in the probes' style: every request check sees 401 (a weak trip; see
+    # the fake servers below for the body-parsing, size and acceptance checks)
+    "bearer-only": _ids("anthropic"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(STUB_TRIPS))
+def test_defect_fails_its_checks(fault):
+    results = run_stub([fault])
+    for cid in STUB_TRIPS[fault]:
+        assert results[cid].verdict is Verdict.FAILED, (cid, _verdicts(results)[cid])
+
+
+# -- minimal broken targets --------------------------------------------------------------------
+
+
+def _message() -> dict:
+    return {"id": "msg_fake", "type": "message", "role": "assistant", "model": MODEL,
+            "content": [{"type": "text", "text": "Hello."}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": 5, "output_tokens": 2}}
+
+
+@contextmanager
+def fake_target(status: int, body: dict):
+    """A server answering every request (any method, path, body) with ``status`` and ``body``."""
+    payload = json.dumps(body).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            length = int(self.headers.get("content-length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("request-id", "req_fake")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_server_that_accepts_everything_fails_every_invalid_request_check():
+    with fake_target(200, _message()) as url:
+        results = run_url(url)
+    for case in rq.CASES:
+        expected = Verdict.FAILED if case.expects_error else Verdict.PASSED
+        assert results[case.check_id].verdict is expected, (case.check_id, _verdicts(results)[case.check_id])
+    for cid in _ids("anthropic"):
+        if cid.startswith("request.accept."):
+            assert results[cid].verdict is Verdict.PASSED
+
+
+def test_a_server_that_fails_everything_fails_every_acceptance_check():
+    envelope = {"type": "error", "error": {"type": "api_error", "message": "boom"}, "request_id": "req_fake"}
+    with fake_target(500, envelope) as url:
+        results = run_url(url)
+    assert all(r.verdict is Verdict.FAILED for r in results.values()), {
+        cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.FAILED
+    }
+
+
+def test_all_parameters_unsupported_is_a_400_in_the_envelope():
+    refusal = {"type": "error", "error": {"type": "invalid_request_error", "message": "top_k: not supported"}}
+    with fake_target(400, refusal) as url:
+        results = run_url(url, patterns=["request.accept.all-parameters", "request.headers.*"])
+    assert results["request.accept.all-parameters"].verdict is Verdict.UNSUPPORTED
+    assert results["request.headers.unknown-beta-tolerated"].verdict is Verdict.PASSED
+
+
+# -- the probes' own requests ------------------------------------------------------------------
+
+
+class _Ctx:
+    model = MODEL
+
+    class config:
+        max_body_bytes = LIMIT
+
+
+@pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21"])
+def test_all_parameters_body_is_valid_for_its_version(version):
+    from conformance._schema import load_schemas
+
+    body = rq.all_parameters_body(_Ctx, version)
+    assert load_schemas().validate("messages-request", body, version=version) == []
+
+
+def test_oversize_body_is_valid_json_of_limit_plus_one_bytes():
+    kw = rq._oversize(_Ctx)
+    assert len(kw["content"]) == LIMIT + 1
+    assert json.loads(kw["content"])["model"] == MODEL
+
+
+def test_invalid_bodies_are_invalid_and_valid_ones_valid():
+    from conformance._schema import load_schemas
+
+    schemas = load_schemas()
+    for case in rq.CASES:
+        kw = case.build(_Ctx) if case.name != "oversize" else {}
+        if "json" in kw and case.check_id.startswith("request.validation."):
+            assert schemas.validate("messages-request", kw["json"]), case.check_id
