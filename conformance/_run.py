@@ -194,10 +194,20 @@ def discover_model(target: Target) -> str:
 
 
 def preflight(ctx: RunContext) -> None:
-    """Fail fast, with one line, when the target cannot be reached at all."""
+    """Fail fast, with one line, when the target cannot be reached at all.
+
+    With ``--auth both`` the probes use whichever style the target accepts (x-api-key first),
+    so a target that refuses one style still gets every other check run; the auth checks
+    report the refusal.
+    """
     ex = ctx.target.send("GET", "/v1/models?limit=1")
     if ex.transport_error:
         raise RunSetupError(f"cannot reach {ctx.target.base_url}: {ex.transport_error}")
+    if ex.status in (401, 403) and ctx.config.auth == "both":
+        other = "bearer" if ctx.target.auth == "x-api-key" else "x-api-key"
+        retry = ctx.target.send("GET", "/v1/models?limit=1", auth=other)
+        if retry.status not in (401, 403):
+            ctx.target.auth = other
     ctx.model  # resolves (or fails clearly) before any check runs
 
 

@@ -58,6 +58,7 @@ SEED = "--conformance-seed"
 ENV_API_KEY = "CONFORMANCE_API_KEY"
 ENV_TARGET = "CONFORMANCE_TARGET"
 STUB_KEY = "test-key"
+STUB_BODY_LIMIT = 1 << 20
 SUITE_SUFFIX = ".suite"
 RESULT_PROPERTY = "conformance_result"
 
@@ -143,9 +144,11 @@ class ConformanceState:
             if self.own_stub:
                 from conformance.stub.server import StubProcess
 
-                self._stub = StubProcess(api_keys=[config.api_key or STUB_KEY], faults=self.faults, seed=config.seed)
+                # The stub declares its request-size limit, so the 413 check runs against it.
+                limit = config.max_body_bytes or STUB_BODY_LIMIT
+                self._stub = StubProcess(api_keys=[config.api_key or STUB_KEY], faults=self.faults, seed=config.seed, max_body_bytes=limit)
                 self._stub.__enter__()
-                config = RunConfig(**{**config.__dict__, "target": self._stub.base_url})
+                config = RunConfig(**{**config.__dict__, "target": self._stub.base_url, "max_body_bytes": limit})
                 self.run_config = config
             ctx = RunContext.open(config)
             preflight(ctx)
@@ -263,7 +266,11 @@ class CheckItem(pytest.Item):
         if verdict is Verdict.XFAIL:
             pytest.xfail(redact_text(result.outcome.message, ctx.secrets))
         if verdict in (Verdict.SKIPPED, Verdict.UNSUPPORTED, Verdict.INCONCLUSIVE):
-            pytest.skip(f"{verdict.value}: {redact_text(result.outcome.message, ctx.secrets)}")
+            # Not a pass: shown as a skip that names the check, never counted by the gate as passed.
+            raise pytest.skip.Exception(
+                f"{self.check.id}: {verdict.value}: {redact_text(result.outcome.message, ctx.secrets)}",
+                _use_item_location=True,
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailure):

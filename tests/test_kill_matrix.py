@@ -1,0 +1,45 @@
+"""Every check can fail: the kill matrix, one test per stub fault (xdist spreads them).
+
+Each defect fault must fail at least one check and every check its catalog entry names;
+the clean stub and each control must fail nothing; docs/kill-matrix.md must show exactly the
+rows measured here, and, by it, every check of the catalog is tripped by some fault.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._catalog import load_catalog
+from conformance.killmatrix import DOC, PROFILE, failing, parse, unmet_trips, verdicts_against
+from conformance.stub.faults import FAULTS
+
+BY_NAME = {f.name: f for f in FAULTS}
+
+
+def documented() -> dict[str, list[str]]:
+    assert DOC.exists(), "docs/kill-matrix.md is missing: run python -m conformance.killmatrix"
+    return parse(DOC.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["(none)", *BY_NAME])
+def test_fault_row(name: str) -> None:
+    failed = failing(verdicts_against([] if name == "(none)" else [name]))
+    fault = BY_NAME.get(name)
+    if fault is None or fault.kind == "control":
+        assert failed == [], f"{name} must trip nothing, but these checks failed: {failed}"
+    else:
+        assert failed, f"defect fault {name} trips no check"
+        assert unmet_trips(fault, failed) == [], (
+            f"{name} must fail checks matching {unmet_trips(fault, failed)}; it failed {failed}"
+        )
+    assert documented().get(name) == failed, "docs/kill-matrix.md is out of date: run python -m conformance.killmatrix"
+
+
+def test_the_matrix_lists_every_fault_once() -> None:
+    assert list(documented()) == ["(none)", *BY_NAME]
+
+
+def test_every_check_is_tripped_by_some_fault() -> None:
+    tripped = {cid for row in documented().values() for cid in row}
+    never = [c.id for c in load_catalog().select(profile=PROFILE) if c.id not in tripped]
+    assert never == [], f"no stub fault makes these checks fail: {never}"
