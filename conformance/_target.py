@@ -304,7 +304,7 @@ class Target:
             if probe.is_secret_header(name):
                 credentials: list[str] = []
                 probe.map_credential(value, lambda c: credentials.append(c) or c)
-                for secret in (*credentials, value):
+                for secret in credentials:  # "Bearer xyz" -> xyz: the scheme is no secret
                     placeholders.setdefault(secret, env_name_for_header(name))
         self.redactor = Redactor(placeholders, names=names)
 
