@@ -119,7 +119,6 @@ class Case:
     profiles: frozenset[str] = ALL_PROFILES
     expects_error: bool = True  # the errors family judges the envelope of these answers
     precondition: Callable[[RunContext], Outcome | None] | None = None
-    doc: str = ""
 
     @property
     def probe_name(self) -> str:
