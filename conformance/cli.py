@@ -1,4 +1,5 @@
-"""The ``conformance`` command. Subcommands: ``stub`` (serve the reference stub).
+"""The ``conformance`` command. Subcommands: ``stub`` (serve the reference stub), ``run``
+(the conformance suites, with the pytest plugin's options).
 
 Each subcommand registers itself with :func:`_add_stub` style helpers on the argparse
 subparsers, so ``run`` and ``report`` can be added beside it. Exit codes follow pytest's
@@ -112,6 +113,40 @@ def _run_stub(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_run(subparsers: "argparse._SubParsersAction[_Parser]") -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the conformance suites against a target (default: the bundled stub)",
+        description=(
+            "Run the conformance suites from the installed package; every option of "
+            "`pytest --target URL` applies (see `conformance run --help-options`). "
+            "Reports go to --report-dir (default: reports/)."
+        ),
+        add_help=False,
+    )
+    parser.set_defaults(handler=None, passthrough=True)
+
+
+def run_suites(args: Sequence[str]) -> int:
+    """``conformance run ARGS``: pytest over the packaged suite, isolated from any local config."""
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    suite = Path(__file__).resolve().parent / "suite"
+    argv = list(args)
+    if "--help-options" in argv:
+        argv = ["--help"]
+    if not any(a == "--report-dir" or a.startswith("--report-dir=") for a in argv):
+        argv += ["--report-dir", "reports"]
+    # -c os.devnull and --rootdir keep a user's pytest.ini/conftest.py out of the run.
+    return int(pytest.main([
+        str(suite), "-p", "conformance.plugin", "-p", "no:cacheprovider",
+        "-c", os.devnull, "--rootdir", str(suite), *argv,
+    ]))
+
+
 def _usage(message: str) -> int:
     sys.stderr.write(f"conformance {message}\n")
     return EXIT_USAGE
@@ -122,12 +157,16 @@ def build_parser() -> _Parser:
     parser = _Parser(prog="conformance", description="Conformance harness for Anthropic Messages API servers.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_stub(subparsers)
+    _add_run(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``conformance`` console script."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:
+        return run_suites(argv[1:])
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
