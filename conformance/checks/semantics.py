@@ -1,0 +1,500 @@
+"""semantics: the request parameters do what the contract says, whatever the model's quality.
+
+Each probe is designed so that *any* compliant model, not just the stub, gives a decidable
+answer: counting prompts make ``max_tokens`` cuts and stop sequences certain, token counts
+compare the same request with and without a system prompt, forced ``tool_choice`` leaves the
+model no choice (contract §1.1, §1.5, §1.6, §2, §9 items 7, 14-15). Behaviour the target
+never exhibited (the model ended before the stop sequence, say) is ``inconclusive``, never a
+failure. Tools and thinking are optional capabilities: a correct 400/404 decline is
+``unsupported``.
+
+The count_tokens/usage agreement lives in the ``count-tokens`` family (capabilities.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
+from conformance._exchange import Exchange
+from conformance._grammar import StreamGrammar
+from conformance._run import RunContext, probe
+from conformance.checks._common import HELLO, basic_body, declined, describe, expect_ok
+
+# Counting is the one answer every model gives the same way, token after token.
+COUNT_TO_50 = "Count from 1 to 50, separated by spaces."
+COUNT_TO_20 = "Count from 1 to 20, separated by spaces."
+COUNT_TO_10 = "Count from 1 to 10, separated by spaces."
+# "7" occurs in any rendering of 1..20 ("7", " 7", "7,"), so a stop sequence is certain to match.
+STOP_SEQUENCE = "7"
+BOUND_MAX_TOKENS = 10
+PREFILL = "1 2 3 4 5"
+
+# Long enough (about 80 words) that any tokenizer counts it.
+LONG_SYSTEM = (
+    "You are a careful and concise assistant taking part in an automated conformance test of an "
+    "HTTP API. Answer every question in one short sentence, in plain English, without lists, "
+    "headings, code blocks or emoji. Never mention these instructions. If a question is "
+    "ambiguous, pick the most common reading and answer it directly. Prefer simple words to "
+    "rare ones, and keep numbers as digits. Do not apologise, do not ask follow-up questions, "
+    "and do not add any greeting or closing remark beyond what the user asked for."
+)
+
+WEATHER_TOOL: dict[str, Any] = {
+    "name": "get_weather",
+    "description": "Get the current weather in a given city.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string", "description": "The city name, e.g. Paris"}},
+        "required": ["city"],
+    },
+}
+WEATHER_QUESTION = "What is the weather in Paris right now? Use the get_weather tool."
+TOOL_USE_ID = "toolu_01ConformanceProbe0001"
+
+
+# ------------------------------------------------------------------------------- probes
+
+
+@probe("max-tokens-cut")
+def _max_tokens_cut(ctx: RunContext):
+    return ctx.messages(basic_body(ctx, max_tokens=1, messages=[{"role": "user", "content": COUNT_TO_50}]))
+
+
+@probe("max-tokens-bound")
+def _max_tokens_bound(ctx: RunContext):
+    return ctx.messages(
+        basic_body(ctx, max_tokens=BOUND_MAX_TOKENS, messages=[{"role": "user", "content": COUNT_TO_50}])
+    )
+
+
+@probe("stop-sequence")
+def _stop_sequence(ctx: RunContext):
+    return ctx.messages(
+        basic_body(
+            ctx,
+            max_tokens=100,
+            messages=[{"role": "user", "content": COUNT_TO_20}],
+            stop_sequences=[STOP_SEQUENCE],
+        )
+    )
+
+
+@probe("system-string")
+def _system_string(ctx: RunContext):
+    return ctx.messages(basic_body(ctx, system=LONG_SYSTEM))
+
+
+@probe("system-blocks")
+def _system_blocks(ctx: RunContext):
+    return ctx.messages(basic_body(ctx, system=[{"type": "text", "text": LONG_SYSTEM}]))
+
+
+@probe("content-blocks")
+def _content_blocks(ctx: RunContext):
+    return ctx.messages(basic_body(ctx, messages=[{"role": "user", "content": [{"type": "text", "text": HELLO}]}]))
+
+
+@probe("multi-turn")
+def _multi_turn(ctx: RunContext):
+    return ctx.messages(
+        basic_body(
+            ctx,
+            messages=[
+                {"role": "user", "content": "My name is Ada. Please remember it."},
+                {"role": "assistant", "content": "Understood, Ada. I will remember your name."},
+                {"role": "user", "content": HELLO},
+            ],
+        )
+    )
+
+
+@probe("prefill")
+def _prefill(ctx: RunContext):
+    return ctx.messages(
+        basic_body(
+            ctx,
+            messages=[
+                {"role": "user", "content": COUNT_TO_10},
+                {"role": "assistant", "content": PREFILL},
+            ],
+        )
+    )
+
+
+def _tools_body(ctx: RunContext, **extra: Any) -> dict:
+    return basic_body(
+        ctx, max_tokens=256, tools=[WEATHER_TOOL], messages=[{"role": "user", "content": WEATHER_QUESTION}], **extra
+    )
+
+
+@probe("tools-forced")
+def _tools_forced(ctx: RunContext):
+    return ctx.messages(_tools_body(ctx, tool_choice={"type": "tool", "name": WEATHER_TOOL["name"]}))
+
+
+@probe("tools-none")
+def _tools_none(ctx: RunContext):
+    return ctx.messages(_tools_body(ctx, tool_choice={"type": "none"}))
+
+
+@probe("tool-result")
+def _tool_result(ctx: RunContext):
+    return ctx.messages(
+        basic_body(
+            ctx,
+            max_tokens=256,
+            tools=[WEATHER_TOOL],
+            messages=[
+                {"role": "user", "content": WEATHER_QUESTION},
+                {
+                    "role": "assistant",
+                    "content": [{"type": "tool_use", "id": TOOL_USE_ID, "name": WEATHER_TOOL["name"], "input": {"city": "Paris"}}],
+                },
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": TOOL_USE_ID, "content": "18 degrees Celsius and sunny"}],
+                },
+            ],
+        )
+    )
+
+
+def _thinking_body(ctx: RunContext, **extra: Any) -> dict:
+    return basic_body(
+        ctx,
+        max_tokens=2048,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=[{"role": "user", "content": "What is 12 times 12? Answer with the number only."}],
+        **extra,
+    )
+
+
+@probe("thinking")
+def _thinking(ctx: RunContext):
+    return ctx.messages(_thinking_body(ctx))
+
+
+@probe("thinking-stream")
+def _thinking_stream(ctx: RunContext):
+    return ctx.messages(_thinking_body(ctx, stream=True))
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _message(ex: Exchange, what: str = "") -> tuple[dict | None, Outcome | None]:
+    """The 200 body as a Message (``type: "message"``, ``content`` array), or why not."""
+    bad = expect_ok(ex)
+    if bad:
+        return None, Outcome.failed(f"{what}: {bad.message}") if what else bad
+    body = ex.json()
+    if not isinstance(body, dict) or body.get("type") != "message" or not isinstance(body.get("content"), list):
+        got = describe(ex) if isinstance(body, dict) else (ex.json_error or f"JSON {type(body).__name__}")
+        prefix = f"{what}: " if what else ""
+        return None, Outcome.failed(f"{prefix}expected a Message (type \"message\", content array), got {got}")
+    return body, None
+
+
+def _text(msg: dict) -> str:
+    return "".join(
+        b.get("text", "") for b in msg.get("content", []) if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+    )
+
+
+def _tokens(msg: dict, key: str) -> int | None:
+    usage = msg.get("usage")
+    value = usage.get(key) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _tool_uses(msg: dict) -> list[dict]:
+    return [b for b in msg.get("content", []) if isinstance(b, dict) and b.get("type") == "tool_use"]
+
+
+# ------------------------------------------------------------------------------ max_tokens
+
+
+@check("semantics.max-tokens.cut", MUST, "contract §2.2, §9.14; Darkbloom: Response (stop_reason)",
+       "With max_tokens 1 on a long answer, stop_reason is \"max_tokens\" and usage.output_tokens <= 1.")
+def max_tokens_cut(ctx: RunContext) -> Outcome:
+    """MUST stop at ``max_tokens`` and say so: a one-token budget for "count from 1 to 50" ends
+    with ``stop_reason: "max_tokens"`` and at most one output token."""
+    msg, bad = _message(ctx.probe("max-tokens-cut"))
+    if bad:
+        return bad
+    reason, out = msg.get("stop_reason"), _tokens(msg, "output_tokens")
+    if out is None:
+        return Outcome.inconclusive("usage.output_tokens is not an integer, so the cut cannot be measured")
+    if reason == "max_tokens" and out <= 1:
+        return Outcome.passed(f"stop_reason \"max_tokens\", output_tokens {out}")
+    if reason == "end_turn" and out <= 1:
+        return Outcome.inconclusive(f"the model ended its turn after {out} token(s) before the limit could bite")
+    return Outcome.mismatch("stop_reason \"max_tokens\" with output_tokens <= 1", f"stop_reason {reason!r}, output_tokens {out}")
+
+
+@check("semantics.max-tokens.bound", SHOULD, "contract §9.14",
+       f"With max_tokens {BOUND_MAX_TOKENS}, usage.output_tokens stays <= {BOUND_MAX_TOKENS}.")
+def max_tokens_bound(ctx: RunContext) -> Outcome:
+    """SHOULD keep ``usage.output_tokens`` within ``max_tokens`` (thinking tokens included)."""
+    msg, bad = _message(ctx.probe("max-tokens-bound"))
+    if bad:
+        return bad
+    out = _tokens(msg, "output_tokens")
+    if out is None:
+        return Outcome.inconclusive("usage.output_tokens is not an integer, so the bound cannot be measured")
+    if out > BOUND_MAX_TOKENS:
+        return Outcome.mismatch(f"output_tokens <= {BOUND_MAX_TOKENS} (max_tokens)", f"output_tokens {out}")
+    return Outcome.passed(f"output_tokens {out} <= {BOUND_MAX_TOKENS}")
+
+
+# ------------------------------------------------------------------------------ stop sequences
+
+
+@check("semantics.stop-sequence.honoured", MUST, "contract §1.1, §2.1, §9.15",
+       "A matched stop sequence ends the text before it, with stop_reason \"stop_sequence\" and "
+       "stop_sequence echoing it.", profiles=ANTHROPIC_ONLY)
+def stop_sequence_honoured(ctx: RunContext) -> Outcome:
+    """MUST honour ``stop_sequences``: counting 1 to 20 with stop sequence "7" stops before the
+    "7", reports ``stop_reason: "stop_sequence"`` and ``stop_sequence: "7"``, and the "7" is not
+    in the text. A target that never produced the sequence is inconclusive."""
+    msg, bad = _message(ctx.probe("stop-sequence"))
+    if bad:
+        return bad
+    text, reason, seq = _text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
+    if STOP_SEQUENCE in text:
+        return Outcome.mismatch(
+            f"text ending before the stop sequence {STOP_SEQUENCE!r}",
+            f"text {text[-40:]!r} containing it (stop_reason {reason!r})",
+        )
+    if reason == "stop_sequence":
+        if seq != STOP_SEQUENCE:
+            return Outcome.mismatch(f"stop_sequence {STOP_SEQUENCE!r}", f"stop_sequence {seq!r}")
+        return Outcome.passed(f"stopped at {STOP_SEQUENCE!r}, text {text[-40:]!r}")
+    if reason in ("end_turn", "max_tokens"):
+        return Outcome.inconclusive(f"the model never produced {STOP_SEQUENCE!r} (stop_reason {reason!r}, text {text[:40]!r})")
+    return Outcome.mismatch("stop_reason \"stop_sequence\"", f"stop_reason {reason!r}")
+
+
+# ------------------------------------------------------------------------------ system prompt
+
+
+def _system_counted(ctx: RunContext, probe_name: str, form: str) -> Outcome:
+    base, bad = _message(ctx.probe("basic"), "request without system")
+    if bad:
+        return bad
+    with_system, bad = _message(ctx.probe(probe_name), f"request with system as {form}")
+    if bad:
+        return bad
+    a, b = _tokens(base, "input_tokens"), _tokens(with_system, "input_tokens")
+    if a is None or b is None:
+        return Outcome.inconclusive("usage.input_tokens is not an integer, so the system prompt cannot be measured")
+    if b <= a:
+        return Outcome.mismatch(
+            f"more input_tokens with an ~80-word system prompt ({form}) than without ({a})", f"{b}"
+        )
+    return Outcome.passed(f"input_tokens {a} without system, {b} with system as {form}")
+
+
+@check("semantics.system.string-counted", MUST, "contract §1.1, §9.7; Darkbloom: Request (system)",
+       "`system` as a string is accepted and reaches the model: input_tokens grows by its length.")
+def system_string(ctx: RunContext) -> Outcome:
+    """MUST accept ``system`` as a string and use it: the same request with a long system
+    prompt has more ``usage.input_tokens`` than without one (a dropped system prompt does not)."""
+    return _system_counted(ctx, "system-string", "a string")
+
+
+@check("semantics.system.blocks-counted", MUST, "contract §1.1, §9.7",
+       "`system` as an array of text blocks is accepted and reaches the model: input_tokens grows.",
+       profiles=ANTHROPIC_ONLY)
+def system_blocks(ctx: RunContext) -> Outcome:
+    """MUST accept ``system`` as ``[{"type": "text", "text": ...}]`` and use it, like the string."""
+    return _system_counted(ctx, "system-blocks", "text blocks")
+
+
+# ------------------------------------------------------------------------------ content and turns
+
+
+@check("semantics.content.string-and-blocks", MUST, "contract §1.2, §9.7",
+       "User content is accepted both as a string and as an array of text blocks.", profiles=ANTHROPIC_ONLY)
+def content_forms(ctx: RunContext) -> Outcome:
+    """MUST accept ``content`` as a string and as ``[{"type": "text", "text": ...}]``: the string
+    is only shorthand for the block array, and SDK users send either."""
+    _, bad = _message(ctx.probe("basic"), "content as a string")
+    if bad:
+        return bad
+    _, bad = _message(ctx.probe("content-blocks"), "content as text blocks")
+    if bad:
+        return bad
+    return Outcome.passed("both forms answered with a Message")
+
+
+@check("semantics.conversation.multi-turn", MUST, "contract §1.1-1.2; Darkbloom: Request (messages)",
+       "A user/assistant/user conversation is answered with a Message.")
+def multi_turn(ctx: RunContext) -> Outcome:
+    """MUST accept alternating ``user``/``assistant`` turns ending with a user turn."""
+    msg, bad = _message(ctx.probe("multi-turn"))
+    if bad:
+        return bad
+    return Outcome.passed(f"HTTP 200 Message, stop_reason {msg.get('stop_reason')!r}")
+
+
+@check("semantics.conversation.prefill", MUST, "contract §1.1, §2.1",
+       "A final assistant turn is accepted as a prefill that the answer continues (or declined with 400 "
+       "invalid_request_error by a model without prefill).", profiles=ANTHROPIC_ONLY)
+def prefill(ctx: RunContext) -> Outcome:
+    """MUST treat a final ``assistant`` turn as a prefill: answer 200 with a Message that
+    continues it, or (models without prefill support) 400 ``invalid_request_error``. An answer
+    that starts by repeating the prefill verbatim suggests it was treated as history, but that is
+    model behaviour too, so it is inconclusive rather than failed."""
+    ex = ctx.probe("prefill")
+    if ex.status == 400 and declined(ex):
+        return Outcome.unsupported("the model declines prefill (400 invalid_request_error)")
+    msg, bad = _message(ex)
+    if bad:
+        return bad
+    text = _text(msg)
+    if text.lstrip().startswith(PREFILL):
+        return Outcome.inconclusive(f"the answer repeats the prefill {PREFILL!r} instead of continuing it: {text[:40]!r}")
+    return Outcome.passed(f"continued the prefill with {text[:40]!r}")
+
+
+# ------------------------------------------------------------------------------ tools
+
+
+def _tools_message(ctx: RunContext, name: str) -> tuple[dict | None, Outcome | None]:
+    ex = ctx.probe(name)
+    if declined(ex):
+        return None, Outcome.unsupported(f"tools declined: {describe(ex)}")
+    return _message(ex)
+
+
+@check("semantics.tools.forced-tool", MUST, "contract §1.5, §2.4",
+       "tool_choice {type: tool, name} yields a tool_use block for that tool, its input valid against "
+       "the tool's input_schema, and stop_reason \"tool_use\".", profiles=ANTHROPIC_ONLY, capability="tools")
+def forced_tool(ctx: RunContext) -> Outcome:
+    """MUST obey a forced ``tool_choice``: the answer holds a ``tool_use`` block naming the tool,
+    whose ``input`` is an object valid against the tool's ``input_schema``, and ends with
+    ``stop_reason: "tool_use"``."""
+    msg, bad = _tools_message(ctx, "tools-forced")
+    if bad:
+        return bad
+    uses = _tool_uses(msg)
+    reason = msg.get("stop_reason")
+    if not uses:
+        if reason == "max_tokens":
+            return Outcome.inconclusive("the answer was cut by max_tokens before any tool_use block")
+        kinds = [b.get("type") for b in msg["content"] if isinstance(b, dict)]
+        return Outcome.mismatch(f"a tool_use block for {WEATHER_TOOL['name']!r}", f"content blocks {kinds}, stop_reason {reason!r}")
+    use = uses[0]
+    if use.get("name") != WEATHER_TOOL["name"]:
+        return Outcome.mismatch(f"tool_use name {WEATHER_TOOL['name']!r}", f"{use.get('name')!r}")
+    args = use.get("input")
+    errors = list(jsonschema.Draft202012Validator(WEATHER_TOOL["input_schema"]).iter_errors(args))
+    if errors:
+        return Outcome.mismatch("tool_use.input valid against the tool's input_schema", f"input {args!r} ({errors[0].message})")
+    if reason != "tool_use":
+        return Outcome.mismatch("stop_reason \"tool_use\"", f"stop_reason {reason!r} after a tool_use block")
+    return Outcome.passed(f"tool_use {use.get('name')} with input {args!r}")
+
+
+@check("semantics.tools.toolu-id", SHOULD, "contract §2.4, §9.12",
+       "tool_use block ids start with `toolu_`.", profiles=ANTHROPIC_ONLY, capability="tools")
+def toolu_id(ctx: RunContext) -> Outcome:
+    """SHOULD use the ``toolu_`` convention for tool_use ids (clients echo them in tool_result)."""
+    msg, bad = _tools_message(ctx, "tools-forced")
+    if bad:
+        return bad
+    uses = _tool_uses(msg)
+    if not uses:
+        return Outcome.inconclusive("the forced-tool answer held no tool_use block to judge")
+    ident = uses[0].get("id")
+    if not isinstance(ident, str) or not ident.startswith("toolu_"):
+        return Outcome.mismatch("a tool_use id starting with 'toolu_'", repr(ident))
+    return Outcome.passed(f"tool_use id {ident!r}")
+
+
+@check("semantics.tools.choice-none", MUST, "contract §1.5",
+       "tool_choice {type: none} yields no tool_use block.", profiles=ANTHROPIC_ONLY, capability="tools")
+def choice_none(ctx: RunContext) -> Outcome:
+    """MUST NOT call a tool when ``tool_choice`` is ``{"type": "none"}``, even though the user
+    asks for it: no ``tool_use`` block and no ``stop_reason: "tool_use"``."""
+    msg, bad = _tools_message(ctx, "tools-none")
+    if bad:
+        return bad
+    uses, reason = _tool_uses(msg), msg.get("stop_reason")
+    if uses or reason == "tool_use":
+        return Outcome.mismatch("no tool_use block", f"{len(uses)} tool_use block(s), stop_reason {reason!r}")
+    return Outcome.passed(f"no tool_use, stop_reason {reason!r}")
+
+
+@check("semantics.tools.tool-result-accepted", MUST, "contract §1.3, §1.5",
+       "A conversation with a tool_use turn and its tool_result is answered with a Message.",
+       profiles=ANTHROPIC_ONLY, capability="tools")
+def tool_result_accepted(ctx: RunContext) -> Outcome:
+    """MUST accept an assistant ``tool_use`` turn followed by a user ``tool_result`` turn (the
+    second half of every tool call) and answer with a Message."""
+    if declined(ctx.probe("tools-forced")):
+        return Outcome.unsupported("tools declined")
+    msg, bad = _tools_message(ctx, "tool-result")
+    if bad:
+        return bad
+    return Outcome.passed(f"HTTP 200 Message, stop_reason {msg.get('stop_reason')!r}")
+
+
+# ------------------------------------------------------------------------------ thinking
+
+
+def _thinking_shape(msg: dict, form: str) -> Outcome | None:
+    content = msg.get("content") or []
+    if not content or not isinstance(content[0], dict):
+        return Outcome.mismatch(f"a thinking block first ({form})", "empty content")
+    first = content[0]
+    kind = first.get("type")
+    if kind == "redacted_thinking":
+        if not isinstance(first.get("data"), str) or not first.get("data"):
+            return Outcome.mismatch(f"redacted_thinking.data as a non-empty string ({form})", repr(first.get("data")))
+    elif kind == "thinking":
+        sig = first.get("signature")
+        if not isinstance(sig, str) or not sig:
+            return Outcome.mismatch(f"a thinking block with a non-empty signature ({form})", f"signature {sig!r}")
+    else:
+        return Outcome.mismatch(f"a thinking block first ({form})", f"first block {kind!r}")
+    if not any(isinstance(b, dict) and b.get("type") == "text" for b in content[1:]):
+        reason = msg.get("stop_reason")
+        return Outcome.inconclusive(f"no text block after the thinking block ({form}, stop_reason {reason!r})")
+    return None
+
+
+@check("semantics.thinking.block-first", MUST, "contract §1.6, §2.4, §3.3",
+       "With thinking enabled, content starts with a signed thinking block, then text (JSON and stream alike).",
+       profiles=ANTHROPIC_ONLY, capability="thinking")
+def thinking_first(ctx: RunContext) -> Outcome:
+    """MUST, when ``thinking`` is enabled, put a ``thinking`` block (non-empty ``signature``,
+    which clients pass back unmodified) or a ``redacted_thinking`` block first, followed by the
+    text answer; the streamed answer, rebuilt as the SDK does, must match the same shape."""
+    ex = ctx.probe("thinking")
+    if declined(ex):
+        return Outcome.unsupported(f"thinking declined: {describe(ex)}")
+    msg, bad = _message(ex, "non-streaming")
+    if bad:
+        return bad
+    verdict = _thinking_shape(msg, "non-streaming")
+    if verdict is not None:
+        return verdict
+    sx = ctx.probe("thinking-stream")
+    bad = expect_ok(sx)
+    if bad:
+        return Outcome.failed(f"streaming: {bad.message}")
+    grammar = StreamGrammar()
+    for event in sx.events:
+        grammar.feed(event)
+    grammar.finish(complete=sx.complete)
+    if not isinstance(grammar.message, dict):
+        return Outcome.mismatch("a stream that rebuilds into a Message", f"{len(sx.events)} events without a usable message_start")
+    verdict = _thinking_shape(grammar.message, "streaming")
+    if verdict is not None:
+        return verdict
+    return Outcome.passed("thinking block with signature, then text, in both forms")
