@@ -199,7 +199,7 @@ class StreamGrammar:
         self.finished = False
         self._evaluated: set[str] = set()
         self._started = False
-        self._first_reported = False
+        self._first_seen = False
         self._blocks: dict[int, _Block] = {}
         self._open: list[int] = []  # open block indices, most recent last
         self._next_index = 0
@@ -227,18 +227,17 @@ class StreamGrammar:
         name = event.event
         self.event_names.append(name)
 
+        done = event.data.strip() == "[DONE]"
+        self._check("no-done-sentinel", not done, pos, "expected no [DONE] sentinel, got `data: [DONE]`")
         if self._errored:
             self._check("error-ends-stream", False, pos, f"expected end of stream after the error event, got {name!r}")
             return
         if self._stopped:
-            if name == "message_stop":
+            if name == "message_stop" and not done:
                 self._check("message-stop-once", False, pos, "expected end of stream, got a second message_stop")
             else:
                 self._check("nothing-after-message-stop", False, pos, f"expected end of stream after message_stop, got {name!r}")
             return
-
-        done = event.data.strip() == "[DONE]"
-        self._check("no-done-sentinel", not done, pos, "expected no [DONE] sentinel, got `data: [DONE]`")
         if done:
             return
         self._check("event-named", name is not None, pos, f"expected an `event:` line, got an unnamed event with data {_show(event.data)}")
@@ -272,9 +271,14 @@ class StreamGrammar:
             self.unknown_events.append((pos, name))
             return
 
-        if not self._started and name != "message_start" and not self._first_reported:
-            self._first_reported = True
-            self._check("message-start-first", False, pos, f"expected message_start as the first event, got {name!r}")
+        if not self._first_seen:
+            self._first_seen = True
+            self._check(
+                "message-start-first",
+                name == "message_start",
+                pos,
+                f"expected message_start as the first event, got {name!r}",
+            )
 
         getattr(self, "_on_" + name)(p, pos)
 
