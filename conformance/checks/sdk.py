@@ -1,0 +1,495 @@
+"""sdk: the official Python SDK, in strict mode, works end to end against the target.
+
+This family is the outside opinion (contract §7, §9 item 35): the installed ``anthropic``
+package (2.x: ``Authorization: Bearer`` and ``anthropic-version: 2026-10-21``, whatever
+``--anthropic-version`` says, because that is what users of the newest SDK send) drives the
+target with ``_strict_response_validation=True`` and no retries. Each check reports the SDK's
+exception class and message as what it got.
+
+The SDK talks through its own ``httpx2`` client, not through the harness's Target, so these
+checks record no Exchange; an event hook logs each request line and response status instead,
+and that log (credentials redacted) is part of every failure message.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
+from conformance._redact import WRONG_API_KEY, Redactor
+from conformance._run import RunContext, probe
+from conformance.checks._common import HELLO
+
+# The SDK 2.x sends only `Authorization: Bearer` for api_key= (contract §5.1).
+SDK_AUTH_STYLE = "bearer"
+NO_KEY_PLACEHOLDER = "conformance-no-key-configured"
+UNKNOWN_MODEL = "no-such-model-conformance"
+TOOL = {
+    "name": "get_weather",
+    "description": "Get the current weather for a city.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string", "description": "City name"}},
+        "required": ["city"],
+    },
+}
+MAX_LOG_LINES = 6
+
+
+@dataclass
+class SdkCall:
+    """What one SDK call did: its value or its exception, and the HTTP traffic behind it."""
+
+    value: Any = None
+    error: BaseException | None = None
+    log: list[str] = field(default_factory=list)
+    note: str = ""  # how the call was judged, when not plainly
+    redactor: Redactor = field(default_factory=Redactor)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def got(self) -> str:
+        """The exception as "Class: message", redacted, for the "got" half of a verdict."""
+        if self.error is None:
+            return f"no exception ({type(self.value).__name__})"
+        text = " ".join(str(self.error).split())
+        if len(text) > 300:
+            text = text[:299] + "…"
+        return self.redactor.text(f"{type(self.error).__name__}: {text}" if text else type(self.error).__name__)
+
+    def traffic(self) -> str:
+        if not self.log:
+            return "no HTTP request was sent"
+        lines = self.log[:MAX_LOG_LINES] + ([f"… {len(self.log) - MAX_LOG_LINES} more"] if len(self.log) > MAX_LOG_LINES else [])
+        return "; ".join(lines)
+
+    def mismatch(self, expected: str, got: str | None = None) -> Outcome:
+        return Outcome.mismatch(expected, f"{got or self.got()} [SDK traffic: {self.traffic()}]")
+
+
+def _sdk_version() -> str:
+    try:
+        import anthropic
+
+        return anthropic.__version__
+    except Exception:  # pragma: no cover - the dependency is declared
+        return "unavailable"
+
+
+def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = None, strict: bool = True) -> SdkCall:
+    """Build a strict, retry-less SDK client for the target and run ``fn(client)``; never raise."""
+    import anthropic
+    import httpx2
+
+    key = api_key if api_key is not None else (ctx.config.api_key or NO_KEY_PLACEHOLDER)
+    red = Redactor(set(ctx.secrets) | ({key} if key != WRONG_API_KEY else set()))
+    call = SdkCall(redactor=red)
+
+    def on_request(request: Any) -> None:
+        call.log.append(red.text(f"{request.method} {request.url}"))
+
+    def on_response(response: Any) -> None:
+        ct = response.headers.get("content-type", "no content-type")
+        call.log.append(f"-> HTTP {response.status_code} {red.text(ct)}")
+
+    timeout = httpx2.Timeout(ctx.config.timeout, connect=min(10.0, ctx.config.timeout))
+    http = httpx2.Client(
+        timeout=timeout,
+        verify=_ssl_context(ctx.config.insecure),
+        follow_redirects=True,
+        event_hooks={"request": [on_request], "response": [on_response]},
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecation warnings for known model ids
+            client = anthropic.Anthropic(
+                base_url=ctx.target.base_url,
+                api_key=key,
+                default_headers=dict(ctx.config.headers),
+                http_client=http,
+                max_retries=0,
+                timeout=timeout,
+                _strict_response_validation=strict,
+            )
+            call.value = fn(client)
+    except Exception as exc:  # the SDK's verdict on the target; never a traceback
+        call.error = exc
+    finally:
+        http.close()
+    return call
+
+
+_SSL_CONTEXTS: dict[bool, Any] = {}
+
+
+def _ssl_context(insecure: bool) -> Any:
+    """One TLS context per verification mode, shared by every SDK client (loading the CA store
+    costs ~50 ms per client otherwise)."""
+    import httpx2
+
+    if insecure not in _SSL_CONTEXTS:
+        _SSL_CONTEXTS[insecure] = httpx2.create_ssl_context(verify=not insecure)
+    return _SSL_CONTEXTS[insecure]
+
+
+KNOWN_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                          "message_delta", "message_stop", "ping", "error"})
+
+
+def _unknown_event(error: BaseException | None) -> str | None:
+    """The type of the stream event strict mode rejected, when it is not a documented one."""
+    import anthropic
+
+    if isinstance(error, anthropic.APIResponseValidationError) and isinstance(error.body, dict):
+        kind = error.body.get("type")
+        if isinstance(kind, str) and kind not in KNOWN_EVENTS:
+            return kind
+    return None
+
+
+def _stream_call(ctx: RunContext, fn: Callable[[Any], Any]) -> SdkCall:
+    """A streaming call in strict mode. Strict mode also rejects event types the SDK does not know,
+    which the contract lets servers add (§3.3: clients ignore them); then the call is judged again
+    without strict validation, and the note says so."""
+    call = _call(ctx, fn)
+    kind = _unknown_event(call.error)
+    if kind is None:
+        return call
+    again = _call(ctx, fn, strict=False)
+    again.log = call.log + again.log
+    again.note = f"strict mode rejected the unknown event type {kind!r}, which clients must ignore; judged without strict validation"
+    return again
+
+
+def _deadline(ctx: RunContext) -> float:
+    return time.monotonic() + ctx.config.total_timeout
+
+
+class _Overrun(Exception):
+    """The stream went on past the run's per-exchange time limit."""
+
+
+def _params(ctx: RunContext, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "model": ctx.model,
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": HELLO}],
+    }
+    params.update(extra)
+    return params
+
+
+# -- probes: one SDK call each, shared by the checks that read them --------------------------
+
+
+@probe("sdk-create")
+def _create(ctx: RunContext) -> SdkCall:
+    return _call(ctx, lambda c: c.messages.create(**_params(ctx)))
+
+
+@probe("sdk-create-stream")
+def _create_stream(ctx: RunContext) -> SdkCall:
+    deadline = _deadline(ctx)
+
+    def run(c: Any) -> list[str]:
+        types: list[str] = []
+        with c.messages.create(**_params(ctx), stream=True) as stream:
+            for event in stream:
+                types.append(getattr(event, "type", None) or type(event).__name__)
+                if time.monotonic() > deadline:
+                    raise _Overrun(f"stream still running after {ctx.config.total_timeout:g} s")
+        return types
+
+    return _stream_call(ctx, run)
+
+
+@probe("sdk-stream-final")
+def _stream_final(ctx: RunContext) -> SdkCall:
+    return _final_message(ctx, _params(ctx))
+
+
+def _final_message(ctx: RunContext, params: dict[str, Any]) -> SdkCall:
+    deadline = _deadline(ctx)
+
+    def run(c: Any) -> Any:
+        with c.messages.stream(**params) as stream:
+            for _ in stream:
+                if time.monotonic() > deadline:
+                    raise _Overrun(f"stream still running after {ctx.config.total_timeout:g} s")
+            return stream.get_final_message()
+
+    return _stream_call(ctx, run)
+
+
+@probe("sdk-stream-tool-use")
+def _stream_tool_use(ctx: RunContext) -> SdkCall:
+    params = _params(
+        ctx,
+        max_tokens=256,
+        messages=[{"role": "user", "content": "What is the weather in Paris? Use the get_weather tool."}],
+        tools=[TOOL],
+        tool_choice={"type": "tool", "name": TOOL["name"]},
+    )
+    return _final_message(ctx, params)
+
+
+@probe("sdk-stream-thinking")
+def _stream_thinking(ctx: RunContext) -> SdkCall:
+    return _final_message(ctx, _params(ctx, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}))
+
+
+@probe("sdk-raw-response")
+def _raw(ctx: RunContext) -> SdkCall:
+    def run(c: Any) -> tuple[Any, Any]:
+        raw = c.messages.with_raw_response.create(**_params(ctx))
+        return raw, raw.parse()
+
+    return _call(ctx, run)
+
+
+@probe("sdk-bad-request")
+def _bad_request(ctx: RunContext) -> SdkCall:
+    import anthropic
+
+    # max_tokens is required by the contract (§1.1); `omit` makes the SDK leave it out.
+    return _call(ctx, lambda c: c.messages.create(**_params(ctx, max_tokens=anthropic.omit)))
+
+
+@probe("sdk-wrong-key")
+def _wrong_key(ctx: RunContext) -> SdkCall:
+    return _call(ctx, lambda c: c.messages.create(**_params(ctx)), api_key=WRONG_API_KEY)
+
+
+@probe("sdk-unknown-model")
+def _unknown_model(ctx: RunContext) -> SdkCall:
+    return _call(ctx, lambda c: c.messages.create(**_params(ctx, model=UNKNOWN_MODEL)))
+
+
+def _bearer_left_out(ctx: RunContext) -> Outcome | None:
+    if ctx.config.auth not in ("both", SDK_AUTH_STYLE):
+        return Outcome.skipped(f"--auth {ctx.config.auth} leaves out bearer, the only style SDK {_sdk_version()} sends")
+    return None
+
+
+def _is_message(value: Any) -> bool:
+    from anthropic.types import Message
+
+    return isinstance(value, Message)
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+@check("sdk.messages.create", MUST, "contract §7, §9.35; Darkbloom: Examples",
+       "The official SDK's `messages.create` (strict validation) returns a Message whose content[0] is text.")
+def messages_create(ctx: RunContext) -> Outcome:
+    """MUST work with ``client.messages.create(...)`` of the official SDK in strict mode: a Message
+    comes back and ``message.content[0].text`` is readable (the Darkbloom page's own example)."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-create")
+    if not call.ok:
+        return call.mismatch("a Message")
+    msg = call.value
+    if not _is_message(msg):
+        return call.mismatch("a Message", f"a {type(msg).__name__}")
+    if not msg.content or getattr(msg.content[0], "type", None) != "text":
+        first = getattr(msg.content[0], "type", None) if msg.content else "no block"
+        return call.mismatch("content[0] to be a text block", f"{first!r}")
+    return Outcome.passed(f"Message {msg.id}, stop_reason {msg.stop_reason!r} (SDK {_sdk_version()})")
+
+
+@check("sdk.messages.create-stream", MUST, "contract §3.3, §7, §9.35",
+       "The SDK's `create(stream=True)` yields events message_start … message_stop, all valid in strict mode.",
+       profiles=ANTHROPIC_ONLY)
+def messages_create_stream(ctx: RunContext) -> Outcome:
+    """MUST work with ``client.messages.create(stream=True)``: iterating the stream to its end
+    raises nothing, and the events run from ``message_start`` through ``message_stop``."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-create-stream")
+    if not call.ok:
+        return call.mismatch("a stream iterated to its end")
+    types = [t for t in call.value if t != "ping"]
+    expected = "events message_start, content blocks, message_delta, message_stop"
+    if not types:
+        return call.mismatch(expected, "no event at all (the SDK saw nothing it could dispatch)")
+    if types[0] != "message_start" or types[-1] != "message_stop" or "message_delta" not in types \
+            or "content_block_start" not in types:
+        shown = types if len(types) <= 8 else types[:4] + ["…"] + types[-3:]
+        return call.mismatch(expected, f"events {shown}")
+    return Outcome.passed(_noted(call, f"{len(types)} events from message_start to message_stop"))
+
+
+@check("sdk.messages.stream-final-message", MUST, "contract §3.4, §7, §9.35",
+       "The SDK's `messages.stream(...).get_final_message()` returns a Message with stop_reason set.",
+       profiles=ANTHROPIC_ONLY)
+def stream_final_message(ctx: RunContext) -> Outcome:
+    """MUST work with the SDK's stream helper: ``get_final_message()`` accumulates a Message
+    whose ``stop_reason`` is set."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-stream-final")
+    if not call.ok:
+        return call.mismatch("a final Message")
+    msg = call.value
+    if not _is_message(msg):
+        return call.mismatch("a Message", f"a {type(msg).__name__}")
+    if msg.stop_reason is None:
+        return call.mismatch("a final Message with stop_reason set", "stop_reason None")
+    if not msg.content:
+        return call.mismatch("a final Message with content", "content []")
+    return Outcome.passed(_noted(call, f"final Message {msg.id}, stop_reason {msg.stop_reason!r}, {len(msg.content)} block(s)"))
+
+
+def _declined(call: SdkCall) -> bool:
+    """The SDK raised for a correct "not supported" answer: 400/404 in the Anthropic envelope."""
+    import anthropic
+
+    err = call.error
+    return (
+        isinstance(err, anthropic.APIStatusError)
+        and err.status_code in (400, 404)
+        and isinstance(err.body, dict)
+        and err.body.get("type") == "error"
+        and err.type in ("invalid_request_error", "not_found_error")
+    )
+
+
+def _noted(call: SdkCall, text: str) -> str:
+    return f"{text} ({call.note})" if call.note else text
+
+
+@check("sdk.messages.stream-tool-use", MUST, "contract §3.3, §7, §9.21, §9.35",
+       "The SDK's stream helper rebuilds a forced tool_use block whose input is a JSON object.",
+       profiles=ANTHROPIC_ONLY, capability="tools")
+def stream_tool_use(ctx: RunContext) -> Outcome:
+    """MUST stream a tool call the SDK can use: ``get_final_message()`` holds a ``tool_use`` block
+    (name as forced) whose ``input``, accumulated from ``input_json_delta``, is an object."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-stream-tool-use")
+    if _declined(call):
+        return Outcome.unsupported(f"tools declined: {call.got()}")
+    if not call.ok:
+        return call.mismatch("a final Message with a tool_use block")
+    msg = call.value
+    if not _is_message(msg):
+        return call.mismatch("a Message", f"a {type(msg).__name__}")
+    uses = [b for b in msg.content if getattr(b, "type", None) == "tool_use"]
+    if not uses:
+        return call.mismatch("a tool_use block (tool_choice forced it)", f"blocks {[getattr(b, 'type', None) for b in msg.content]}")
+    block = uses[0]
+    if block.name != TOOL["name"]:
+        return call.mismatch(f"tool name {TOOL['name']!r}", f"{block.name!r}")
+    if not isinstance(block.input, dict):
+        return call.mismatch("tool_use.input as an object", f"a {type(block.input).__name__}: {str(block.input)[:60]!r}")
+    if msg.stop_reason != "tool_use":
+        return call.mismatch('stop_reason "tool_use"', f"{msg.stop_reason!r}")
+    return Outcome.passed(_noted(call, f"tool_use {block.name} with input {block.input}"))
+
+
+@check("sdk.messages.stream-thinking", MUST, "contract §1.6, §3.3, §7, §9.35",
+       "The SDK's stream helper rebuilds a thinking block (with signature) followed by the answer.",
+       profiles=ANTHROPIC_ONLY, capability="thinking")
+def stream_thinking(ctx: RunContext) -> Outcome:
+    """MUST stream extended thinking the SDK can accumulate: ``get_final_message()`` holds a
+    ``thinking`` block with a non-empty ``signature`` (needed to send it back) before the text."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-stream-thinking")
+    if _declined(call):
+        return Outcome.unsupported(f"thinking declined: {call.got()}")
+    if not call.ok:
+        return call.mismatch("a final Message with a thinking block")
+    msg = call.value
+    if not _is_message(msg):
+        return call.mismatch("a Message", f"a {type(msg).__name__}")
+    types = [getattr(b, "type", None) for b in msg.content]
+    if not types or types[0] not in ("thinking", "redacted_thinking") or "text" not in types:
+        return call.mismatch("a thinking block first, then text", f"blocks {types}")
+    first = msg.content[0]
+    if first.type == "thinking" and not first.signature:
+        return call.mismatch("a thinking block with a signature", "an empty signature")
+    return Outcome.passed(_noted(call, f"blocks {types}, stop_reason {msg.stop_reason!r}"))
+
+
+@check("sdk.messages.raw-response-headers", SHOULD, "contract §5.2, §9.28",
+       "Through the SDK's `with_raw_response`, the `request-id` header is readable (`message._request_id`).")
+def raw_response_headers(ctx: RunContext) -> Outcome:
+    """SHOULD send ``request-id``, which the SDK exposes as ``message._request_id`` (it reads
+    exactly that header, not ``x-request-id``)."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-raw-response")
+    if not call.ok:
+        return call.mismatch("a raw response that parses to a Message")
+    raw, msg = call.value
+    rid = raw.headers.get("request-id")
+    if not rid:
+        other = raw.headers.get("x-request-id")
+        got = f"no request-id header (x-request-id {other!r} is not read by the SDK)" if other else "no request-id header"
+        return call.mismatch("a request-id header", got)
+    if getattr(msg, "_request_id", None) != rid:
+        return call.mismatch(f"message._request_id {rid!r}", f"{getattr(msg, '_request_id', None)!r}")
+    return Outcome.passed(f"request-id {rid!r} readable as message._request_id")
+
+
+def _expect_status_error(call: SdkCall, cls_name: str, status: int, error_type: str) -> Outcome:
+    import anthropic
+
+    expected_cls = getattr(anthropic, cls_name)
+    expected = f"anthropic.{cls_name} (HTTP {status}) with .type {error_type!r}"
+    if call.ok:
+        return call.mismatch(expected)
+    err = call.error
+    if not isinstance(err, expected_cls):
+        status_got = getattr(err, "status_code", None)
+        return call.mismatch(expected, call.got() + (f" (HTTP {status_got})" if status_got is not None else ""))
+    if getattr(err, "type", None) != error_type:
+        return call.mismatch(expected, f"{type(err).__name__} with .type {getattr(err, 'type', None)!r}")
+    return Outcome.passed(f"{type(err).__name__}, .type {error_type!r}")
+
+
+@check("sdk.errors.bad-request", MUST, "contract §4.2, §7, §9.6",
+       "A request the contract rejects (max_tokens missing) raises anthropic.BadRequestError, .type invalid_request_error.")
+def errors_bad_request(ctx: RunContext) -> Outcome:
+    """MUST answer an invalid request so that the SDK raises ``BadRequestError`` (400) whose
+    ``.type`` is ``invalid_request_error``."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    return _expect_status_error(ctx.probe("sdk-bad-request"), "BadRequestError", 400, "invalid_request_error")
+
+
+@check("sdk.errors.authentication", MUST, "contract §4.2, §5.1, §9.3",
+       "A wrong API key raises anthropic.AuthenticationError, .type authentication_error.")
+def errors_authentication(ctx: RunContext) -> Outcome:
+    """MUST refuse a wrong key so that the SDK raises ``AuthenticationError`` (401) whose
+    ``.type`` is ``authentication_error``."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    return _expect_status_error(ctx.probe("sdk-wrong-key"), "AuthenticationError", 401, "authentication_error")
+
+
+@check("sdk.errors.not-found", MUST, "contract §4.2, §9.10",
+       "An unknown model id raises anthropic.NotFoundError, .type not_found_error.")
+def errors_not_found(ctx: RunContext) -> Outcome:
+    """MUST answer an unknown model so that the SDK raises ``NotFoundError`` (404) whose ``.type``
+    is ``not_found_error``."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    return _expect_status_error(ctx.probe("sdk-unknown-model"), "NotFoundError", 404, "not_found_error")
