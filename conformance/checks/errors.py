@@ -20,7 +20,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from conformance._catalog import MUST, SHOULD, Outcome, check
+from conformance._catalog import MUST, SHOULD, Outcome, Verdict, check
 from conformance._exchange import Exchange
 from conformance._run import RunContext, probe
 from conformance._schema import default_schema_dir
@@ -239,7 +239,7 @@ def rate_limit_429(ctx: RunContext) -> Outcome:
     if isinstance(got, Outcome):
         return got
     verdict = expect_error(got, 429, "rate_limit_error")
-    if verdict.verdict.value != "passed":
+    if verdict.verdict is not Verdict.PASSED:
         return verdict
     problem = _retry_after_problem(got.header("retry-after"))
     if problem:
@@ -291,7 +291,7 @@ def request_id_body(ctx: RunContext) -> Outcome:
 
 def _enveloped(ctx: RunContext, ex: Exchange, status: int, error_type: str) -> Outcome:
     verdict = expect_error(ex, status, error_type)
-    if verdict.verdict.value != "passed":
+    if verdict.verdict is not Verdict.PASSED:
         return verdict
     problem = _envelope_problem(ctx, ex)
     if problem:
@@ -310,7 +310,7 @@ def unknown_path(ctx: RunContext) -> Outcome:
     exchanges = ctx.probe("errors-unknown-path")
     for method, ex in exchanges.items():
         verdict = _enveloped(ctx, ex, 404, "not_found_error")
-        if verdict.verdict.value != "passed":
+        if verdict.verdict is not Verdict.PASSED:
             return Outcome(verdict.verdict, f"{method} {UNKNOWN_PATH}: {verdict.message}")
     return Outcome.passed(f"GET and POST {UNKNOWN_PATH}: HTTP 404 not_found_error in the envelope")
 
@@ -323,7 +323,7 @@ def wrong_method(ctx: RunContext) -> Outcome:
     Allow on a 405). The contract does not name the status, hence SHOULD."""
     ex = ctx.probe("errors-wrong-method")
     verdict = _enveloped(ctx, ex, 405, "invalid_request_error")
-    if verdict.verdict.value != "passed":
+    if verdict.verdict is not Verdict.PASSED:
         return verdict
     allow = ex.header("allow") or ""
     if "POST" not in [m.strip().upper() for m in allow.split(",")]:

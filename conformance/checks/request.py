@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from conformance._catalog import ALL_PROFILES, ANTHROPIC_ONLY, MUST, SHOULD, Level, Outcome, check
 from conformance._exchange import Exchange
