@@ -23,6 +23,7 @@ Deliberate failures, for exercising clients' error paths (accepted, never listed
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import itertools
 import json
@@ -87,13 +88,19 @@ def describe(error: _schema.SchemaError) -> str:
     return f"{path or 'body'}: expected {error.expected}, got {error.got}"
 
 
+@functools.cache
+def _shared_schemas() -> _schema.SchemaSet:
+    """Schemas are read and compiled once per process, shared by every app."""
+    return _schema.load_schemas()
+
+
 class Stub:
     """Per-app state: configuration, cached validators, id counters."""
 
     def __init__(self, config: StubConfig) -> None:
         self.config = config
         self.faults = config.faults
-        self.schemas = _schema.load_schemas()
+        self.schemas = _shared_schemas()
         # compile every validator once; the hot path only looks them up
         self.validators = {
             (name, version): self.schemas.validator(name, profile="anthropic", version=version)

@@ -113,7 +113,7 @@ FAULTS: tuple[Fault, ...] = (
     _c("extra-response-fields", "unknown extra fields in the Message, blocks, usage, events and error bodies"),
     _c("sse-comments", "': keep-alive' comment lines before and between events"),
     _c("split-writes", "every event written in 1-7 byte pieces, each flushed"),
-    _c("unknown-event-type", "an extra event content_block_annotation (unknown types must be ignored, §3.3)"),
+    _c("unknown-event-type", "an extra event content_block_annotation (legal, §3.3; SDK 2.14 ignores it, but raises in strict mode)"),
     _c("retry-and-id-fields", "SSE id: and retry: lines on events"),
     _c("multi-line-data", "each event's JSON spread over several data: lines (joined with \\n)"),
     _c("no-space-after-colon", "field lines written as event:name / data:{…} without the optional space"),

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Any, Iterator, Sequence
 
 import uvicorn
 
@@ -59,6 +59,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     try:
         if sys.platform != "win32":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # accepted sockets inherit this on Linux: uvicorn writes headers and body separately,
+        # and Nagle + delayed ACK would add ~40 ms to every response
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(2048)
     except OSError:
@@ -85,6 +88,46 @@ def uvicorn_server(config: StubConfig) -> uvicorn.Server:
     return uvicorn.Server(uv_config)
 
 
+class ThreadedStub:
+    """uvicorn serving the stub from a daemon thread on a free port (tests, plugins).
+
+    ``start()`` returns the base URL; ``request_stop()`` asks uvicorn to exit and ``join()``
+    waits for it, so many stubs can be stopped in parallel.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", startup_timeout: float = 10.0, **options: Any) -> None:
+        self.config = make_config(**options)
+        self.host = host
+        self.startup_timeout = startup_timeout
+        self.server = uvicorn_server(self.config)
+        self.base_url = ""
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        self._sock = bind_socket(self.host, 0)
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, name="conformance-stub", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.request_stop()
+                self.join()
+                raise StubStartError("stub server thread did not start")
+            time.sleep(0.005)
+        self.base_url = base_url_of(self._sock)
+        return self.base_url
+
+    def request_stop(self) -> None:
+        self.server.should_exit = True
+
+    def join(self, timeout: float = 5.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._sock is not None:
+            self._sock.close()
+
+
 @contextlib.contextmanager
 def serve_in_thread(
     *,
@@ -97,24 +140,20 @@ def serve_in_thread(
     startup_timeout: float = 10.0,
 ) -> Iterator[str]:
     """Serve the stub from a background thread; yields its base URL."""
-    config = make_config(api_keys=api_keys, faults=faults, seed=seed, models_file=models_file, max_body_bytes=max_body_bytes)
-    sock = bind_socket(host, 0)
-    server = uvicorn_server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="conformance-stub", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise StubStartError("stub server thread did not start")
-        time.sleep(0.01)
+    stub = ThreadedStub(
+        host=host,
+        startup_timeout=startup_timeout,
+        api_keys=api_keys,
+        faults=faults,
+        seed=seed,
+        models_file=models_file,
+        max_body_bytes=max_body_bytes,
+    )
     try:
-        yield base_url_of(sock)
+        yield stub.start()
     finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+        stub.request_stop()
+        stub.join()
 
 
 async def serve_forever(config: StubConfig, sock: socket.socket, announce: IO[str]) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -12,27 +13,37 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from conformance.stub import serve_in_thread  # noqa: E402
+from conformance.stub.server import ThreadedStub  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def stub_url() -> Iterator[str]:
-    """One clean stub (key test-key, seed 0) for the whole session."""
-    with serve_in_thread() as url:
-        yield url
+def _stubs() -> Iterator[dict[str, ThreadedStub]]:
+    """Stubs are stateless apart from id counters, so one per configuration serves the session;
+    they are stopped together at the end (uvicorn needs ~0.2 s each to wind down)."""
+    running: dict[str, ThreadedStub] = {}
+    yield running
+    for stub in running.values():
+        stub.request_stop()
+    for stub in running.values():
+        stub.join()
 
 
-@pytest.fixture
-def start_stub() -> Iterator[Callable[..., str]]:
-    """Start extra stubs (faults, keys, limits) that stop at the end of the test."""
-    stack: list = []
+@pytest.fixture(scope="session")
+def start_stub(_stubs: dict[str, ThreadedStub]) -> Callable[..., str]:
+    """``start_stub(faults=[...], api_keys=[...], ...)`` -> base URL of a running stub."""
 
-    def start(**kwargs: object) -> str:
-        cm = serve_in_thread(**kwargs)  # type: ignore[arg-type]
-        url = cm.__enter__()
-        stack.append(cm)
-        return url
+    def start(**options: Any) -> str:
+        key = json.dumps(options, sort_keys=True, default=str)
+        if key not in _stubs:
+            stub = ThreadedStub(**options)
+            stub.start()
+            _stubs[key] = stub
+        return _stubs[key].base_url
 
-    yield start
-    for cm in reversed(stack):
-        cm.__exit__(None, None, None)
+    return start
+
+
+@pytest.fixture(scope="session")
+def stub_url(start_stub: Callable[..., str]) -> str:
+    """The clean stub (key test-key, seed 0)."""
+    return start_stub()

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
-from stub_helpers import KEY, MODEL, V1, V2, assemble, body, headers, parse_sse, post, stream_payloads
+from stub_helpers import HTTP, KEY, MODEL, V1, V2, assemble, body, headers, parse_sse, post, stream_payloads
 
 from conformance.stub.catalog import SDK_MODEL_IDS
 
@@ -205,7 +205,7 @@ def test_stream_max_tokens_and_stop_sequence(stub_url: str) -> None:
 
 
 def test_stream_events_are_flushed_separately(stub_url: str) -> None:
-    with httpx.stream("POST", stub_url + "/v1/messages", json=body("Count from 1 to 40", stream=True), headers=headers()) as r:
+    with HTTP.stream("POST", stub_url + "/v1/messages", json=body("Count from 1 to 40", stream=True), headers=headers()) as r:
         reads = [chunk for chunk in r.iter_raw()]
     assert len(reads) > 5
 
@@ -215,8 +215,8 @@ def test_stream_events_are_flushed_separately(stub_url: str) -> None:
 
 def test_version_rules(stub_url: str) -> None:
     h = {"x-api-key": KEY}
-    error_of(httpx.post(stub_url + "/v1/messages", json=body(), headers=h), 400, "invalid_request_error")
-    error_of(httpx.post(stub_url + "/v1/messages", json=body(), headers={**h, "anthropic-version": "2024-01-01"}), 400, "invalid_request_error")
+    error_of(HTTP.post(stub_url + "/v1/messages", json=body(), headers=h), 400, "invalid_request_error")
+    error_of(HTTP.post(stub_url + "/v1/messages", json=body(), headers={**h, "anthropic-version": "2024-01-01"}), 400, "invalid_request_error")
     assert post(stub_url, body(temperature=0.5), version=V1).status_code == 200
     for param, value in (("temperature", 0.5), ("top_p", 0.9), ("top_k", 5)):
         data = error_of(post(stub_url, body(**{param: value}), version=V2), 400, "invalid_request_error")
@@ -266,21 +266,21 @@ def test_unknown_model_404(stub_url: str) -> None:
 def test_auth_styles_and_order(stub_url: str) -> None:
     url = stub_url + "/v1/messages"
     v = {"anthropic-version": V1}
-    assert httpx.post(url, json=body(), headers={**v, "x-api-key": KEY}).status_code == 200
-    assert httpx.post(url, json=body(), headers={**v, "authorization": f"Bearer {KEY}"}).status_code == 200
-    error_of(httpx.post(url, json=body(), headers=v), 401, "authentication_error")
-    error_of(httpx.post(url, json=body(), headers={**v, "x-api-key": "wrong"}), 401, "authentication_error")
-    error_of(httpx.post(url, json=body(), headers={**v, "authorization": "Bearer wrong"}), 401, "authentication_error")
+    assert HTTP.post(url, json=body(), headers={**v, "x-api-key": KEY}).status_code == 200
+    assert HTTP.post(url, json=body(), headers={**v, "authorization": f"Bearer {KEY}"}).status_code == 200
+    error_of(HTTP.post(url, json=body(), headers=v), 401, "authentication_error")
+    error_of(HTTP.post(url, json=body(), headers={**v, "x-api-key": "wrong"}), 401, "authentication_error")
+    error_of(HTTP.post(url, json=body(), headers={**v, "authorization": "Bearer wrong"}), 401, "authentication_error")
     # auth is checked before validation (a bad body without a key is a 401, not a 400)
-    error_of(httpx.post(url, content=b"{nope", headers={"content-type": "application/json"}), 401, "authentication_error")
-    error_of(httpx.get(stub_url + "/v1/models", headers=v), 401, "authentication_error")
+    error_of(HTTP.post(url, content=b"{nope", headers={"content-type": "application/json"}), 401, "authentication_error")
+    error_of(HTTP.get(stub_url + "/v1/models", headers=v), 401, "authentication_error")
 
 
 def test_several_keys(start_stub) -> None:
     url = start_stub(api_keys=["k1", "k2"])
     for key in ("k1", "k2"):
-        assert httpx.post(url + "/v1/messages", json=body(), headers={"x-api-key": key, "anthropic-version": V1}).status_code == 200
-    error_of(httpx.post(url + "/v1/messages", json=body(), headers={"x-api-key": KEY, "anthropic-version": V1}), 401, "authentication_error")
+        assert HTTP.post(url + "/v1/messages", json=body(), headers={"x-api-key": key, "anthropic-version": V1}).status_code == 200
+    error_of(HTTP.post(url + "/v1/messages", json=body(), headers={"x-api-key": KEY, "anthropic-version": V1}), 401, "authentication_error")
 
 
 def test_body_limits_and_encoding(start_stub) -> None:
@@ -291,21 +291,21 @@ def test_body_limits_and_encoding(start_stub) -> None:
     def chunked():  # no Content-Length: the limit is enforced while reading
         yield json.dumps(big).encode()
 
-    r = httpx.post(url + "/v1/messages", content=chunked(), headers=headers())
+    r = HTTP.post(url + "/v1/messages", content=chunked(), headers=headers())
     error_of(r, 413, "request_too_large")
-    error_of(httpx.post(url + "/v1/messages", content=b'{"model": ', headers=headers()), 400, "invalid_request_error")
-    error_of(httpx.post(url + "/v1/messages", content=b'{"model": "\xff\xfe"}', headers=headers()), 400, "invalid_request_error")
+    error_of(HTTP.post(url + "/v1/messages", content=b'{"model": ', headers=headers()), 400, "invalid_request_error")
+    error_of(HTTP.post(url + "/v1/messages", content=b'{"model": "\xff\xfe"}', headers=headers()), 400, "invalid_request_error")
     wrong_ct = {**headers(), "content-type": "text/plain"}
-    error_of(httpx.post(url + "/v1/messages", content=json.dumps(body()).encode(), headers=wrong_ct), 400, "invalid_request_error")
+    error_of(HTTP.post(url + "/v1/messages", content=json.dumps(body()).encode(), headers=wrong_ct), 400, "invalid_request_error")
 
 
 def test_unknown_path_and_wrong_method(stub_url: str) -> None:
-    error_of(httpx.get(stub_url + "/v1/nothing-here", headers=headers()), 404, "not_found_error")
-    error_of(httpx.post(stub_url + "/v1/chat/completions", json={}, headers=headers()), 404, "not_found_error")
-    r = httpx.get(stub_url + "/v1/messages", headers=headers())
+    error_of(HTTP.get(stub_url + "/v1/nothing-here", headers=headers()), 404, "not_found_error")
+    error_of(HTTP.post(stub_url + "/v1/chat/completions", json={}, headers=headers()), 404, "not_found_error")
+    r = HTTP.get(stub_url + "/v1/messages", headers=headers())
     error_of(r, 405, "invalid_request_error")
     assert r.headers["allow"] == "POST"
-    error_of(httpx.delete(stub_url + "/v1/models", headers=headers()), 405, "invalid_request_error")
+    error_of(HTTP.delete(stub_url + "/v1/models", headers=headers()), 405, "invalid_request_error")
 
 
 def test_deliberate_failures(stub_url: str) -> None:
@@ -351,7 +351,7 @@ GARBAGE = [
 def test_never_5xx_for_garbage(stub_url: str, path: str) -> None:
     for payload in GARBAGE:
         for version in (V1, V2):
-            r = httpx.post(stub_url + path, content=payload, headers=headers(version), timeout=10)
+            r = HTTP.post(stub_url + path, content=payload, headers=headers(version), timeout=10)
             assert r.status_code < 500, (payload[:80], r.status_code, r.text)
             assert r.headers["content-type"].startswith("application/json")
 
@@ -361,34 +361,34 @@ def test_never_5xx_for_garbage(stub_url: str, path: str) -> None:
 
 def test_models_catalog_and_pagination_walk(stub_url: str) -> None:
     h = headers()
-    first = httpx.get(stub_url + "/v1/models", headers=h).json()
+    first = HTTP.get(stub_url + "/v1/models", headers=h).json()
     assert len(first["data"]) == 20 and first["has_more"] is True
     assert first["first_id"] == first["data"][0]["id"] and first["last_id"] == first["data"][-1]["id"]
     seen, after = [], None
     while True:
         params = {"limit": "7", **({"after_id": after} if after else {})}
-        page = httpx.get(stub_url + "/v1/models", params=params, headers=h).json()
+        page = HTTP.get(stub_url + "/v1/models", params=params, headers=h).json()
         seen += [m["id"] for m in page["data"]]
         if not page["has_more"]:
             break
         after = page["last_id"]
     assert set(SDK_MODEL_IDS) | {"qwen3.5-27b-claude-opus-8bit"} == set(seen) and len(seen) == len(set(seen))
     assert not {"stub-error-mid-stream", "stub-rate-limited", "stub-overloaded"} & set(seen)
-    back = httpx.get(stub_url + "/v1/models", params={"before_id": seen[10], "limit": 3}, headers=h).json()
+    back = HTTP.get(stub_url + "/v1/models", params={"before_id": seen[10], "limit": 3}, headers=h).json()
     assert [m["id"] for m in back["data"]] == seen[7:10] and back["has_more"] is True
     for limit in ("0", "1001", "x"):
-        error_of(httpx.get(stub_url + "/v1/models", params={"limit": limit}, headers=h), 400, "invalid_request_error")
-    one = httpx.get(stub_url + "/v1/models/claude-sonnet-4-5", headers=h).json()
+        error_of(HTTP.get(stub_url + "/v1/models", params={"limit": limit}, headers=h), 400, "invalid_request_error")
+    one = HTTP.get(stub_url + "/v1/models/claude-sonnet-4-5", headers=h).json()
     assert one["id"] == "claude-sonnet-4-5" and one["type"] == "model" and one["lifecycle"] == "deprecated"
     assert {"display_name", "created_at"} <= set(one)
-    error_of(httpx.get(stub_url + "/v1/models/gpt-4o", headers=h), 404, "not_found_error")
+    error_of(HTTP.get(stub_url + "/v1/models/gpt-4o", headers=h), 404, "not_found_error")
 
 
 def test_models_file(tmp_path: Path, start_stub) -> None:
     ids_file = tmp_path / "ids.json"
     ids_file.write_text(json.dumps(["m-one", {"id": "m-two", "display_name": "Two"}]))
     url = start_stub(models_file=ids_file)
-    page = httpx.get(url + "/v1/models", headers=headers()).json()
+    page = HTTP.get(url + "/v1/models", headers=headers()).json()
     assert [m["id"] for m in page["data"]] == ["m-one", "m-two"] and page["data"][1]["display_name"] == "Two"
     assert post(url, body(model="m-two")).status_code == 200
     error_of(post(url, body(model=MODEL)), 404, "not_found_error")
