@@ -252,6 +252,12 @@ def _raw(ctx: RunContext) -> SdkCall:
     return _call(ctx, run)
 
 
+@probe("sdk-models-list")
+def _models_list(ctx: RunContext) -> SdkCall:
+    # One page only: auto-pagination against a server that ignores after_id never ends (§6).
+    return _call(ctx, lambda c: list(c.models.list(limit=5).data))
+
+
 @probe("sdk-bad-request")
 def _bad_request(ctx: RunContext) -> SdkCall:
     import anthropic
@@ -444,6 +450,26 @@ def raw_response_headers(ctx: RunContext) -> Outcome:
     if getattr(msg, "_request_id", None) != rid:
         return call.mismatch(f"message._request_id {rid!r}", f"{getattr(msg, '_request_id', None)!r}")
     return Outcome.passed(f"request-id {rid!r} readable as message._request_id")
+
+
+@check("sdk.models.list", SHOULD, "contract §6, §7, §9.31",
+       "The SDK's `models.list()` (strict validation) returns a page of ModelInfo objects.", capability="models")
+def models_list(ctx: RunContext) -> Outcome:
+    """SHOULD serve ``GET /v1/models`` so that the SDK's ``models.list()`` parses, in strict mode,
+    into ModelInfo objects (``id``, ``type: "model"``, ``display_name``, ``created_at``, and the
+    fields of the SDK's API version)."""
+    skip = _bearer_left_out(ctx)
+    if skip:
+        return skip
+    call = ctx.probe("sdk-models-list")
+    if _declined(call):
+        return Outcome.unsupported(f"models listing declined: {call.got()}")
+    if not call.ok:
+        return call.mismatch("a page of ModelInfo")
+    models = call.value
+    if not models:
+        return call.mismatch("at least one model", "an empty page")
+    return Outcome.passed(f"{len(models)} model(s), first {models[0].id!r}")
 
 
 def _expect_status_error(call: SdkCall, cls_name: str, status: int, error_type: str) -> Outcome:

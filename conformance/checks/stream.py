@@ -61,7 +61,11 @@ class StreamRun:
 
 
 def _run(ctx: RunContext, name: str, body: dict, **kw: Any) -> StreamRun:
-    ex = ctx.messages(body, stream=True, **kw)
+    return judge_stream(name, ctx.messages(body, stream=True, **kw))
+
+
+def judge_stream(name: str, ex: Exchange) -> StreamRun:
+    """Feed a recorded answer through the grammar (only a 200 is a stream to judge)."""
     run = StreamRun(name, ex)
     if ex.status != 200:
         run.declined = declined(ex)
