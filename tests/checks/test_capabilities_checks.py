@@ -20,10 +20,11 @@ CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
 
 
 @lru_cache(maxsize=None)
-def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic") -> dict[str, tuple[Verdict, str]]:
+def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic", version: str = "2023-06-01") -> dict[str, tuple[Verdict, str]]:
     checks = load_catalog().select(profile=profile, patterns=FAMILIES)
     with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, timeout=10, total_timeout=20)
+        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, anthropic_version=version,
+                           timeout=10, total_timeout=20)
         with RunContext.open(config) as ctx:
             return {c.id: (r.verdict, r.outcome.message) for c in checks for r in [run_check(ctx, c)]}
 
@@ -34,8 +35,9 @@ def test_the_families_are_registered_for_the_anthropic_profile_only() -> None:
     assert catalog.select(profile="darkbloom", patterns=FAMILIES) == []
 
 
-def test_clean_stub_passes() -> None:
-    results = verdicts()
+@pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21"])
+def test_clean_stub_passes(version: str) -> None:
+    results = verdicts((), "anthropic", version)
     assert set(results) == set(KILLS)
     assert {i: v for i, v in results.items() if v[0] is not Verdict.PASSED} == {}
 

@@ -19,10 +19,11 @@ CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
 
 
 @lru_cache(maxsize=None)
-def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic") -> dict[str, tuple[Verdict, str]]:
+def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic", version: str = "2023-06-01") -> dict[str, tuple[Verdict, str]]:
     checks = load_catalog().select(profile=profile, patterns=[FAMILY])
     with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, timeout=10, total_timeout=20)
+        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, anthropic_version=version,
+                           timeout=10, total_timeout=20)
         with RunContext.open(config) as ctx:
             return {c.id: (r.verdict, r.outcome.message) for c in checks for r in [run_check(ctx, c)]}
 
@@ -32,9 +33,9 @@ def test_the_family_is_registered() -> None:
     assert ids == set(KILLS)
 
 
-@pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
-def test_clean_stub_passes(profile: str) -> None:
-    results = verdicts((), profile)
+@pytest.mark.parametrize("profile,version", [("anthropic", "2023-06-01"), ("anthropic", "2026-10-21"), ("darkbloom", "2023-06-01")])
+def test_clean_stub_passes(profile: str, version: str) -> None:
+    results = verdicts((), profile, version)
     assert results
     assert {i: v for i, v in results.items() if v[0] is not Verdict.PASSED} == {}
 

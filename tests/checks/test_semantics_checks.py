@@ -25,10 +25,11 @@ STUB_REPEATS_PREFILL = "semantics.conversation.prefill"
 
 
 @lru_cache(maxsize=None)
-def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic") -> dict[str, tuple[Verdict, str]]:
+def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic", version: str = "2023-06-01") -> dict[str, tuple[Verdict, str]]:
     checks = load_catalog().select(profile=profile, patterns=[FAMILY])
     with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, timeout=10, total_timeout=20)
+        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, anthropic_version=version,
+                           timeout=10, total_timeout=20)
         with RunContext.open(config) as ctx:
             return {c.id: (r.verdict, r.outcome.message) for c in checks for r in [run_check(ctx, c)]}
 
@@ -51,6 +52,10 @@ def test_clean_stub_passes(profile: str) -> None:
     results = verdicts((), profile)
     assert results
     assert _not_passed(results) == {}
+
+
+def test_clean_stub_passes_under_api_version_2026() -> None:
+    assert _not_passed(verdicts((), "anthropic", "2026-10-21")) == {}
 
 
 def test_darkbloom_profile_keeps_the_documented_subset() -> None:
