@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from typing import NoReturn, Sequence
 
@@ -104,9 +105,12 @@ def _run_stub(args: argparse.Namespace) -> int:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
         return _usage(f"stub: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
+    # handler found at start: make that handler end the process with status 0, not -15
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(serve_forever(config, sock, sys.stdout))
-    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+    except KeyboardInterrupt:
         pass
     finally:
         sock.close()
@@ -145,6 +149,10 @@ def run_suites(args: Sequence[str]) -> int:
         str(suite), "-p", "conformance.plugin", "-p", "no:cacheprovider",
         "-c", os.devnull, "--rootdir", str(suite), *argv,
     ]))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _usage(message: str) -> int:
