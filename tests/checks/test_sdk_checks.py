@@ -1,0 +1,118 @@
+"""The sdk family (official SDK 2.x, strict mode) against the stub: clean passes, defects fail.
+
+Which faults break which SDK check is exact: the SDK is the outside opinion, so a fault the
+SDK tolerates (e.g. an error envelope without the top-level "type") must leave it passing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from conformance._catalog import Verdict, load_catalog  # noqa: E402
+from conformance._redact import WRONG_API_KEY  # noqa: E402
+from conformance._run import RunConfig, RunContext, run_check  # noqa: E402
+from conformance.stub.faults import FAULTS  # noqa: E402
+from conformance.stub.server import serve_in_thread  # noqa: E402
+
+KEY = "sk-test-sdk-secret-key-123456"
+MODEL = "claude-fable-5-2"  # listed first by the stub; explicit, so bearer-only runs need no discovery
+CATALOG = load_catalog()
+SDK_IDS = [c.id for c in CATALOG.select(profile="anthropic", patterns=["sdk.*"])]
+
+
+def results(faults: list[str], patterns: list[str] = ["sdk.*"], **config):
+    with serve_in_thread(api_keys=[KEY], faults=faults) as url:
+        with RunContext.open(RunConfig(target=url, api_key=KEY, model=MODEL, timeout=10.0, total_timeout=20.0, **config)) as ctx:
+            return {c.id: run_check(ctx, c) for c in CATALOG.select(profile=config.get("profile", "anthropic"),
+                                                                      patterns=patterns)}
+
+
+# Defect fault -> exactly the sdk checks it fails (all of them, so the list is exact).
+KILLS: dict[str, list[str]] = {
+    "chat-completion-body": ["sdk.messages.create", "sdk.messages.raw-response-headers"],
+    "openai-stream": ["sdk.messages.create-stream", "sdk.messages.stream-final-message",
+                      "sdk.messages.stream-tool-use", "sdk.messages.stream-thinking"],
+    "unnamed-sse-events": ["sdk.messages.create-stream", "sdk.messages.stream-final-message",
+                           "sdk.messages.stream-tool-use", "sdk.messages.stream-thinking"],
+    "missing-message-start": ["sdk.messages.create-stream", "sdk.messages.stream-final-message",
+                              "sdk.messages.stream-tool-use", "sdk.messages.stream-thinking"],
+    "missing-message-stop": ["sdk.messages.create-stream"],
+    "delta-index-skew": ["sdk.messages.stream-final-message", "sdk.messages.stream-tool-use",
+                         "sdk.messages.stream-thinking"],
+    "non-contiguous-block-index": ["sdk.messages.stream-thinking"],
+    "thinking-without-signature": ["sdk.messages.stream-thinking"],
+    "tool-input-as-string": ["sdk.messages.stream-tool-use"],
+    "tool-use-end-turn": ["sdk.messages.stream-tool-use"],
+    "x-request-id-only": ["sdk.messages.raw-response-headers"],
+    "no-request-id": ["sdk.messages.raw-response-headers"],
+    "default-max-tokens": ["sdk.errors.bad-request"],
+    "server-error-on-bad-input": ["sdk.errors.bad-request"],
+    "ignore-auth": ["sdk.errors.authentication"],
+    "wrong-error-type": ["sdk.errors.authentication", "sdk.errors.not-found"],
+    "unknown-model-fallback": ["sdk.errors.not-found"],
+    "models-openai-shape": ["sdk.models.list"],
+    "x-api-key-only": [i for i in SDK_IDS if i != "sdk.errors.authentication"],
+}
+# Defects the SDK tolerates: every sdk check still passes.
+TOLERATED = ["openai-error-envelope", "json-errors-as-text", "bearer-only"]
+CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
+
+
+def failing(res) -> list[str]:
+    return sorted(cid for cid, r in res.items() if r.verdict is Verdict.FAILED)
+
+
+def not_passing(res) -> dict[str, str]:
+    return {cid: f"{r.verdict.value}: {r.outcome.message}" for cid, r in res.items() if r.verdict is not Verdict.PASSED}
+
+
+def test_clean_stub_passes_every_sdk_check() -> None:
+    res = results([])
+    assert sorted(res) == sorted(SDK_IDS)
+    assert not_passing(res) == {}
+
+
+def test_every_sdk_check_has_a_killer() -> None:
+    assert sorted(set(SDK_IDS) - {i for ids in KILLS.values() for i in ids}) == []
+
+
+@pytest.mark.parametrize("fault", sorted(KILLS))
+def test_defect_fails_exactly_its_sdk_checks(fault: str) -> None:
+    res = results([fault])
+    assert failing(res) == sorted(KILLS[fault]), {cid: r.outcome.message for cid, r in res.items()}
+
+
+@pytest.mark.parametrize("fault", TOLERATED + CONTROLS)
+def test_tolerated_defects_and_controls_leave_sdk_checks_passing(fault: str) -> None:
+    assert not_passing(results([fault])) == {}
+
+
+def test_failure_messages_name_the_exception_and_traffic_without_the_key() -> None:
+    res = results(["chat-completion-body", "ignore-auth"], ["sdk.messages.create", "sdk.errors.authentication"])
+    create = res["sdk.messages.create"].outcome.message
+    assert "APIResponseValidationError" in create and "POST http://" in create and "HTTP 200" in create
+    for r in res.values():
+        assert KEY not in r.outcome.message
+        assert r.evidence == []  # the SDK's own transport records no Exchange
+
+
+def test_wrong_key_is_public_and_never_the_real_one() -> None:
+    assert WRONG_API_KEY != KEY
+
+
+def test_auth_style_without_bearer_skips_the_family() -> None:
+    res = results([], ["sdk.*"], auth="x-api-key")
+    assert {r.verdict for r in res.values()} == {Verdict.SKIPPED}
+
+
+def test_darkbloom_profile_keeps_only_non_streaming_sdk_checks() -> None:
+    ids = {c.id for c in CATALOG.select(profile="darkbloom", patterns=["sdk.*"])}
+    assert ids == {"sdk.messages.create", "sdk.messages.raw-response-headers", "sdk.errors.bad-request",
+                   "sdk.errors.authentication", "sdk.errors.not-found", "sdk.models.list"}
