@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from conformance._catalog import Verdict, load_catalog
-from conformance._run import RunConfig, RunContext, run_check
+from conformance._run import RunConfig, RunContext, preflight, run_check
 from conformance.stub.faults import FAULTS, Fault
 from conformance.stub.server import serve_in_thread
 
@@ -36,6 +36,7 @@ def verdicts_against(faults: Iterable[str] = (), *, profile: str = PROFILE) -> d
     with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=BODY_LIMIT) as url:
         config = RunConfig(target=url, api_key=KEY, profile=profile, timeout=10.0, total_timeout=20.0, max_body_bytes=BODY_LIMIT)
         with RunContext.open(config) as ctx:
+            preflight(ctx)  # picks the auth style the stub accepts, as a real run does
             return {c.id: run_check(ctx, c).verdict for c in catalog.select(profile=profile)}
 
 
