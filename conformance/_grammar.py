@@ -594,7 +594,7 @@ class StreamGrammar:
             ):
                 self._check(
                     "stop-reason-in-enum",
-                    sr in STOP_REASONS,
+                    isinstance(sr, str) and sr in STOP_REASONS,
                     pos,
                     f"expected stop_reason in {sorted(STOP_REASONS)}, got {_show(sr)}",
                 )

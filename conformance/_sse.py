@@ -134,13 +134,13 @@ class SSEParser:
 
     @property
     def buffered_bytes(self) -> int:
-        """Bytes of the current, not yet terminated line held in memory (<= max_line_bytes)."""
+        """Bytes of the current, not yet terminated line held in memory (<= max(max_line_bytes, 2))."""
         return len(self._line) + len(self._head)
 
     @property
     def pending_event_bytes(self) -> int:
         """Bytes held for the event being received (carried preamble included)."""
-        return self._carry_len + sum(len(p) for p in self._block.raw)
+        return sum(len(p) for p in self._carry) + sum(len(p) for p in self._block.raw)
 
     def feed(self, chunk: bytes, at: float) -> list[SSEEvent]:
         """Parse the next piece of the stream; return the events it completes."""
@@ -173,13 +173,15 @@ class SSEParser:
                 # second half of a CRLF whose CR ended the previous chunk
                 self._offset += 1
                 b = self._block
-                if not b.poisoned:
-                    b.raw.append(b"\n")
                 if b.lines == 0 and not self._line and not self._discarding:
                     # the CR ended a blank line: the LF belongs to that line, not to this block
+                    # (it is kept in raw, but not counted, exactly as a CRLF blank line is counted)
                     b.start = self._offset
+                    self._carry.append(b"\n")
                 else:
                     b.nbytes += 1
+                    if not b.poisoned:
+                        b.raw.append(b"\n")
                 chunk = chunk[1:]
                 if not chunk:
                     return out
@@ -372,7 +374,8 @@ class SSEParser:
                 )
             self._carry.extend(b.raw)
             self._carry.append(raw)
-            self._carry_len += sum(len(p) for p in b.raw) + len(raw)
+            # a blank line counts 1 byte whatever its terminator, so the limit does not depend on chunking
+            self._carry_len += sum(len(p) for p in b.raw) + 1
             self._block = nxt
             if self._carry_len > self.max_event_bytes:
                 self._add(

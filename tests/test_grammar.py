@@ -614,7 +614,7 @@ class ConformingEmitter(RuleBasedStateMachine):
 
 
 ConformingEmitter.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=50, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestConformingEmitter = ConformingEmitter.TestCase
 
@@ -721,7 +721,7 @@ def mutated_streams(draw: st.DrawFn) -> tuple[str, list[Item]]:
     return kind, [*items, (None, "[DONE]")]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(conforming_streams())
 def test_generated_conforming_streams_pass(items: list[Item]) -> None:
     g = run(items)
@@ -731,7 +731,7 @@ def test_generated_conforming_streams_pass(items: list[Item]) -> None:
     assert g2.message == g.message
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(mutated_streams())
 def test_mutations_are_caught(case: tuple[str, list[Item]]) -> None:
     kind, items = case
@@ -741,3 +741,40 @@ def test_mutations_are_caught(case: tuple[str, list[Item]]) -> None:
     g2, _ = run_bytes(render(items), chunk=13)
     assert rules(g2) == rules(g)
 
+
+
+_vocab_values = st.one_of(
+    _json_values,
+    st.sampled_from([0, 1, -1, 2**70, "0", 1.5, True, [], {}, "text", "tool_use", "thinking", "end_turn"]),
+)
+_payloads = st.one_of(
+    st.text(max_size=8),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.sampled_from([n for n in _NAMES if n]) | _vocab_values,
+            "index": _vocab_values,
+            "message": st.fixed_dictionaries({}, optional={"content": _vocab_values, "usage": _vocab_values,
+                                                          "stop_reason": _vocab_values}) | _vocab_values,
+            "content_block": st.fixed_dictionaries({}, optional={"type": _vocab_values, "text": _vocab_values}) | _vocab_values,
+            "delta": st.fixed_dictionaries({}, optional={
+                "type": st.sampled_from(["text_delta", "input_json_delta", "thinking_delta", "signature_delta",
+                                         "citations_delta"]) | _vocab_values,
+                "text": _vocab_values, "partial_json": _vocab_values, "thinking": _vocab_values,
+                "signature": _vocab_values, "citation": _vocab_values, "stop_reason": _vocab_values,
+                "stop_sequence": _vocab_values}) | _vocab_values,
+            "usage": st.fixed_dictionaries({}, optional={"output_tokens": _vocab_values}) | _vocab_values,
+            "error": _vocab_values,
+        },
+    ),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_NAMES), _payloads), max_size=12), st.booleans())
+def test_arbitrary_input_never_crashes(items: list[Item], complete: bool) -> None:
+    g = run(items, complete=complete)
+    assert {v.rule for v in g.violations} <= set(RULES)
+    assert all(v.position == -1 or 0 <= v.position < len(items) for v in g.violations)
+    assert {v.rule for v in g.violations} <= g.rules_checked
+    assert g.event_names == [n for n, _ in items]
