@@ -731,7 +731,7 @@ def test_generated_conforming_streams_pass(items: list[Item]) -> None:
     assert g2.message == g.message
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(mutated_streams())
 def test_mutations_are_caught(case: tuple[str, list[Item]]) -> None:
     kind, items = case

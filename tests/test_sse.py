@@ -338,7 +338,7 @@ def _feed_split(data: bytes, cuts: list[int]) -> tuple[list[SSEEvent], SSEParser
     return out, p
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_streams())
 def test_chunking_does_not_change_events(case: tuple[bytes, list[int]]) -> None:
     data, cuts = case
