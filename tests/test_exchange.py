@@ -111,7 +111,10 @@ app = Starlette(routes=[
 
 class UvicornThread:
     def __init__(self, **ssl: str) -> None:
-        sock = socket.create_server(("127.0.0.1", 0))
+        # IPPROTO_TCP so that asyncio sets TCP_NODELAY on accepted connections (no Nagle delays)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="critical", timeout_graceful_shutdown=1, **ssl)
         self.server = uvicorn.Server(config)
