@@ -69,16 +69,12 @@ def _segments(text: str, red: Redactor) -> list[tuple[bool, str]]:
 
 def _header_word(name: str, value: str, red: Redactor) -> str:
     if red.is_secret_header(name):
-        marker = "\x00"
-
-        def credential(c: str) -> str:
-            return c if red.pattern is not None and red.pattern.fullmatch(c) else marker
-
-        value = red.map_credential(value, credential)
-        if marker in value:
-            before, _, after = value.partition(marker)
-            segs = _segments(f"{name}: {before}", red) + [(True, env_name_for_header(name))]
-            return _shell_word(segs + _segments(after, red) if after else segs)
+        # a credential that is no known secret (nor the public wrong key) becomes a variable too
+        value = red.map_credential(
+            value, lambda c: c if red.pattern is not None and red.pattern.fullmatch(c) else "\x00"
+        )
+        if value.endswith("\x00"):
+            return _shell_word(_segments(f"{name}: {value[:-1]}", red) + [(True, env_name_for_header(name))])
     return _shell_word(_segments(f"{name}: {value}", red))
 
 

@@ -461,8 +461,10 @@ class Target:
         body = bytearray()
         error: str | None = None
         ended_by_server = False
+        # a custom transport may hand back a response whose body is already in memory
+        chunks = [response.content] if response.is_stream_consumed else response.iter_raw()
         try:
-            for chunk in response.iter_raw():
+            for chunk in chunks:
                 now = time.perf_counter()
                 room = cap - len(body)
                 if len(chunk) > room:

@@ -219,3 +219,19 @@ def test_secret_headers_are_redacted_and_become_variables(closed_url):
     d = json.dumps(ex.to_dict())
     assert "tok3n" not in d and "dXNlcjpwYXNz" not in d
     assert '["proxy-authorization", "Basic [redacted]"]' in d
+
+
+def test_custom_transport_is_used_and_recorded():
+    # the transport= hook itself is under test here, so httpx's MockTransport is the real thing
+    import httpx
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-api-key"))
+        return httpx.Response(200, content=b"event: ping\ndata: {}\n\n", headers={"content-type": "text/event-stream"})
+
+    with Target("http://stub.invalid", api_key=KEY, transport=httpx.MockTransport(handler)) as t:
+        ex = t.messages({"stream": True})
+    assert seen == [KEY]
+    assert ex.complete and [e.event for e in ex.events] == ["ping"] and ex.first_byte_after is not None
