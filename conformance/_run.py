@@ -10,8 +10,11 @@ kill matrix) all drive it the same way::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -29,6 +32,23 @@ GATES = ("must", "should")
 
 class RunSetupError(Exception):
     """The run cannot happen (bad options, unreachable target): one line for the user, exit 2."""
+
+
+class CheckTimeout(BaseException):
+    """Raised (by SIGALRM) into a check that overran its bound; never escapes :func:`run_check`.
+
+    A BaseException so that a check's own ``except Exception`` (the SDK family records every
+    exception as the SDK's verdict) cannot swallow it.
+    """
+
+
+class ProbeUnfinished(Exception):
+    """A probe was cut off by an earlier check's bound; checks reading it fail at once."""
+
+
+# Seconds past a check's bound before SIGALRM interrupts it: Target exchanges end on their own
+# at the bound (Target.deadline); only calls that bypass the Target (the SDK) need the signal.
+ALARM_GRACE = 0.5
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,10 @@ class RunConfig:
     seed: int = 0
     # The target's declared request-size limit; the 413 check runs only when it is known.
     max_body_bytes: int | None = None
+    check_timeout: float | None = None  # bound on one check (all its exchanges), seconds; None: none
+    run_budget: float | None = None  # bound on the whole run, seconds; None: none
+    # Stop (remaining checks "not run") after this many requests in a row got no HTTP response.
+    stop_after_failures: int | None = None
 
     def validate(self) -> None:
         if self.profile not in PROFILES:
@@ -61,6 +85,9 @@ class RunConfig:
             raise RunSetupError(f"unknown auth style {self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
         if not (self.timeout > 0 and self.total_timeout > 0):
             raise RunSetupError("timeouts must be positive numbers of seconds")
+        for name, value in (("--check-timeout", self.check_timeout), ("--run-budget", self.run_budget)):
+            if value is not None and not 0 < value < float("inf"):
+                raise RunSetupError(f"{name} must be a positive number of seconds, got {value:g}")
 
 
 # -- probes ---------------------------------------------------------------------------------
@@ -102,9 +129,15 @@ class RunContext:
         self._probes: dict[str, tuple[Any, list[Exchange]]] = {}
         self._seen: list[Exchange] = []  # exchanges the current check looked at
         self._recording: list[Exchange] | None = None
+        self._unfinished: dict[str, str] = {}  # probe name -> why it never finished
+        self.run_deadline: float | None = None  # time.perf_counter() when the run budget ends
+        self.failures_in_a_row = 0  # requests in a row that got no HTTP response at all
+        self.last_transport_error: str | None = None
 
     @classmethod
-    def open(cls, config: RunConfig) -> "RunContext":
+    def open(cls, config: RunConfig, *, started: float | None = None) -> "RunContext":
+        """The context for ``config``; the run budget counts from ``started`` (perf_counter,
+        default now)."""
         config.validate()
         auth = "bearer" if config.auth == "bearer" else "x-api-key"
         try:
@@ -125,7 +158,10 @@ class RunContext:
             )
         except TargetError as exc:
             raise RunSetupError(str(exc)) from None
-        return cls(config, target, load_schemas())
+        ctx = cls(config, target, load_schemas())
+        if config.run_budget is not None:
+            ctx.run_deadline = (time.perf_counter() if started is None else started) + config.run_budget
+        return ctx
 
     def __enter__(self) -> "RunContext":
         return self
@@ -141,19 +177,50 @@ class RunContext:
         ex = self.target.send(method, path, **kw)
         if self._recording is not None:
             self._recording.append(ex)
+        if ex.status is not None:
+            self.failures_in_a_row = 0
+        elif ex.transport_error and not self._bound_reached():
+            self.failures_in_a_row += 1
+            self.last_transport_error = ex.transport_error
         return ex
+
+    def _bound_reached(self) -> bool:
+        d = self.target.deadline
+        return d is not None and time.perf_counter() >= d[0]
+
+    @property
+    def target_dead(self) -> bool:
+        """True once ``stop_after_failures`` requests in a row got no HTTP response."""
+        n = self.config.stop_after_failures
+        return bool(n) and self.failures_in_a_row >= n  # type: ignore[operator]
+
+    def stop_reason(self) -> str | None:
+        """Why no further check should run (run budget spent, target dead), or None."""
+        if self.run_deadline is not None and time.perf_counter() >= self.run_deadline:
+            return f"run budget of {self.config.run_budget:g} s exhausted (--run-budget)"
+        if self.target_dead:
+            return (
+                f"target stopped answering: {self.failures_in_a_row} requests in a row got no "
+                f"response (last: {self.last_transport_error})"
+            )
+        return None
 
     def messages(self, body: dict, **kw: Any) -> Exchange:
         return self.send("POST", "/v1/messages", json=body, **kw)
 
     def probe(self, name: str) -> Any:
         """The result of probe ``name``, run once per context; its exchanges become evidence."""
+        if name in self._unfinished:
+            raise ProbeUnfinished(self._unfinished[name])
         if name not in self._probes:
             if self._recording is not None:
                 raise RuntimeError(f"probe {name!r} started inside another probe")
             self._recording = []
             try:
                 value = PROBES[name](self)
+            except CheckTimeout:
+                self._unfinished[name] = f"probe {name!r} did not finish within an earlier check's bound"
+                raise
             finally:
                 recorded, self._recording = self._recording, None
             self._probes[name] = (value, recorded or _exchanges_in(value))
@@ -201,13 +268,28 @@ def preflight(ctx: RunContext) -> None:
     report the refusal.
     """
     ex = ctx.target.send("GET", "/v1/models?limit=1")
-    if ex.transport_error:
+    if ex.transport_error and ex.status is None:
         raise RunSetupError(f"cannot reach {ctx.target.base_url}: {ex.transport_error}")
-    if ex.status in (401, 403) and ctx.config.auth == "both":
-        other = "bearer" if ctx.target.auth == "x-api-key" else "x-api-key"
-        retry = ctx.target.send("GET", "/v1/models?limit=1", auth=other)
-        if retry.status not in (401, 403):
-            ctx.target.auth = other
+    if ex.status in (401, 403):
+        tried = [ctx.target.auth]
+        if ctx.config.auth == "both":
+            other = "bearer" if ctx.target.auth == "x-api-key" else "x-api-key"
+            retry = ctx.target.send("GET", "/v1/models?limit=1", auth=other)
+            if retry.status is not None and retry.status not in (401, 403):
+                ctx.target.auth = other
+                tried = []
+            else:
+                tried.append(other)
+        if tried:  # nothing would get past authentication: no check could say anything
+            if not ctx.config.api_key:
+                raise RunSetupError(
+                    f"the target answered {ex.status} to every credential style and no API key was "
+                    "given: pass --api-key or set CONFORMANCE_API_KEY"
+                )
+            raise RunSetupError(
+                f"the target answered {ex.status} to the API key (sent as {' and as '.join(tried)}): "
+                "check --api-key / CONFORMANCE_API_KEY" + ("" if len(tried) > 1 else " or try --auth both")
+            )
     ctx.model  # resolves (or fails clearly) before any check runs
 
 
@@ -247,20 +329,86 @@ class Result:
         }
 
 
+@contextlib.contextmanager
+def _alarm(at: float | None):  # type: ignore[no-untyped-def]
+    """Raise :class:`CheckTimeout` in this thread at ``at`` (perf_counter), where possible.
+
+    Only on the main thread of a platform with ``setitimer``, and only when no one else's
+    interval timer is running; elsewhere the bound still holds for every Target exchange.
+    """
+    usable = (
+        at is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def fire(signum: int, frame: object) -> None:
+        raise CheckTimeout()
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, max(at - time.perf_counter(), 0.001))  # type: ignore[operator]
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+
+
 def run_check(ctx: RunContext, entry: Check, expectations: "Expectations | None" = None) -> Result:
-    """Judge one check; a harness bug becomes an ``error`` verdict, never a target failure."""
+    """Judge one check; a harness bug becomes an ``error`` verdict, never a target failure.
+
+    Bounds: a check that is still running when its ``check_timeout`` ends fails (the target
+    was too slow or never finished an answer); one cut off by the run budget, and every check
+    after it, is an ``error`` ("not run"/"not finished": nothing was judged), as is every check
+    once the target stopped answering (``stop_after_failures``).
+    """
     ctx.take_evidence()
     start = time.perf_counter()
+    cfg = ctx.config
+    stop = ctx.stop_reason()
+    if stop is not None:
+        result = Result(entry, Outcome(Verdict.ERROR, f"not run: {stop}"), 0.0)
+        if expectations is not None:
+            expectations.apply(result)
+        return result
+    bound: tuple[float, str] | None = None
+    if cfg.check_timeout is not None:
+        bound = (start + cfg.check_timeout, f"per-check bound of {cfg.check_timeout:g} s reached (--check-timeout)")
+    if ctx.run_deadline is not None and (bound is None or ctx.run_deadline < bound[0]):
+        bound = (ctx.run_deadline, f"run budget of {cfg.run_budget:g} s exhausted (--run-budget)")
+    outcome: Outcome | None = None
+    ctx.target.deadline = bound
     try:
-        outcome = entry.judge(ctx)
+        try:
+            with _alarm(None if bound is None else bound[0] + ALARM_GRACE):
+                outcome = entry.judge(ctx)
+        finally:
+            ctx.target.deadline = None
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check {entry.id} returned {type(outcome).__name__}, not Outcome")
     except RunSetupError:
         raise
+    except CheckTimeout:
+        outcome = None
+    except ProbeUnfinished as exc:
+        outcome = Outcome(Verdict.FAILED, str(exc))
     except Exception as exc:  # the harness broke: say so, with where
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         outcome = Outcome(Verdict.ERROR, f"harness error: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})")
     duration = time.perf_counter() - start
+    if bound is not None and time.perf_counter() >= bound[0]:
+        seen = f"; {outcome.message}" if outcome is not None and outcome.message else ""
+        if ctx.run_deadline is not None and time.perf_counter() >= ctx.run_deadline:
+            outcome = Outcome(Verdict.ERROR, f"not finished: run budget of {cfg.run_budget:g} s exhausted (--run-budget){seen}")
+        else:
+            outcome = Outcome(Verdict.FAILED, f"did not finish within the per-check bound of {cfg.check_timeout:g} s (--check-timeout){seen}")
+    assert outcome is not None
     evidence = [ex.to_dict(ctx.secrets) for ex in ctx.take_evidence()]
     result = Result(entry, outcome, duration, evidence)
     if expectations is not None:

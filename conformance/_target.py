@@ -15,6 +15,9 @@ Bounds, all enforced while bytes arrive:
   drips one byte per second never trips ``read``; ``total`` stops it.
 * ``max_body_bytes``: the response body (or raw stream) is kept up to this many bytes; the
   connection is closed as soon as more arrives.
+* :attr:`Target.deadline`: an optional outer deadline (``time.perf_counter`` clock) with the
+  message to record when it ends an exchange; a run sets it to the end of the current check's
+  bound or of the run budget, whichever comes first, so no exchange outlives either.
 
 ``total`` and ``event_idle`` are enforced inside every socket operation: the HTTP client runs
 on an httpcore network backend whose streams shorten each read, write and connect timeout to
@@ -87,10 +90,11 @@ class Timeouts:
 class _Budget:
     """Deadlines of the exchange in progress (time.perf_counter clock)."""
 
-    __slots__ = ("deadline", "first_byte", "fired", "idle_deadline")
+    __slots__ = ("deadline", "first_byte", "fired", "idle_deadline", "message")
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, message: str) -> None:
         self.deadline = deadline
+        self.message = message  # what to record when ``deadline`` ends the exchange
         self.idle_deadline: float | None = None
         self.first_byte: float | None = None
         self.fired: str | None = None  # "total" or "idle" once a budget bound a wait that timed out
@@ -289,6 +293,8 @@ class Target:
         self.timeouts = timeouts
         self.insecure = bool(insecure)
         self.max_body_bytes = max_body_bytes
+        # (perf_counter deadline, message): an outer bound on every exchange (see module doc)
+        self.deadline: tuple[float, str] | None = None
         self.headers: dict[str, str] = {}
         for name, value in headers.items():
             if not isinstance(name, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
@@ -424,7 +430,10 @@ class Target:
         t = self.timeouts
         ex = Exchange(request=recorded, started_at=time.time())
         t0 = time.perf_counter()
-        budget = _Budget(t0 + t.total)
+        deadline, message = t0 + t.total, _total_message(t.total)
+        if self.deadline is not None and self.deadline[0] < deadline:
+            deadline, message = self.deadline
+        budget = _Budget(deadline, self.redactor.text(message))
         token = _BUDGET.set(budget)
         try:
             try:
@@ -480,7 +489,7 @@ class Target:
                     error = f"response exceeded {_size(cap)} cap"
                     break
                 if now >= budget.deadline:
-                    error = _total_message(t.total)
+                    error = budget.message
                     break
                 if budget.idle_deadline is not None and now >= budget.idle_deadline:
                     error = _idle_message(t.event_idle)
@@ -506,7 +515,7 @@ class Target:
         t = self.timeouts
         msg = " ".join(str(exc).split()) or type(exc).__name__
         if budget.fired == "total":
-            text = _total_message(t.total)
+            text = budget.message
         elif budget.fired == "idle":
             text = _idle_message(t.event_idle)
         elif isinstance(exc, httpx.ConnectTimeout):
