@@ -358,7 +358,7 @@ def _cut_for_error(events: list[dict[str, Any]], request_id: str | None) -> list
 
 
 def _page(catalog: Catalog, request: Request) -> dict[str, Any]:
-    """Parse after_id / before_id / limit (§6) and cut the page; 400 on bad values."""
+    """Parse after_id / before_id / limit (§6) and cut the page; 400 on a bad limit."""
     query = request.query_params
     raw_limit = query.get("limit", "20")
     try:
@@ -367,12 +367,13 @@ def _page(catalog: Catalog, request: Request) -> dict[str, Any]:
         raise ApiError(400, "invalid_request_error", f"limit: expected an integer, got {raw_limit!r}") from None
     if not 1 <= limit <= 1000:
         raise ApiError(400, "invalid_request_error", "limit: must be between 1 and 1000")
-    after_id, before_id = query.get("after_id"), query.get("before_id")
-    if after_id is not None and before_id is not None:
-        raise ApiError(400, "invalid_request_error", "after_id, before_id: give at most one")
-    for name, value in (("after_id", after_id), ("before_id", before_id)):
+    # an empty cursor counts as absent; after_id wins when both come (the OpenAPI allows both)
+    after_id, before_id = query.get("after_id") or None, query.get("before_id") or None
+    if after_id is not None:
+        before_id = None
+    for value in (after_id, before_id):
         if value is not None and catalog.get(value) is None:
-            raise ApiError(400, "invalid_request_error", f"{name}: unknown model id {value!r}")
+            return {"data": [], "has_more": False, "first_id": None, "last_id": None}  # unknown cursor: nothing beyond it
     return catalog.page(after_id=after_id, before_id=before_id, limit=limit)
 
 
