@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,6 +36,7 @@ from conformance._run import (
     run_check,
 )
 from conformance._schema import API_VERSIONS, PROFILES
+from conformance._target import Target, TargetError
 
 # Option names, kept as constants so cli.py, docs and tests spell them one way.
 TARGET = "--target"
@@ -54,6 +57,8 @@ INSECURE = "--insecure"
 REPORT_DIR = "--report-dir"
 STUB_FAULT = "--stub-fault"
 SEED = "--conformance-seed"
+CHECK_TIMEOUT = "--check-timeout"
+RUN_BUDGET = "--run-budget"
 
 ENV_API_KEY = "CONFORMANCE_API_KEY"
 ENV_TARGET = "CONFORMANCE_TARGET"
@@ -61,6 +66,9 @@ STUB_KEY = "test-key"
 STUB_BODY_LIMIT = 1 << 20
 SUITE_SUFFIX = ".suite"
 RESULT_PROPERTY = "conformance_result"
+ABORT_PROPERTY = "conformance_abort"  # why the run could not go on (exit 2), on the item that saw it
+DEFAULT_RUN_BUDGET = 3600.0
+STOP_AFTER_FAILURES = 6  # requests in a row without any HTTP response: the target is gone
 
 
 # -- options and configuration ----------------------------------------------------------------
@@ -85,9 +93,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption(EXPECT_FAILURES, default=None, metavar="FILE", help="YAML/JSON list of {id, reason, expires}")
     g.addoption(MAX_BODY_BYTES, type=int, default=None, metavar="N", help="the target's declared request-size limit (enables the 413 check)")
     g.addoption(INSECURE, action="store_true", default=False, help="accept an https certificate that does not verify")
-    g.addoption(REPORT_DIR, default=None, metavar="DIR", help="write results.json and junit.xml here")
+    g.addoption(REPORT_DIR, default="reports", metavar="DIR",
+                help="write index.html, results.json, junit.xml and summary.md here (default reports/)")
     g.addoption(STUB_FAULT, action="append", default=[], metavar="NAME", help="fault to switch on in the bundled stub (repeatable)")
     g.addoption(SEED, type=int, default=0, metavar="N", help="seed for the bundled stub and generated payloads")
+    g.addoption(CHECK_TIMEOUT, type=float, default=None, metavar="S",
+                help="bound on one check, all its requests included (default: 3 x the per-request bound, "
+                     "which is max(4 x --timeout, 10 s))")
+    g.addoption(RUN_BUDGET, type=float, default=DEFAULT_RUN_BUDGET, metavar="S",
+                help=f"bound on the whole run; checks left when it is spent are errors 'not run' "
+                     f"(default {DEFAULT_RUN_BUDGET:g})")
 
 
 def _parse_headers(values: list[str]) -> dict[str, str]:
@@ -109,6 +124,9 @@ class ConformanceState:
         self.faults: list[str] = opt(STUB_FAULT)
         self.own_stub = opt(TARGET) is None
         api_key = opt(API_KEY) or os.environ.get(ENV_API_KEY) or (STUB_KEY if self.own_stub else None)
+        self.started = time.perf_counter()  # the run budget counts from here
+        self.setup_error: str | None = None  # set once the run turned out impossible (exit 2)
+        total_timeout = max(4 * opt(TIMEOUT), 10.0)
         self.run_config = RunConfig(
             target=opt(TARGET) or "",
             api_key=api_key,
@@ -117,14 +135,22 @@ class ConformanceState:
             profile=opt(PROFILE),
             anthropic_version=opt(VERSION),
             timeout=opt(TIMEOUT),
-            total_timeout=max(4 * opt(TIMEOUT), 10.0),
+            total_timeout=total_timeout,
             headers=_parse_headers(opt(HEADER)),
             secret_headers=tuple(opt(SECRET_HEADER)),
             insecure=opt(INSECURE),
             seed=opt(SEED),
             max_body_bytes=opt(MAX_BODY_BYTES),
+            check_timeout=opt(CHECK_TIMEOUT) if opt(CHECK_TIMEOUT) is not None else 3 * total_timeout,
+            run_budget=opt(RUN_BUDGET),
+            stop_after_failures=STOP_AFTER_FAILURES,
         )
         self.run_config.validate()
+        if not self.own_stub:  # a malformed URL is an option error: say so before anything runs
+            try:
+                Target(self.run_config.target, api_key=None).close()
+            except TargetError as exc:
+                raise RunSetupError(str(exc)) from None
         self.patterns: list[str] = opt(CHECKS)
         self.gate: str = opt(GATE)
         self.expectations: Expectations | None = None
@@ -139,6 +165,8 @@ class ConformanceState:
 
     def context(self) -> RunContext:
         """The run context, opened (and the stub started, and the target checked) on first use."""
+        if self.setup_error is not None:
+            raise RunSetupError(self.setup_error)
         if self._ctx is None:
             config = self.run_config
             if self.own_stub:
@@ -150,10 +178,28 @@ class ConformanceState:
                 self._stub.__enter__()
                 config = RunConfig(**{**config.__dict__, "target": self._stub.base_url, "max_body_bytes": limit})
                 self.run_config = config
-            ctx = RunContext.open(config)
-            preflight(ctx)
+            try:
+                ctx = RunContext.open(config, started=self.started)
+                try:
+                    preflight(ctx)
+                except BaseException:
+                    ctx.close()
+                    raise
+            except RunSetupError as exc:
+                self.setup_error = str(exc)
+                raise
             self._ctx = ctx
         return self._ctx
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The strings never to show, also before (or without) a run context."""
+        if self._ctx is not None:
+            return self._ctx.secrets
+        c = self.run_config
+        names = {n.lower() for n in c.secret_headers} | {"authorization", "x-api-key", "proxy-authorization"}
+        values = {v.split(None, 1)[-1] for n, v in c.headers.items() if n.lower() in names and v.strip()}
+        return frozenset(({c.api_key} if c.api_key else set()) | values)
 
     def describe_target(self) -> str:
         return "the bundled stub" + (f" with faults {', '.join(self.faults)}" if self.faults else "") if self.own_stub else self.run_config.target
@@ -179,25 +225,47 @@ def _setup_error(message: str) -> None:
     pytest.exit(f"conformance: error: {message}", returncode=2)
 
 
+def _error_line(message: str, secrets: frozenset[str] = frozenset()) -> int:
+    """Write the one line saying why the run cannot happen; the exit code for it (2)."""
+    sys.stderr.write(redact_text(f"conformance: error: {message}", secrets) + "\n")
+    sys.stderr.flush()
+    return 2
+
+
+def _make_state(config: pytest.Config) -> ConformanceState:
+    load_catalog()
+    state = ConformanceState(config)
+    unmatched = CATALOG.unmatched(state.patterns)
+    if unmatched:
+        raise RunSetupError(f"{CHECKS} {', '.join(unmatched)}: matches no check ID (see {LIST_CHECKS})")
+    return state
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Runs after option parsing: validate options into run state, register the marker."""
     config.addinivalue_line("markers", "conformance_check(id): a catalog check item")
-    load_catalog()
+    if _STATE in config.stash:  # made (and validated) by pytest_cmdline_main
+        return
     try:
-        state = ConformanceState(config)
+        state = _make_state(config)
     except RunSetupError as exc:
         _setup_error(str(exc))
         return
-    unmatched = CATALOG.unmatched(state.patterns)
-    if unmatched:
-        _setup_error(f"{CHECKS} {', '.join(unmatched)}: matches no check ID (see {LIST_CHECKS})")
     config.stash[_STATE] = state
-    if state.report_dir is not None and not getattr(config.option, "xmlpath", None):
-        state.report_dir.mkdir(parents=True, exist_ok=True)
-        config.option.xmlpath = str(state.report_dir / "junit.xml")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Runs before the session: validate the options; a bad one is one line on stderr, exit 2."""
+    try:
+        config.stash[_STATE] = _make_state(config)
+    except RunSetupError as exc:
+        return _error_line(str(exc))
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:  # noqa: F811 (second impl, runs after the one above)
     """Handles ``--list-checks`` before any collection, like ``--fixtures`` does."""
     if config.getoption(LIST_CHECKS, default=False):
         load_catalog()
@@ -305,8 +373,15 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     ]
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Runs on the controller for every report (also xdist workers' ones): collect results."""
+    """Runs on the controller for every report (also xdist workers' ones): collect results.
+
+    The result travels as a JSON user property; it is dropped from the teardown report, before
+    pytest's junitxml reads that one, so a ``--junitxml`` file carries level/ref/verdict only.
+    """
+    if report.when == "teardown":
+        report.user_properties = [(n, v) for n, v in report.user_properties if n != RESULT_PROPERTY]
     if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
         return
     for name, value in report.user_properties:
@@ -323,7 +398,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None or hasattr(session.config, "workerinput"):
         return
-    state.results = list(_results_sink)
+    # catalog order, whatever order xdist workers finished in (reports and results.json are stable)
+    order = {c.id: i for i, c in enumerate(CATALOG)}
+    state.results = sorted(_results_sink, key=lambda r: order.get(r["id"], len(order)))
     _results_sink.clear()
     if not state.results:
         return  # not a conformance run (e.g. the self-tests); pytest's own status stands
@@ -331,13 +408,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.gate_line = line
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = code
+    model = state._ctx.model if state._ctx is not None else state.run_config.model
+    state.document = results_document(state.results, state.run_config, model, state.gate)
     if state.report_dir is not None:
-        model = state._ctx.model if state._ctx is not None else state.run_config.model
-        doc = results_document(state.results, state.run_config, model, state.gate)
-        state.report_dir.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        from conformance.report import write_reports
+
         secrets = state._ctx.secrets if state._ctx is not None else frozenset()
-        (state.report_dir / "results.json").write_text(redact_text(text, secrets) + "\n", encoding="utf-8")
+        try:
+            state.report_files = write_reports(state.document, state.report_dir, secrets)
+        except OSError as exc:
+            state.report_error = f"cannot write reports to {state.report_dir}: {exc.strerror or exc}"
+            session.exitstatus = 2
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -347,17 +428,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     tr = terminalreporter
     tr.section("conformance")
-    families: dict[str, dict[str, int]] = {}
-    for r in state.results:
-        fam = families.setdefault(r["family"], {})
-        fam[r["verdict"]] = fam.get(r["verdict"], 0) + 1
-    for fam, counts in families.items():
-        tr.write_line(f"{fam:14} " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
-    failing = [r for r in state.results if r["verdict"] in (Verdict.FAILED.value, Verdict.ERROR.value)]
-    if failing:
-        tr.write_line("")
-        for r in failing:
-            tr.write_line(f"FAILED {r['id']} [{r['level']}]: {r['message']}")
-    if state.report_dir is not None:
-        tr.write_line(f"\nreports written to {state.report_dir}/ (results.json, junit.xml)")
+    from conformance.report.terminal import summary_lines
+
+    secrets = state._ctx.secrets if state._ctx is not None else frozenset()
+    doc = getattr(state, "document", None) or results_document(state.results, state.run_config, None, state.gate)
+    for line, markup in summary_lines(doc, report_files=getattr(state, "report_files", ())):
+        tr.write_line(redact_text(line, secrets), **markup)
+    if getattr(state, "report_error", None):
+        tr.write_line(f"conformance: error: {state.report_error}", red=True)
     tr.write_line(getattr(state, "gate_line", ""), bold=True)

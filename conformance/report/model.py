@@ -126,7 +126,10 @@ def ordered(doc: dict) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
     out = []
     for fam in sorted(groups, key=fam_key):
         levels = []
-        for lv in sorted(groups[fam], key=level_rank):
+        def lv_key(lv: str) -> tuple[int, int]:
+            return (0 if any(r["verdict"] in PROBLEM for r in groups[fam][lv]) else 1, level_rank(lv))
+
+        for lv in sorted(groups[fam], key=lv_key):
             rows = groups[fam][lv]
             rows = sorted(rows, key=lambda r: (verdict_rank(r["verdict"]), rows.index(r)))
             levels.append((lv, rows))
