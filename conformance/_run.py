@@ -260,6 +260,17 @@ def discover_model(target: Target) -> str:
     )
 
 
+def _hint(error: str) -> str:
+    """What to do about a target that could not be reached at all."""
+    if "--insecure" in error:
+        return ""
+    if "did not resolve" in error:
+        return " (check the host name in --target)"
+    if "timeout" in error or "budget" in error:
+        return " (check --target, or raise --timeout if the server is just slow)"
+    return " (check --target and that the server is running)"
+
+
 def preflight(ctx: RunContext) -> None:
     """Fail fast, with one line, when the target cannot be reached at all.
 
@@ -269,7 +280,7 @@ def preflight(ctx: RunContext) -> None:
     """
     ex = ctx.target.send("GET", "/v1/models?limit=1")
     if ex.transport_error and ex.status is None:
-        raise RunSetupError(f"cannot reach {ctx.target.base_url}: {ex.transport_error}")
+        raise RunSetupError(f"cannot reach {ctx.target.base_url}: {ex.transport_error}{_hint(ex.transport_error)}")
     if ex.status in (401, 403):
         tried = [ctx.target.auth]
         if ctx.config.auth == "both":

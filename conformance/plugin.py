@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conformance._catalog import CATALOG, Check, Verdict, load_catalog
+from conformance._catalog import CATALOG, Check, Outcome, Verdict, load_catalog
 from conformance._redact import Redactor
 from conformance._run import (
     AUTH_CHOICES,
@@ -256,17 +256,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """Runs before the session: validate the options; a bad one is one line on stderr, exit 2."""
+    """Runs before the session: validate the options (a bad one is one line on stderr, exit 2);
+    handles ``--list-checks`` before any collection, like ``--fixtures`` does."""
     try:
         config.stash[_STATE] = _make_state(config)
     except RunSetupError as exc:
         return _error_line(str(exc))
-    return None
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_cmdline_main(config: pytest.Config) -> int | None:  # noqa: F811 (second impl, runs after the one above)
-    """Handles ``--list-checks`` before any collection, like ``--fixtures`` does."""
     if config.getoption(LIST_CHECKS, default=False):
         load_catalog()
         state = config.stash.get(_STATE, None)
@@ -323,9 +318,14 @@ class CheckItem(pytest.Item):
         try:
             ctx = state.context()
         except RunSetupError as exc:
-            _setup_error(str(exc))
-            return
+            # The run cannot happen: every check is "not run" (fast), and the run exits 2.
+            self.user_properties.append((ABORT_PROPERTY, str(exc)))
+            result = Result(self.check, Outcome(Verdict.ERROR, f"not run: {exc}"), 0.0)
+            self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_dict(), ensure_ascii=False)))
+            raise CheckFailure(result) from None
         result = run_check(ctx, self.check, state.expectations)
+        if ctx.target_dead:
+            self.user_properties.append((ABORT_PROPERTY, ctx.stop_reason() or "target stopped answering"))
         self.user_properties.append(("verdict", result.verdict.value))
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_dict(), ensure_ascii=False)))
         verdict = result.verdict
@@ -343,7 +343,7 @@ class CheckItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailure):
             r = excinfo.value.result
-            secrets = self.config.stash[_STATE].context().secrets
+            secrets = self.config.stash[_STATE].secrets
             lines = [f"{r.check.id} [{r.check.level.value}] {r.verdict.value}: {r.outcome.message}",
                      f"requirement: {r.check.requirement} ({r.check.ref})"]
             for ev in r.evidence[:3]:
@@ -387,9 +387,35 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for name, value in report.user_properties:
         if name == RESULT_PROPERTY:
             _results_sink.append(json.loads(value))
+        elif name == ABORT_PROPERTY and value not in _abort_sink:
+            _abort_sink.append(value)
 
 
 _results_sink: list[dict] = []
+_abort_sink: list[str] = []  # why the run could not go on (each reason once)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """Before any check runs: reach the target (preflight) once, so an unreachable target,
+    a refused key or a bad answer to ``GET /v1/models`` is one line on stderr and exit 2
+    instead of a failure per check. Under xdist the controller does this for ``--target``
+    runs (each worker still opens its own context); the bundled stub is left to the workers."""
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state is None or hasattr(config, "workerinput") or config.option.collectonly:
+        return None
+    if config.pluginmanager.getplugin("dsession") is not None:
+        if state.own_stub:
+            return None
+    elif not any(isinstance(item, CheckItem) for item in session.items):
+        return None  # not a conformance run (e.g. the self-tests)
+    try:
+        state.context()
+    except RunSetupError as exc:
+        _error_line(str(exc), state.secrets)
+        return True  # no item runs; pytest_sessionfinish makes the exit code 2
+    return None
 
 
 @pytest.hookimpl(trylast=True)
@@ -402,18 +428,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     order = {c.id: i for i, c in enumerate(CATALOG)}
     state.results = sorted(_results_sink, key=lambda r: order.get(r["id"], len(order)))
     _results_sink.clear()
+    state.aborts = list(_abort_sink)
+    _abort_sink.clear()
+    if state.setup_error is not None and not state.results:
+        session.exitstatus = 2  # preflight failed: the line is on stderr already
+        return
     if not state.results:
         return  # not a conformance run (e.g. the self-tests); pytest's own status stands
     code, line = gate_verdict(state.results, state.gate)
     state.gate_line = line
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = code
+    if state.aborts:  # the target stopped answering (or could not be reached by a worker)
+        session.exitstatus = 2
+        _error_line(state.aborts[0], state.secrets)
     model = state._ctx.model if state._ctx is not None else state.run_config.model
     state.document = results_document(state.results, state.run_config, model, state.gate)
     if state.report_dir is not None:
         from conformance.report import write_reports
 
-        secrets = state._ctx.secrets if state._ctx is not None else frozenset()
+        secrets = state.secrets
         try:
             state.report_files = write_reports(state.document, state.report_dir, secrets)
         except OSError as exc:
@@ -430,10 +464,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.section("conformance")
     from conformance.report.terminal import summary_lines
 
-    secrets = state._ctx.secrets if state._ctx is not None else frozenset()
+    secrets = state.secrets
     doc = getattr(state, "document", None) or results_document(state.results, state.run_config, None, state.gate)
     for line, markup in summary_lines(doc, report_files=getattr(state, "report_files", ())):
         tr.write_line(redact_text(line, secrets), **markup)
     if getattr(state, "report_error", None):
         tr.write_line(f"conformance: error: {state.report_error}", red=True)
+    budget = [r for r in state.results if r["verdict"] == Verdict.ERROR.value
+              and r["message"].startswith(("not run: run budget", "not finished: run budget"))]
+    if budget:
+        tr.write_line(f"conformance: run budget of {state.run_config.run_budget:g} s spent: {len(budget)} check(s) "
+                      f"not run or not finished (errors); raise {RUN_BUDGET} or lower {TIMEOUT}", red=True)
+    for reason in getattr(state, "aborts", ()):
+        tr.write_line(redact_text(f"conformance: error: {reason}", secrets), red=True)
     tr.write_line(getattr(state, "gate_line", ""), bold=True)
