@@ -1,9 +1,11 @@
 """The ``conformance`` command. Subcommands: ``stub`` (serve the reference stub), ``run``
-(the conformance suites, with the pytest plugin's options).
+(the conformance suites, with the pytest plugin's options), ``report`` (``merge`` results
+files into a matrix, ``diff`` two runs, ``render`` a stored run).
 
 Each subcommand registers itself with :func:`_add_stub` style helpers on the argparse
 subparsers, so ``run`` and ``report`` can be added beside it. Exit codes follow pytest's
-``ExitCode``: 0 ok, 4 usage error (bad option, unknown fault, port unusable).
+``ExitCode``: 0 ok, 4 usage error (bad option, unknown fault, port unusable); ``report`` exits
+2 for an unusable input file and ``report diff`` 1 on a regression.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import NoReturn, Sequence
 
 EXIT_OK = 0
 EXIT_USAGE = 4  # pytest.ExitCode.USAGE_ERROR
+EXIT_INPUT = 2  # an input file that cannot be used (missing, not JSON, not a results file)
 
 _STUB_EPILOG = """\
 deliberate failures (accepted, never listed by /v1/models):
@@ -151,6 +154,93 @@ def run_suites(args: Sequence[str]) -> int:
     ]))
 
 
+def _add_report(subparsers: "argparse._SubParsersAction[_Parser]") -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="render, merge and compare results.json files",
+        description="Work with stored runs (results.json files, or report directories holding one).",
+    )
+    actions = parser.add_subparsers(dest="report_command", metavar="ACTION", parser_class=_Parser)
+    merge = actions.add_parser(
+        "merge",
+        help="a matrix of checks x targets (HTML and Markdown)",
+        description="Write DIR/index.html and DIR/summary.md: one row per check, one column per results file.",
+    )
+    merge.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files or report directories")
+    merge.add_argument("-o", "--output", default="reports/matrix", metavar="DIR", help="output directory (default reports/matrix)")
+    merge.add_argument("--label", action="append", default=[], metavar="NAME",
+                       help="column name, once per RESULTS in order (default: the report directory's name)")
+    merge.set_defaults(handler=_report_merge)
+    diff = actions.add_parser(
+        "diff",
+        help="regressions and fixes between two runs; exit 1 on a regression",
+        description="List checks that newly fail (regressions) or newly pass (fixes) in NEW compared with BASE. "
+                    "Exit 0: no regression; 1: a regression; 2: an input file is unusable.",
+    )
+    diff.add_argument("base", metavar="BASE", help="baseline results.json (or report directory)")
+    diff.add_argument("new", metavar="NEW", help="new results.json (or report directory)")
+    diff.add_argument("--gate", choices=("must", "should", "all"), default="all",
+                      help="levels whose new failures count as regressions (default all)")
+    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
+    diff.set_defaults(handler=_report_diff)
+    render = actions.add_parser(
+        "render",
+        help="re-render index.html, junit.xml and summary.md from a results.json",
+        description="Write every report of a stored run into DIR (results.json is rewritten with the current format).",
+    )
+    render.add_argument("results", metavar="RESULTS", help="results.json file or report directory")
+    render.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    render.set_defaults(handler=_report_render)
+    parser.set_defaults(handler=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
+
+
+def _report_merge(args: argparse.Namespace) -> int:
+    from .report.matrix import write_matrix
+    from .report.model import ReportInputError
+
+    try:
+        paths = write_matrix(args.results, args.output, args.label)
+    except ReportInputError as exc:
+        return _input_error(f"report merge: {exc}")
+    except OSError as exc:
+        return _input_error(f"report merge: cannot write {args.output}: {exc.strerror or exc}")
+    print("\n".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def _report_diff(args: argparse.Namespace) -> int:
+    from .report.diff import diff, render
+    from .report.model import ReportInputError, load_results
+
+    try:
+        base, new = load_results(args.base), load_results(args.new)
+    except ReportInputError as exc:
+        return _input_error(f"report diff: {exc}")
+    result = diff(base, new, args.gate)
+    sys.stdout.write(render(result, base, new, args.format))
+    return 1 if result["regressions"] else EXIT_OK
+
+
+def _report_render(args: argparse.Namespace) -> int:
+    from .report import write_reports
+    from .report.model import ReportInputError, load_results
+
+    try:
+        doc = load_results(args.results)
+        paths = write_reports({k: v for k, v in doc.items() if k not in ("format", "diagnoses")}, args.output)
+    except ReportInputError as exc:
+        return _input_error(f"report render: {exc}")
+    except OSError as exc:
+        return _input_error(f"report render: cannot write {args.output}: {exc.strerror or exc}")
+    print("\n".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def _input_error(message: str) -> int:
+    sys.stderr.write(f"conformance {message}\n")
+    return EXIT_INPUT
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -166,6 +256,7 @@ def build_parser() -> _Parser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_stub(subparsers)
     _add_run(subparsers)
+    _add_report(subparsers)
     return parser
 
 
