@@ -181,7 +181,7 @@ class Stub:
 
     def validate(self, name: str, body: Any, version: str) -> dict:
         """400 for a body outside the contract (schema, then rules a schema cannot state)."""
-        body = self.faults.prepare_body(body, version)
+        body = self.faults.prepare_body(body, version, name)
         mode = self.faults.validation
         if mode == "none":
             return _lenient(body, self.config.catalog.models[0]["id"])

@@ -191,11 +191,11 @@ class FaultSet:
             return "500"
         return "strict"
 
-    def prepare_body(self, body: Any, version: str) -> Any:
+    def prepare_body(self, body: Any, version: str, schema: str = "messages-request") -> Any:
         """What the validator sees: some defects hide parts of the body from it."""
         if not isinstance(body, dict):
             return body
-        if "default-max-tokens" in self.names and "max_tokens" not in body:
+        if "default-max-tokens" in self.names and "max_tokens" not in body and schema == "messages-request":
             body["max_tokens"] = 8192
         if "sampling-params-accepted-2026" in self.names and version == "2026-10-21":
             return {k: v for k, v in body.items() if k not in ("temperature", "top_p", "top_k")}

@@ -16,7 +16,9 @@ Tokens (the stub's definition, contract §2.3 leaves the tokenizer to the server
                         + words of ``json.dumps(tool_use.input)``.
 
 The answer (from the text of the last ``user`` turn; a final ``assistant`` turn is a prefill,
-which the answer continues and never repeats, §1.2)
+which the answer continues and never repeats, §1.2: when the answer the rules below give
+starts with the prefill's text, only the rest is sent, e.g. "Count from 1 to 10" with the
+prefill "1 2 3 4 5" answers " 6 7 8 9 10")
     1. ``repeat: <text>``  -> the answer is ``<text>`` verbatim (up to the end of that line).
     2. ``count from A to B`` -> ``"A A+1 ... B"`` separated by single spaces (at most 5000 numbers).
        Example: user "Count from 1 to 20, separated by spaces." with ``stop_sequences: ["7"]``
@@ -298,7 +300,25 @@ class Options:
     keep_stop_sequence: bool = False  # the sequence stays in the text (a defect)
 
 
+def prefill_text(messages: list) -> str:
+    """Text of a final ``assistant`` turn (the prefill), or ``""``."""
+    last = messages[-1] if messages else None
+    if not isinstance(last, dict) or last.get("role") != "assistant":
+        return ""
+    return "".join(str(b.get("text", "")) for b in _blocks(last.get("content")) if b.get("type") == "text")
+
+
 def _base_text(body: dict, seed: int) -> str:
+    """The whole answer; a prefill it starts with is cut off (the answer continues it)."""
+    text = _full_text(body, seed)
+    prefill = prefill_text(body.get("messages") or []).rstrip()
+    rest = text[len(prefill) :]
+    if prefill and text.startswith(prefill) and (not rest or rest[0].isspace()):
+        return rest
+    return text
+
+
+def _full_text(body: dict, seed: int) -> str:
     messages = body.get("messages") or []
     user_text = last_user_text(messages)
     match = _REPEAT.search(user_text)

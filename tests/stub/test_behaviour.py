@@ -83,6 +83,13 @@ def test_prefill_is_continued_not_repeated(stub_url: str) -> None:
     m = post(stub_url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).json()
     assert m["content"][0]["text"] == "five six seven"
     assert not m["content"][0]["text"].startswith("one two")
+    # an answer that starts with the prefill continues it
+    msgs = [{"role": "user", "content": "Count from 1 to 10, separated by spaces."}, {"role": "assistant", "content": "1 2 3 4 5"}]
+    m = post(stub_url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).json()
+    assert m["content"][0]["text"] == " 6 7 8 9 10" and m["usage"]["output_tokens"] == 5
+    msgs[-1]["content"] = "1"  # a prefill ends on a word boundary: "1" does not prefix "10"
+    m = post(stub_url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).json()
+    assert m["content"][0]["text"] == " 2 3 4 5 6 7 8 9 10"
 
 
 def test_system_counts_towards_input_tokens(stub_url: str) -> None:

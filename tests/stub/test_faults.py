@@ -122,6 +122,8 @@ def _(url: str) -> None:
 def _(url: str) -> None:
     assert post(url, {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}).status_code == 200
     assert post(url, {"model": MODEL, "max_tokens": 5, "messages": [{"role": "bob", "content": "hi"}]}).status_code == 400
+    # count_tokens has no max_tokens: the defect must not add one there (the body stays valid)
+    assert post(url, {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}, path="/v1/messages/count_tokens").status_code == 200
 
 
 @proof("sampling-params-accepted-2026")
