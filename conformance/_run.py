@@ -73,6 +73,12 @@ class RunConfig:
     run_budget: float | None = None  # bound on the whole run, seconds; None: none
     # Stop (remaining checks "not run") after this many requests in a row got no HTTP response.
     stop_after_failures: int | None = None
+    # Generated payloads (the fuzz family): a second target for differential mode, the
+    # Hypothesis seed (None: ``seed``), and the budget of each generated property.
+    compare: str | None = None
+    hypothesis_seed: int | None = None
+    examples: int = 25
+    fuzz_seconds: float = 3.0
 
     def validate(self) -> None:
         if self.profile not in PROFILES:
@@ -85,6 +91,10 @@ class RunConfig:
             raise RunSetupError(f"unknown auth style {self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
         if not (self.timeout > 0 and self.total_timeout > 0):
             raise RunSetupError("timeouts must be positive numbers of seconds")
+        if self.examples < 1:
+            raise RunSetupError(f"--examples must be a positive number, got {self.examples}")
+        if not 0 < self.fuzz_seconds < float("inf"):
+            raise RunSetupError(f"--fuzz-seconds must be a positive number of seconds, got {self.fuzz_seconds:g}")
         for name, value in (("--check-timeout", self.check_timeout), ("--run-budget", self.run_budget)):
             if value is not None and not 0 < value < float("inf"):
                 raise RunSetupError(f"{name} must be a positive number of seconds, got {value:g}")
@@ -229,6 +239,13 @@ class RunContext:
             if ex not in self._seen:
                 self._seen.append(ex)
         return value
+
+    def evidence(self, *exchanges: Exchange) -> None:
+        """Make exchanges sent outside a probe part of the current check's evidence (e.g. the
+        minimal failing example of a generated run, re-sent once)."""
+        for ex in exchanges:
+            if ex not in self._seen:
+                self._seen.append(ex)
 
     def take_evidence(self) -> list[Exchange]:
         seen, self._seen = self._seen, []

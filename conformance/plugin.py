@@ -59,6 +59,10 @@ STUB_FAULT = "--stub-fault"
 SEED = "--conformance-seed"
 CHECK_TIMEOUT = "--check-timeout"
 RUN_BUDGET = "--run-budget"
+COMPARE = "--compare"
+HYPOTHESIS_SEED = "--hypothesis-seed"
+EXAMPLES = "--examples"
+FUZZ_SECONDS = "--fuzz-seconds"
 
 ENV_API_KEY = "CONFORMANCE_API_KEY"
 ENV_TARGET = "CONFORMANCE_TARGET"
@@ -103,6 +107,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption(RUN_BUDGET, type=float, default=DEFAULT_RUN_BUDGET, metavar="S",
                 help=f"bound on the whole run; checks left when it is spent are errors 'not run' "
                      f"(default {DEFAULT_RUN_BUDGET:g})")
+    g.addoption(COMPARE, default=None, metavar="URL2",
+                help="differential mode: send the generated requests to URL2 too and report disagreements (fuzz.compare.*)")
+    g.addoption(HYPOTHESIS_SEED, type=int, default=None, metavar="N",
+                help=f"seed of the generated payloads (default: {SEED}), for a repeatable run")
+    g.addoption(EXAMPLES, type=int, default=25, metavar="N", help="generated examples per fuzz property (default 25)")
+    g.addoption(FUZZ_SECONDS, type=float, default=3.0, metavar="S",
+                help="time bound of each fuzz property, shrinking included (default 3)")
 
 
 def _parse_headers(values: list[str]) -> dict[str, str]:
@@ -144,6 +155,10 @@ class ConformanceState:
             check_timeout=opt(CHECK_TIMEOUT) if opt(CHECK_TIMEOUT) is not None else 3 * total_timeout,
             run_budget=opt(RUN_BUDGET),
             stop_after_failures=STOP_AFTER_FAILURES,
+            compare=opt(COMPARE),
+            hypothesis_seed=opt(HYPOTHESIS_SEED),
+            examples=opt(EXAMPLES),
+            fuzz_seconds=opt(FUZZ_SECONDS),
         )
         self.run_config.validate()
         if not self.own_stub:  # a malformed URL is an option error: say so before anything runs

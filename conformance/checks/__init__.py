@@ -12,4 +12,5 @@ from conformance.checks import (  # noqa: F401
     errors,
     sdk,
     capabilities,
+    generated,
 )

@@ -1,0 +1,612 @@
+"""fuzz: generated payloads (Hypothesis, schemathesis) find what the fixed checks miss.
+
+Each check is one property, explored by Hypothesis inside the check with the run's budget
+(``--examples`` per property, ``--fuzz-seconds`` per property, shrinking included) and seed
+(``--hypothesis-seed``, else ``--conformance-seed``: the same seed gives the same requests):
+
+* ``fuzz.valid.*``: valid requests (:mod:`conformance._strategies`) get 200 and a schema-valid
+  Message, or a schema-valid stream whose grammar holds; the request's own constraints hold in
+  the answer (``output_tokens <= max_tokens``, no stop sequence in the text, a forced tool used).
+* ``fuzz.invalid.*``: each generated invalid request gets its exact status and error type in
+  the error envelope; none gets a 5xx.
+* ``fuzz.schemathesis.*``: schemathesis's own checks over ``schemas/openapi.yaml`` (positive and
+  negative generation, ``anthropic-version: 2023-06-01`` pinned, the body schemas being the
+  2023-06-01 ones); one shared pass, then each failing check shrinks its own example.
+* ``fuzz.compare.agree``: with ``--compare URL2`` the same generated requests go to both
+  targets; a disagreement in acceptance, error type or stream grammar fails, with the minimal
+  request that shows it.
+
+Requests go through the run context (``ctx.send``) but outside any probe, so the hundreds of
+generated exchanges are not evidence: the minimal failing example is re-sent once at the end,
+becomes the check's only evidence, and its curl line (key redacted) is in the message. Answers
+are cached per run by the request's bytes, so properties over the same strategy and seed (the
+two ``valid`` ones, the two ``invalid`` ones) send each request once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
+from conformance._exchange import Exchange
+from conformance._grammar import StreamGrammar
+from conformance._run import RunContext, discover_model
+from conformance._strategies import (
+    Expectations,
+    GenRequest,
+    Scope,
+    invalid_requests,
+    mixed_requests,
+    valid_requests,
+)
+from conformance._target import Target, Timeouts
+from conformance.checks._common import declined, describe, error_type_of
+
+PATH = "/v1/messages"
+OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
+OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
+KNOWN_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                          "message_delta", "message_stop", "ping", "error"})
+
+# ----------------------------------------------------------------------------- exploring
+
+
+class _Failed(Exception):
+    """Raised inside the Hypothesis test when the property does not hold."""
+
+
+class _OutOfTime(BaseException):
+    """Raised inside the Hypothesis test once the time bound is spent: Hypothesis lets a
+    BaseException through at once, so generation or shrinking stops right there."""
+
+
+@dataclass
+class Exploration:
+    """What one property's Hypothesis run found."""
+
+    examples: int = 0  # examples judged (sent or served from the cache)
+    failure: Any = None  # the last (smallest) failing example
+    reason: str = ""
+    out_of_time: bool = False
+    notes: dict[str, int] = field(default_factory=dict)  # e.g. declined optional capabilities
+
+
+def effective_seed(ctx: RunContext) -> int:
+    c = ctx.config
+    return c.hypothesis_seed if c.hypothesis_seed is not None else c.seed
+
+
+def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, Exploration], str | None],
+            *, shrink: bool = True, seconds: float | None = None) -> Exploration:
+    """Run Hypothesis over ``strategy``: ``prop(example, run)`` returns a failure reason or None.
+
+    Bounded by ``--examples`` and ``--fuzz-seconds`` (generation and shrinking together): once
+    time is up the run stops at the next example. The smallest failing example seen is kept
+    (while shrinking, Hypothesis only tries examples smaller than the best so far), whatever
+    Hypothesis raises in the end.
+    """
+    run = Exploration()
+    deadline = time.monotonic() + (seconds if seconds is not None else ctx.config.fuzz_seconds)
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+
+    @hypothesis_seed(effective_seed(ctx))
+    @settings(max_examples=ctx.config.examples, deadline=None, database=None, phases=phases,
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+              verbosity=Verbosity.quiet, derandomize=False)
+    @given(strategy)
+    def property_holds(example: Any) -> None:
+        if time.monotonic() > deadline:
+            run.out_of_time = True
+            raise _OutOfTime
+        run.examples += 1
+        reason = prop(example, run)
+        if reason is not None:
+            run.failure, run.reason = example, reason
+            raise _Failed(reason)
+
+    try:
+        property_holds()
+    except _OutOfTime:
+        pass
+    except Exception:  # noqa: BLE001 (_Failed, or Hypothesis's Flaky when time ran out while shrinking)
+        if run.failure is None:
+            raise
+    return run
+
+
+# ----------------------------------------------------------------------------- per-run state
+
+
+@dataclass
+class _State:
+    cache: dict[tuple, Exchange] = field(default_factory=dict)
+    schemathesis: Any = None
+
+
+_STATES: "weakref.WeakKeyDictionary[RunContext, _State]" = weakref.WeakKeyDictionary()
+
+
+def _state(ctx: RunContext) -> _State:
+    if ctx not in _STATES:
+        _STATES[ctx] = _State()
+    return _STATES[ctx]
+
+
+def scope_of(ctx: RunContext) -> Scope:
+    c = ctx.config
+    return Scope(profile=c.profile, version=c.anthropic_version, model=ctx.model, max_body_bytes=c.max_body_bytes)
+
+
+def send(ctx: RunContext, req: GenRequest, target: Target | None = None) -> Exchange:
+    """The answer to ``req`` (sent once per run and target; later asks are served from the cache)."""
+    cache = _state(ctx).cache
+    key = (id(target), req.key())
+    if key not in cache:
+        kw = req.send_kwargs()
+        cache[key] = target.send("POST", PATH, **kw) if target is not None else ctx.send("POST", PATH, **kw)
+    return cache[key]
+
+
+def _finish(ctx: RunContext, run: Exploration, what: str, judge: Callable[[GenRequest, Exchange], str | None],
+            passed: str) -> Outcome:
+    """The outcome of a property: on failure, re-send the minimal example once as the evidence."""
+    if run.failure is None:
+        extra = "".join(f", {n} {k}" for k, n in sorted(run.notes.items()))
+        budget = " (time bound reached)" if run.out_of_time else ""
+        return Outcome.passed(f"{run.examples} generated {what}{extra}{budget}: {passed}")
+    req: GenRequest = run.failure
+    ex = ctx.send("POST", PATH, **req.send_kwargs())
+    ctx.evidence(ex)
+    again = judge(req, ex)
+    reason = again or f"{run.reason} (did not happen again when re-sent)"
+    return Outcome.failed(f"{reason}; minimal failing example, {req.describe()}: {ex.request.curl(ctx.secrets)}")
+
+
+# ----------------------------------------------------------------------------- valid requests
+
+_OPTIONAL = ("tools", "tool_choice", "thinking")
+
+
+def _uses_optional(req: GenRequest) -> bool:
+    return isinstance(req.body, dict) and any(k in req.body for k in _OPTIONAL)
+
+
+def _stream_problem(ctx: RunContext, ex: Exchange) -> tuple[str | None, dict | None]:
+    """(a reason the stream is wrong, the Message rebuilt from it)."""
+    g = StreamGrammar()
+    for ev in ex.events:
+        g.feed(ev)
+    g.finish(complete=ex.complete and not ex.transport_error)
+    if g.violations:
+        v = g.violations[0]
+        return f"stream grammar rule {v.rule} broken at event {v.position}: {v.message}", g.message
+    for ev in ex.events:
+        if ev.event not in KNOWN_EVENTS:
+            continue
+        try:
+            data = json.loads(ev.data)
+        except ValueError:
+            return f"event {ev.position} data is not JSON", g.message
+        errors = ctx.schemas.validate("stream-event", data, profile=ctx.config.profile, version=ctx.config.anthropic_version)
+        if errors:
+            return f"{ev.event} event {ev.position} invalid: {errors[0].message}", g.message
+    if g.message is None:
+        return "no Message could be rebuilt from the stream", None
+    errors = ctx.schemas.validate("message", g.message, profile=ctx.config.profile, version=ctx.config.anthropic_version)
+    if errors:
+        return f"the Message rebuilt from the stream is invalid: {errors[0].message}", g.message
+    return None, g.message
+
+
+def _answer(ctx: RunContext, req: GenRequest, ex: Exchange) -> tuple[str | None, dict | None]:
+    """(why a valid request's answer is wrong, the Message it carries)."""
+    if ex.transport_error and ex.status is None:
+        return f"no HTTP response ({ex.transport_error})", None
+    if ex.status != 200:
+        return f"expected HTTP 200, got {describe(ex)}", None
+    if req.stream:
+        return _stream_problem(ctx, ex)
+    msg = ex.json()
+    if not isinstance(msg, dict):
+        return f"expected a Message, got {describe(ex)}", None
+    errors = ctx.schemas.validate("message", msg, profile=ctx.config.profile, version=ctx.config.anthropic_version)
+    if errors:
+        return f"the Message is invalid: {errors[0].message}", msg
+    return None, msg
+
+
+def _judge_accepted(ctx: RunContext, req: GenRequest, ex: Exchange, run: Exploration | None = None) -> str | None:
+    if _uses_optional(req) and declined(ex):
+        if run is not None:
+            run.notes["declined an optional capability"] = run.notes.get("declined an optional capability", 0) + 1
+        return None
+    return _answer(ctx, req, ex)[0]
+
+
+def _texts(msg: dict) -> list[str]:
+    content = msg.get("content") if isinstance(msg.get("content"), list) else []
+    return [b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)]
+
+
+def _judge_constraints(ctx: RunContext, req: GenRequest, ex: Exchange) -> str | None:
+    problem, msg = _answer(ctx, req, ex)
+    if problem is not None or msg is None:
+        return None  # fuzz.valid.accepted judges that; here only answers that carry a Message
+    want = Expectations.of(req.body)
+    usage = msg.get("usage") if isinstance(msg.get("usage"), dict) else {}
+    out = usage.get("output_tokens")
+    if isinstance(out, int) and out > want.max_tokens:
+        return f"usage.output_tokens {out} exceeds max_tokens {want.max_tokens}"
+    for text in _texts(msg):
+        for seq in want.stop_sequences:
+            if seq in text:
+                return f"stop sequence {seq!r} occurs in the answer text {text[:80]!r}"
+    stop_reason = msg.get("stop_reason")
+    if stop_reason == "stop_sequence" and msg.get("stop_sequence") not in want.stop_sequences:
+        return f"stop_reason stop_sequence with stop_sequence {msg.get('stop_sequence')!r}, which the request did not send"
+    if want.forced_tool is not None and stop_reason != "max_tokens":
+        used = [b.get("name") for b in msg.get("content") or [] if isinstance(b, dict) and b.get("type") == "tool_use"]
+        wanted = "a tool_use block" if want.forced_tool == "*" else f"a tool_use block for {want.forced_tool!r}"
+        if not used or (want.forced_tool != "*" and want.forced_tool not in used):
+            return f"tool_choice forces a tool: expected {wanted}, got {used or 'none'} (stop_reason {stop_reason!r})"
+        if stop_reason != "tool_use":
+            return f"tool_choice forces a tool: expected stop_reason 'tool_use' after {wanted}, got {stop_reason!r}"
+    return None
+
+
+@check("fuzz.valid.accepted", MUST, "contract §1-§3, §9.18",
+       "Generated valid requests (every profile- and version-legal shape, unicode of every kind, streaming "
+       "on and off) get 200 with a schema-valid Message, or a schema-valid stream whose grammar holds.")
+def valid_accepted(ctx: RunContext) -> Outcome:
+    """MUST answer every generated valid request with 200 and a valid Message or stream; a
+    correct decline of an optional capability (tools, thinking) is tolerated."""
+    run = explore(ctx, valid_requests(scope_of(ctx)), lambda req, r: _judge_accepted(ctx, req, send(ctx, req), r))
+    return _finish(ctx, run, "valid requests", lambda req, ex: _judge_accepted(ctx, req, ex),
+                   "each got 200 and a valid Message or stream")
+
+
+@check("fuzz.valid.constraints-hold", MUST, "contract §1.1, §1.5, §2.3, §9.14-15",
+       "In the answer to a generated valid request, output_tokens <= max_tokens, no stop sequence occurs in the "
+       "text, and a forced tool_choice yields that tool's tool_use (stop_reason tool_use).")
+def valid_constraints(ctx: RunContext) -> Outcome:
+    """MUST respect the request's own limits in every answer: ``max_tokens``, ``stop_sequences``
+    and a forced ``tool_choice``."""
+    run = explore(ctx, valid_requests(scope_of(ctx)), lambda req, r: _judge_constraints(ctx, req, send(ctx, req)))
+    return _finish(ctx, run, "valid requests", lambda req, ex: _judge_constraints(ctx, req, ex),
+                   "every answer respected max_tokens, stop_sequences and tool_choice")
+
+
+# ----------------------------------------------------------------------------- invalid requests
+
+
+def _judge_exact(req: GenRequest, ex: Exchange) -> str | None:
+    if not req.must:
+        return None
+    if ex.transport_error and ex.status is None:
+        return f"no HTTP response ({ex.transport_error})"
+    body = ex.json()
+    envelope = isinstance(body, dict) and body.get("type") == "error"
+    if ex.status != req.status or error_type_of(ex) != req.error_type or not envelope:
+        return f"expected HTTP {req.status} with error.type {req.error_type!r} in the error envelope, got {describe(ex)}"
+    return None
+
+
+def _judge_no_5xx(req: GenRequest, ex: Exchange) -> str | None:
+    if ex.transport_error and ex.status is None:
+        return f"no HTTP response ({ex.transport_error})"
+    if ex.status is not None and ex.status >= 500:
+        return f"expected a 4xx, got {describe(ex)}"
+    return None
+
+
+@check("fuzz.invalid.rejected-exactly", MUST, "contract §1, §4.1-4.2, §9.6-9.10",
+       "Each generated invalid request (missing field, wrong type, out of range, unknown enum or block type, "
+       "truncated or non-UTF-8 JSON, unknown model, oversize) gets its exact status and error type in the envelope.")
+def invalid_exact(ctx: RunContext) -> Outcome:
+    """MUST answer each generated invalid request with the exact status and ``error.type`` the
+    contract gives it (400 ``invalid_request_error``, 404 ``not_found_error``, 413
+    ``request_too_large``), in the error envelope; never a 2xx."""
+    run = explore(ctx, invalid_requests(scope_of(ctx)), lambda req, r: _judge_exact(req, send(ctx, req)))
+    return _finish(ctx, run, "invalid requests", _judge_exact, "each got its exact status and error type")
+
+
+@check("fuzz.invalid.never-5xx", MUST, "contract §4.2",
+       "No generated invalid request (including a wrong content type or an unknown field) gets a 5xx or no answer.")
+def invalid_no_5xx(ctx: RunContext) -> Outcome:
+    """MUST answer a malformed request as the client's error (4xx), never as a server failure."""
+    run = explore(ctx, invalid_requests(scope_of(ctx)), lambda req, r: _judge_no_5xx(req, send(ctx, req)))
+    return _finish(ctx, run, "invalid requests", _judge_no_5xx, "none got a 5xx")
+
+
+# ----------------------------------------------------------------------------- differential
+
+
+def _signature(req: GenRequest, ex: Exchange) -> tuple:
+    """What must agree between two targets: acceptance, error type, and the stream grammar."""
+    if ex.status is None:
+        return ("no response",)
+    if not 200 <= ex.status < 300:
+        return ("rejected", ex.status // 100, error_type_of(ex))
+    if req.stream:
+        g = StreamGrammar()
+        for ev in ex.events:
+            g.feed(ev)
+        g.finish(complete=ex.complete and not ex.transport_error)
+        return ("accepted", "stream", tuple(sorted({v.rule for v in g.violations})))
+    return ("accepted",)
+
+
+def _show(sig: tuple) -> str:
+    if sig[0] == "rejected":
+        return f"rejected ({sig[1]}xx, error.type {sig[2]!r})"
+    if sig[0] == "accepted" and len(sig) > 1:
+        return "accepted, stream grammar " + ("held" if not sig[2] else "broken: " + ", ".join(sig[2]))
+    return sig[0]
+
+
+def _compare_target(ctx: RunContext) -> Target:
+    c = ctx.config
+    t = ctx.target
+    assert c.compare is not None
+    return Target(c.compare, api_key=c.api_key, auth=t.auth, anthropic_version=c.anthropic_version, headers=c.headers,
+                  secret_headers=c.secret_headers, insecure=c.insecure,
+                  timeouts=Timeouts(connect=min(10.0, c.timeout), read=c.timeout, event_idle=c.timeout, total=c.total_timeout))
+
+
+@check("fuzz.compare.agree", SHOULD, "contract §1-§4 (differential)",
+       "With --compare URL2, the same generated requests get the same acceptance, error type and stream grammar "
+       "verdict from both targets.")
+def compare_agree(ctx: RunContext) -> Outcome:
+    """SHOULD behave like the reference target (``--compare``) on every generated request."""
+    if not ctx.config.compare:
+        return Outcome.skipped("no --compare URL2 given")
+    other = _compare_target(ctx)
+    try:
+        model = ctx.config.model or discover_model(other)
+        scope = scope_of(ctx)
+        if model != ctx.model:
+            return Outcome.inconclusive(f"the targets serve different first models ({ctx.model!r}, {model!r}); pass --model")
+
+        def judge(req: GenRequest, mine: Exchange, theirs: Exchange | None = None) -> str | None:
+            theirs = theirs if theirs is not None else send(ctx, req, other)
+            a, b = _signature(req, mine), _signature(req, theirs)
+            if a != b:
+                return f"{req.describe()}: this target {_show(a)}, {other.base_url} {_show(b)}"
+            return None
+
+        run = explore(ctx, mixed_requests(scope), lambda req, r: judge(req, send(ctx, req)))
+        if run.failure is None:
+            return Outcome.passed(f"{run.examples} generated requests: both targets agreed")
+        req = run.failure
+        mine = ctx.send("POST", PATH, **req.send_kwargs())
+        theirs = other.send("POST", PATH, **req.send_kwargs())
+        ctx.evidence(mine, theirs)
+        reason = judge(req, mine, theirs) or f"{run.reason} (did not happen again when re-sent)"
+        return Outcome.failed(f"{reason}; minimal request: {mine.request.curl(ctx.secrets)}")
+    finally:
+        other.close()
+
+
+# ----------------------------------------------------------------------------- schemathesis
+
+# schemathesis's built-in checks, in catalog order: (name, level, requirement)
+BUILTIN = (
+    ("not_a_server_error", MUST, "No request generated from schemas/openapi.yaml, valid or not, gets a 5xx."),
+    ("status_code_conformance", SHOULD, "Every status answered is one schemas/openapi.yaml documents for the operation."),
+    ("content_type_conformance", MUST, "Every response's content type is one schemas/openapi.yaml documents for its status."),
+    ("response_schema_conformance", MUST, "Every response body matches its schema in schemas/openapi.yaml."),
+    ("negative_data_rejection", SHOULD, "Requests that break schemas/openapi.yaml are rejected with a 4xx."),
+    ("positive_data_acceptance", MUST, "Requests valid against schemas/openapi.yaml (and its cross-field rules) are not refused with a 4xx other than 401/403/404/409/429."),
+    ("ignored_auth", MUST, "Operations that require credentials refuse requests without them or with wrong ones."),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> Any:
+    import schemathesis
+
+    return schemathesis.openapi.from_path(str(OPENAPI))
+
+
+def _checks() -> dict[str, Any]:
+    from schemathesis import checks as base
+    from schemathesis.specs.openapi import checks as oas
+
+    return {name: getattr(oas, name, None) or getattr(base, name) for name, _, _ in BUILTIN}
+
+
+def _auth_headers(ctx: RunContext) -> dict[str, str]:
+    key = ctx.config.api_key
+    if not key:
+        return {}
+    return {"authorization": f"Bearer {key}"} if ctx.target.auth == "bearer" else {"x-api-key": key}
+
+
+@dataclass
+class _Pass:
+    """The shared schemathesis pass: per built-in check, the first failing case and why."""
+
+    cases: int = 0
+    failures: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    skipped: int = 0
+
+
+_CLIENT_HEADERS = frozenset({"authorization", "x-api-key", "user-agent", "accept", "accept-encoding", "connection",
+                             "x-schemathesis-testcaseid", "content-length", "host"})
+
+
+def _case_kwargs(ctx: RunContext, case: Any) -> dict[str, Any] | None:
+    """``ctx.send`` arguments for a schemathesis case (None: it cannot be sent as HTTP/1.1)."""
+    from urllib.parse import urlsplit
+
+    kw = case.as_transport_kwargs(base_url=ctx.target.base_url, headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)})
+    url = urlsplit(kw["url"])
+    path = url.path + (("?" + url.query) if url.query else "")
+    params = kw.get("params")
+    if params:
+        from urllib.parse import urlencode
+
+        path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+    # schemathesis's own auth values (generated from the security schemes) and client headers
+    # give way to the run's credentials and the Target's defaults
+    headers = {k: v for k, v in (kw.get("headers") or {}).items() if k.lower() not in _CLIENT_HEADERS}
+    headers.update({"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)})
+    for name, value in headers.items():
+        if not isinstance(value, str) or not value.isascii() or any(c in value for c in "\r\n\x00"):
+            return None
+    out: dict[str, Any] = {"headers": headers}
+    if "json" in kw:
+        try:
+            out["content"] = json.dumps(kw["json"], ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return None
+    elif kw.get("data") is not None:
+        data = kw["data"]
+        out["content"] = data if isinstance(data, bytes) else str(data).encode("utf-8", "surrogatepass")
+    out["stream"] = isinstance(kw.get("json"), dict) and kw["json"].get("stream") is True
+    return {"method": kw["method"], "path": path, **out}
+
+
+def _response(ex: Exchange, url: str, sent: dict[str, Any]) -> Any:
+    """A schemathesis Response over a recorded exchange."""
+    import requests
+    from schemathesis.core.transport import Response
+
+    request = requests.Request(sent["method"], url, headers=dict(ex.request.headers), data=ex.request.body or None).prepare()
+    headers: dict[str, list[str]] = {}
+    for name, value in ex.headers:
+        headers.setdefault(name.lower(), []).append(value)
+    return Response(status_code=ex.status or 0, headers=headers, content=ex.body, request=request,
+                    elapsed=ex.elapsed, verify=True)
+
+
+def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, str], Exchange | None]:
+    """Send one case through the context; failing built-in checks -> their message."""
+    from schemathesis.core.failures import FailureGroup
+
+    sent = _case_kwargs(ctx, case)
+    if sent is None:
+        return {}, None
+    cache = _state(ctx).cache
+    key = ("schemathesis", sent["method"], sent["path"], tuple(sorted(sent["headers"].items())), sent.get("content"))
+    if key not in cache:
+        cache[key] = ctx.send(sent["method"], sent["path"], headers=sent["headers"], content=sent.get("content"), stream=sent["stream"])
+    ex = cache[key]
+    if ex.status is None:
+        return {name: f"no HTTP response ({ex.transport_error})" for name in names if name == "not_a_server_error"}, ex
+    response = _response(ex, ctx.target.base_url + sent["path"], sent)
+    functions = _checks()
+    failed: dict[str, str] = {}
+    transport = {"base_url": ctx.target.base_url, "headers": {"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)}, "timeout": ctx.config.timeout}
+    streamed = (ex.content_type or "") == "text/event-stream"
+    for name in names:
+        if name == "positive_data_acceptance" and _cross_field(case):
+            continue
+        if name == "response_schema_conformance" and streamed:
+            # openapi.yaml describes the stream as one string, so schemathesis would hold each
+            # event's JSON against `type: string`; streams are judged by stream.* and fuzz.valid.*
+            continue
+        try:
+            case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
+        except FailureGroup as exc:
+            failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
+        except AssertionError as exc:
+            failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return failed, ex
+
+
+def _cross_field(case: Any) -> bool:
+    from conformance._strategies import cross_field_problem
+
+    return case.method.upper() == "POST" and cross_field_problem(case.body) is not None
+
+
+def _strategies(ctx: RunContext) -> list[Any]:
+    from schemathesis.generation import GenerationMode
+
+    schema = _schema()
+    fixed = {"anthropic-version": OPENAPI_VERSION}
+    model = ctx.model
+    out = []
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        strategy = schema.as_strategy(generation_mode=mode, headers=fixed)
+        if mode is GenerationMode.POSITIVE:
+            strategy = strategy.map(functools.partial(_serve_model, model))
+        out.append(strategy)
+    return out
+
+
+def _serve_model(model: str, case: Any) -> Any:
+    """Positive cases name the run's model, so the target answers them rather than 404."""
+    if isinstance(case.body, dict) and isinstance(case.body.get("model"), str):
+        case.body["model"] = model
+    path = case.path_parameters or {}
+    if "model_id" in path and case.meta is not None and case.meta.generation.mode.is_positive:
+        path["model_id"] = model
+    return case
+
+
+def _shared_pass(ctx: RunContext) -> _Pass:
+    state = _state(ctx)
+    if state.schemathesis is None:
+        result = _Pass()
+        names = [name for name, _, _ in BUILTIN]
+
+        def prop(case: Any, run: Exploration) -> str | None:
+            failed, ex = _run_case(ctx, case, [n for n in names if n not in result.failures])
+            if ex is None:
+                result.skipped += 1
+                return None
+            result.cases += 1
+            for name, message in failed.items():
+                result.failures.setdefault(name, (case, message))
+            return None
+
+        for strategy in _strategies(ctx):
+            explore(ctx, strategy, prop, shrink=False)
+        state.schemathesis = result
+    return state.schemathesis
+
+
+def _builtin_check(name: str) -> Callable[[RunContext], Outcome]:
+    def judge(ctx: RunContext) -> Outcome:
+        shared = _shared_pass(ctx)
+        if name not in shared.failures:
+            return Outcome.passed(f"{shared.cases} schemathesis cases over schemas/openapi.yaml: {name} held")
+        first_case, first_message = shared.failures[name]
+        mode = first_case.meta.generation.mode if first_case.meta is not None else None
+        strategy = next(s for s, m in zip(_strategies(ctx), ("positive", "negative")) if mode is None or m == mode.value)
+
+        def prop(case: Any, run: Exploration) -> str | None:
+            return _run_case(ctx, case, [name])[0].get(name)
+
+        run = explore(ctx, strategy, prop, shrink=True)
+        case, message = (run.failure, run.reason) if run.failure is not None else (first_case, first_message)
+        sent = _case_kwargs(ctx, case)
+        assert sent is not None
+        auth = "none" if name == "ignored_auth" else None
+        headers = {k: v for k, v in sent["headers"].items() if not (auth and k.lower() in ("x-api-key", "authorization"))}
+        ex = ctx.send(sent["method"], sent["path"], headers=headers, content=sent.get("content"), stream=sent["stream"],
+                      **({"auth": auth} if auth else {}))
+        ctx.evidence(ex)
+        return Outcome.failed(f"schemathesis {name}: {message}; minimal case ({mode.value if mode else 'explicit'}): "
+                              f"{ex.request.curl(ctx.secrets)}")
+
+    judge.__name__ = f"schemathesis_{name}"
+    judge.__doc__ = f"schemathesis's ``{name}`` check over schemas/openapi.yaml, as a catalog check."
+    return judge
+
+
+for _name, _level, _requirement in BUILTIN:
+    check(f"fuzz.schemathesis.{_name.replace('_', '-')}", _level, "schemas/openapi.yaml; contract §1-§6",
+          _requirement, profiles=ANTHROPIC_ONLY)(_builtin_check(_name))
