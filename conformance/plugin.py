@@ -109,8 +109,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      f"(default {DEFAULT_RUN_BUDGET:g})")
     g.addoption(COMPARE, default=None, metavar="URL2",
                 help="differential mode: send the generated requests to URL2 too and report disagreements (fuzz.compare.*)")
-    g.addoption(HYPOTHESIS_SEED, type=int, default=None, metavar="N",
-                help=f"seed of the generated payloads (default: {SEED}), for a repeatable run")
+    # --hypothesis-seed belongs to Hypothesis's own pytest plugin (always installed with us);
+    # the fuzz checks read the same option, so one seed makes the whole run repeatable.
     g.addoption(EXAMPLES, type=int, default=25, metavar="N", help="generated examples per fuzz property (default 25)")
     g.addoption(FUZZ_SECONDS, type=float, default=3.0, metavar="S",
                 help="time bound of each fuzz property, shrinking included (default 3)")
@@ -124,6 +124,16 @@ def _parse_headers(values: list[str]) -> dict[str, str]:
             raise RunSetupError(f"{HEADER} {value!r}: expected NAME:VALUE")
         headers[name.strip()] = rest.strip()
     return headers
+
+
+def _hypothesis_seed(config: pytest.Config) -> int | None:
+    raw = config.getoption("hypothesis_seed", default=None)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise RunSetupError(f"{HYPOTHESIS_SEED} {raw!r}: expected an integer") from None
 
 
 class ConformanceState:
@@ -156,7 +166,7 @@ class ConformanceState:
             run_budget=opt(RUN_BUDGET),
             stop_after_failures=STOP_AFTER_FAILURES,
             compare=opt(COMPARE),
-            hypothesis_seed=opt(HYPOTHESIS_SEED),
+            hypothesis_seed=_hypothesis_seed(config),
             examples=opt(EXAMPLES),
             fuzz_seconds=opt(FUZZ_SECONDS),
         )
