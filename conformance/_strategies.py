@@ -72,6 +72,14 @@ class GenRequest:
         kw["stream"] = self.stream
         return kw
 
+    def __repr__(self) -> str:  # short: Hypothesis prints examples, and an oversize body is huge
+        data = self.raw if self.raw is not None else json.dumps(self.body, ensure_ascii=False)
+        shown = data[:200] + (b"..." if isinstance(data, bytes) else "...") if len(data) > 200 else data
+        return f"GenRequest({self.kind}, {shown!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis's printer
+        printer.text(repr(self))
+
     def key(self) -> tuple:
         """Identity of what goes on the wire (for the per-run response cache)."""
         payload = self.raw if self.raw is not None else json.dumps(self.body, ensure_ascii=False, sort_keys=False).encode("utf-8")
@@ -371,10 +379,8 @@ _WRONG = {
 _DARK_WRONG = ("model", "messages", "max_tokens")
 
 
-@st.composite
-def _mutate(draw: st.DrawFn, scope: Scope) -> GenRequest:
-    """One targeted mutation of a valid body, with the exact answer it must get."""
-    body = draw(valid_bodies(scope))
+def mutation_kinds(scope: Scope) -> list[str]:
+    """The mutations that apply to ``scope`` (the Darkbloom profile: what its page documents)."""
     kinds = ["missing-required", "wrong-type", "out-of-range", "unknown-enum", "truncated-json", "non-utf8-json", "unknown-model"]
     if not scope.darkbloom:
         kinds += ["unknown-block-type", "wrong-content-type", "unknown-field"]
@@ -382,7 +388,14 @@ def _mutate(draw: st.DrawFn, scope: Scope) -> GenRequest:
             kinds.append("sampling-param-2026")
         if scope.max_body_bytes is not None and scope.max_body_bytes <= 4 * 2**20:
             kinds.append("oversize")
-    kind = _pick(draw, kinds)
+    return kinds
+
+
+@st.composite
+def _mutate(draw: st.DrawFn, scope: Scope, only: str | None = None) -> GenRequest:
+    """One targeted mutation of a valid body, with the exact answer it must get."""
+    body = draw(valid_bodies(scope))
+    kind = only or _pick(draw, mutation_kinds(scope))
     b = json.loads(json.dumps(body))  # a private copy to mutate
 
     if kind == "missing-required":
@@ -498,6 +511,45 @@ def invalid_requests(scope: Scope) -> st.SearchStrategy[GenRequest]:
 def mixed_requests(scope: Scope) -> st.SearchStrategy[GenRequest]:
     """Valid and invalid requests (differential mode)."""
     return st.one_of(valid_requests(scope), invalid_requests(scope))
+
+
+# ----------------------------------------------------------------------------- explicit examples
+
+
+def _minimal(scope: Scope, text: str = "Hi", **extra: Any) -> dict:
+    return {"model": scope.model, "messages": [{"role": "user", "content": text}], "max_tokens": 16, **extra}
+
+
+@functools.lru_cache(maxsize=None)
+def valid_examples(scope: Scope) -> tuple[GenRequest, ...]:
+    """Hand-written valid requests tried before the generated ones, so that each constraint
+    is exercised at any budget: a tight max_tokens, a stop sequence the answer contains, a
+    forced tool, streaming, thinking."""
+    weather = {"name": "get_weather", "description": "Weather for a city",
+               "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+    bodies: list[dict] = [_minimal(scope, max_tokens=1), _minimal(scope, "Say hello, 世界 😀 مرحبا", system="Be brief.")]
+    if not scope.darkbloom:
+        stop = _minimal(scope, "repeat: alpha beta gamma delta", max_tokens=64, stop_sequences=["gamma"])
+        forced = _minimal(scope, "What is the weather in Paris?", max_tokens=256, tools=[weather],
+                          tool_choice={"type": "tool", "name": "get_weather"})
+        bodies += [stop, forced]
+        if scope.stream:
+            bodies += [{**stop, "stream": True}, {**forced, "stream": True}, _minimal(scope, max_tokens=1, stream=True)]
+        if scope.thinking:
+            bodies.append(_minimal(scope, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}, stream=scope.stream))
+    return tuple(GenRequest(body=b) for b in bodies)
+
+
+@functools.lru_cache(maxsize=None)
+def invalid_examples(scope: Scope) -> tuple[GenRequest, ...]:
+    """The simplest example of every mutation kind, tried first so that each kind is sent at
+    any budget. Hypothesis generates the simplest example first, so a one-example search
+    without shrinking is deterministic and cheap."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    quiet = settings(database=None, max_examples=1, deadline=None, phases=[Phase.generate],
+                     suppress_health_check=list(HealthCheck))
+    return tuple(find(_mutate(scope, only=kind), lambda _: True, settings=quiet) for kind in mutation_kinds(scope))
 
 
 # ----------------------------------------------------------------------------- semantics

@@ -28,12 +28,15 @@ from __future__ import annotations
 import functools
 import json
 import time
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import example as hypothesis_example
+from hypothesis.errors import HypothesisWarning
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -45,8 +48,10 @@ from conformance._strategies import (
     Expectations,
     GenRequest,
     Scope,
+    invalid_examples,
     invalid_requests,
     mixed_requests,
+    valid_examples,
     valid_requests,
 )
 from conformance._target import Target, Timeouts
@@ -87,9 +92,10 @@ def effective_seed(ctx: RunContext) -> int:
 
 
 def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, Exploration], str | None],
-            *, shrink: bool = True, seconds: float | None = None) -> Exploration:
+            *, shrink: bool = True, seconds: float | None = None, examples: tuple = ()) -> Exploration:
     """Run Hypothesis over ``strategy``: ``prop(example, run)`` returns a failure reason or None.
 
+    ``examples`` are tried first (Hypothesis's explicit phase), then generated ones.
     Bounded by ``--examples`` and ``--fuzz-seconds`` (generation and shrinking together): once
     time is up the run stops at the next example. The smallest failing example seen is kept
     (while shrinking, Hypothesis only tries examples smaller than the best so far), whatever
@@ -114,8 +120,12 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
             run.failure, run.reason = example, reason
             raise _Failed(reason)
 
+    for ex in reversed(examples):
+        property_holds = hypothesis_example(ex)(property_holds)
     try:
-        property_holds()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HypothesisWarning)  # e.g. the repr of an oversize body
+            property_holds()
     except _OutOfTime:
         pass
     except Exception:  # noqa: BLE001 (_Failed, or Hypothesis's Flaky when time ran out while shrinking)
@@ -270,7 +280,9 @@ def _judge_constraints(ctx: RunContext, req: GenRequest, ex: Exchange) -> str | 
 def valid_accepted(ctx: RunContext) -> Outcome:
     """MUST answer every generated valid request with 200 and a valid Message or stream; a
     correct decline of an optional capability (tools, thinking) is tolerated."""
-    run = explore(ctx, valid_requests(scope_of(ctx)), lambda req, r: _judge_accepted(ctx, req, send(ctx, req), r))
+    scope = scope_of(ctx)
+    run = explore(ctx, valid_requests(scope), lambda req, r: _judge_accepted(ctx, req, send(ctx, req), r),
+                  examples=valid_examples(scope))
     return _finish(ctx, run, "valid requests", lambda req, ex: _judge_accepted(ctx, req, ex),
                    "each got 200 and a valid Message or stream")
 
@@ -281,7 +293,9 @@ def valid_accepted(ctx: RunContext) -> Outcome:
 def valid_constraints(ctx: RunContext) -> Outcome:
     """MUST respect the request's own limits in every answer: ``max_tokens``, ``stop_sequences``
     and a forced ``tool_choice``."""
-    run = explore(ctx, valid_requests(scope_of(ctx)), lambda req, r: _judge_constraints(ctx, req, send(ctx, req)))
+    scope = scope_of(ctx)
+    run = explore(ctx, valid_requests(scope), lambda req, r: _judge_constraints(ctx, req, send(ctx, req)),
+                  examples=valid_examples(scope))
     return _finish(ctx, run, "valid requests", lambda req, ex: _judge_constraints(ctx, req, ex),
                    "every answer respected max_tokens, stop_sequences and tool_choice")
 
@@ -297,7 +311,9 @@ def _judge_exact(req: GenRequest, ex: Exchange) -> str | None:
     body = ex.json()
     envelope = isinstance(body, dict) and body.get("type") == "error"
     if ex.status != req.status or error_type_of(ex) != req.error_type or not envelope:
-        return f"expected HTTP {req.status} with error.type {req.error_type!r} in the error envelope, got {describe(ex)}"
+        got = describe(ex) + ("" if envelope or ex.status != req.status or error_type_of(ex) != req.error_type
+                              else ' without the envelope\'s top-level "type": "error"')
+        return f"expected HTTP {req.status} with error.type {req.error_type!r} in the error envelope, got {got}"
     return None
 
 
@@ -316,7 +332,9 @@ def invalid_exact(ctx: RunContext) -> Outcome:
     """MUST answer each generated invalid request with the exact status and ``error.type`` the
     contract gives it (400 ``invalid_request_error``, 404 ``not_found_error``, 413
     ``request_too_large``), in the error envelope; never a 2xx."""
-    run = explore(ctx, invalid_requests(scope_of(ctx)), lambda req, r: _judge_exact(req, send(ctx, req)))
+    scope = scope_of(ctx)
+    run = explore(ctx, invalid_requests(scope), lambda req, r: _judge_exact(req, send(ctx, req)),
+                  examples=invalid_examples(scope))
     return _finish(ctx, run, "invalid requests", _judge_exact, "each got its exact status and error type")
 
 
@@ -324,7 +342,9 @@ def invalid_exact(ctx: RunContext) -> Outcome:
        "No generated invalid request (including a wrong content type or an unknown field) gets a 5xx or no answer.")
 def invalid_no_5xx(ctx: RunContext) -> Outcome:
     """MUST answer a malformed request as the client's error (4xx), never as a server failure."""
-    run = explore(ctx, invalid_requests(scope_of(ctx)), lambda req, r: _judge_no_5xx(req, send(ctx, req)))
+    scope = scope_of(ctx)
+    run = explore(ctx, invalid_requests(scope), lambda req, r: _judge_no_5xx(req, send(ctx, req)),
+                  examples=invalid_examples(scope))
     return _finish(ctx, run, "invalid requests", _judge_no_5xx, "none got a 5xx")
 
 
@@ -384,7 +404,8 @@ def compare_agree(ctx: RunContext) -> Outcome:
                 return f"{req.describe()}: this target {_show(a)}, {other.base_url} {_show(b)}"
             return None
 
-        run = explore(ctx, mixed_requests(scope), lambda req, r: judge(req, send(ctx, req)))
+        run = explore(ctx, mixed_requests(scope), lambda req, r: judge(req, send(ctx, req)),
+                      examples=valid_examples(scope) + invalid_examples(scope))
         if run.failure is None:
             return Outcome.passed(f"{run.examples} generated requests: both targets agreed")
         req = run.failure
@@ -507,7 +528,8 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
     response = _response(ex, ctx.target.base_url + sent["path"], sent)
     functions = _checks()
     failed: dict[str, str] = {}
-    transport = {"base_url": ctx.target.base_url, "headers": {"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)}, "timeout": ctx.config.timeout}
+    # no credentials here: ignored_auth re-sends the case with them removed or replaced
+    transport = {"base_url": ctx.target.base_url, "headers": {"anthropic-version": OPENAPI_VERSION}, "timeout": ctx.config.timeout}
     streamed = (ex.content_type or "") == "text/event-stream"
     for name in names:
         if name == "positive_data_acceptance" and _cross_field(case):
