@@ -1,0 +1,147 @@
+"""The fuzz family and its strategies: valid stays valid, invalid is invalid, faults are found.
+
+Against the clean stub every fuzz property holds at a small budget; stub defects make the
+properties fail with one piece of evidence (the minimal example, re-sent once) and its curl line
+in the message; the same seed gives the same minimal example; ``--compare`` reports a
+disagreement between a clean and a broken stub.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from conformance._catalog import Verdict, load_catalog
+from conformance._run import RunConfig, RunContext, RunSetupError, preflight, run_check
+from conformance._schema import load_schemas
+from conformance._strategies import (
+    Scope,
+    cross_field_problem,
+    invalid_examples,
+    invalid_requests,
+    valid_examples,
+    valid_requests,
+)
+from conformance.stub.server import serve_in_thread
+
+KEY = "test-key"
+LIMIT = 65536
+SCOPES = [Scope(max_body_bytes=LIMIT), Scope(version="2026-10-21", max_body_bytes=LIMIT), Scope(profile="darkbloom")]
+QUICK = settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+
+
+# -- strategies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: f"{s.profile}-{s.version}")
+def test_valid_requests_are_valid(scope: Scope) -> None:
+    validator = load_schemas().validator("messages-request", profile=scope.profile, version=scope.version)
+
+    @QUICK
+    @given(valid_requests(scope))
+    def holds(req) -> None:
+        assert validator.errors(req.body) == [] and cross_field_problem(req.body) is None, req
+
+    holds()
+    for req in valid_examples(scope):
+        assert validator.errors(req.body) == [] and cross_field_problem(req.body) is None, req
+
+
+@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: f"{s.profile}-{s.version}")
+def test_invalid_requests_break_the_contract(scope: Scope) -> None:
+    validator = load_schemas().validator("messages-request", profile=scope.profile, version=scope.version)
+
+    def broken(req) -> bool:
+        if req.raw is not None or req.kind == "unknown-model":
+            return True  # not JSON / oversize, or valid apart from the model id (404)
+        return not validator.is_valid(req.body) or cross_field_problem(req.body) is not None
+
+    @QUICK
+    @given(invalid_requests(scope))
+    def holds(req) -> None:
+        assert not req.valid
+        assert broken(req) or not req.must, req
+
+    holds()
+    kinds = [r.kind for r in invalid_examples(scope)]
+    assert len(kinds) == len(set(kinds)) and "missing-required" in kinds and "unknown-model" in kinds
+    assert ("oversize" in kinds) == (scope.max_body_bytes is not None)
+    assert all(broken(r) or not r.must for r in invalid_examples(scope))
+
+
+# -- the checks against the stub -----------------------------------------------------------------
+
+
+def run(faults=(), patterns=("fuzz.valid.*", "fuzz.invalid.*"), **config) -> dict:
+    with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=LIMIT) as url:
+        cfg = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=config.pop("examples", 15),
+                        fuzz_seconds=config.pop("fuzz_seconds", 2.0), **config)
+        with RunContext.open(cfg) as ctx:
+            preflight(ctx)
+            return {c.id: run_check(ctx, c) for c in load_catalog().select(profile=cfg.profile, patterns=list(patterns))}
+
+
+@pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
+def test_clean_stub_passes(profile: str) -> None:
+    results = run(profile=profile)
+    assert results and all(r.verdict is Verdict.PASSED for r in results.values()), {
+        k: r.outcome.message for k, r in results.items() if r.verdict is not Verdict.PASSED}
+    assert all(r.evidence == [] for r in results.values())  # hundreds of exchanges, none of them evidence
+
+
+@pytest.mark.parametrize("fault, check_id", [
+    ("no-validation", "fuzz.invalid.rejected-exactly"),
+    ("server-error-on-bad-input", "fuzz.invalid.never-5xx"),
+    ("unknown-model-fallback", "fuzz.invalid.rejected-exactly"),
+    ("ignore-max-tokens", "fuzz.valid.constraints-hold"),
+    ("stop-sequence-in-text", "fuzz.valid.constraints-hold"),
+    ("tool-use-end-turn", "fuzz.valid.constraints-hold"),
+    ("chat-completion-body", "fuzz.valid.accepted"),
+    ("missing-message-stop", "fuzz.valid.accepted"),
+])
+def test_defects_fail_with_a_minimal_example(fault: str, check_id: str) -> None:
+    r = run([fault], patterns=[check_id])[check_id]
+    assert r.verdict is Verdict.FAILED, r.outcome.message
+    assert "minimal failing example" in r.outcome.message and "curl " in r.outcome.message
+    assert len(r.evidence) == 1  # the minimal example, re-sent once
+    assert KEY not in r.outcome.message and KEY not in json.dumps(r.evidence)
+
+
+def test_a_seed_repeats_the_run() -> None:
+    first = run(["no-validation"], patterns=["fuzz.invalid.rejected-exactly"], hypothesis_seed=7)
+    again = run(["no-validation"], patterns=["fuzz.invalid.rejected-exactly"], hypothesis_seed=7)
+    strip = lambda m: m.split("127.0.0.1:")[0]  # noqa: E731 (the port differs)
+    a, b = (x["fuzz.invalid.rejected-exactly"].outcome.message for x in (first, again))
+    assert strip(a) == strip(b)
+
+
+def test_schemathesis_checks_become_catalog_results() -> None:
+    ids = [c.id for c in load_catalog().select(patterns=["fuzz.schemathesis.*"])]
+    assert ids == [f"fuzz.schemathesis.{n}" for n in (
+        "not-a-server-error", "status-code-conformance", "content-type-conformance", "response-schema-conformance",
+        "negative-data-rejection", "positive-data-acceptance", "ignored-auth")]
+    results = run(["ignore-auth"], patterns=["fuzz.schemathesis.*"], examples=8, fuzz_seconds=1.5)
+    assert results["fuzz.schemathesis.ignored-auth"].verdict is Verdict.FAILED
+    assert len(results["fuzz.schemathesis.ignored-auth"].evidence) == 1
+    assert results["fuzz.schemathesis.not-a-server-error"].verdict is Verdict.PASSED
+
+
+def test_compare_reports_a_disagreement() -> None:
+    with serve_in_thread(api_keys=[KEY], faults=["no-validation"], max_body_bytes=LIMIT) as other:
+        results = run(patterns=["fuzz.compare.agree"], compare=other, examples=10)
+    r = results["fuzz.compare.agree"]
+    assert r.verdict is Verdict.FAILED and "minimal request" in r.outcome.message, r.outcome.message
+    assert len(r.evidence) == 2  # the same request, to each target
+    with serve_in_thread(api_keys=[KEY], max_body_bytes=LIMIT) as twin:
+        results = run(patterns=["fuzz.compare.agree"], compare=twin, examples=10)
+    assert results["fuzz.compare.agree"].verdict is Verdict.PASSED, results["fuzz.compare.agree"].outcome.message
+    assert run(patterns=["fuzz.compare.agree"])["fuzz.compare.agree"].verdict is Verdict.SKIPPED
+
+
+def test_budget_options_are_checked() -> None:
+    with pytest.raises(RunSetupError):
+        RunConfig(target="http://x", examples=0).validate()
+    with pytest.raises(RunSetupError):
+        RunConfig(target="http://x", fuzz_seconds=0).validate()
