@@ -14,6 +14,7 @@ import contextlib
 import datetime as _dt
 import json
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -49,6 +50,7 @@ class ProbeUnfinished(Exception):
 # Seconds past a check's bound before SIGALRM interrupts it: Target exchanges end on their own
 # at the bound (Target.deadline); only calls that bypass the Target (the SDK) need the signal.
 ALARM_GRACE = 0.5
+ALARM_REPEAT = 0.25  # seconds between further alarms while an interrupted check winds down
 
 
 @dataclass(frozen=True)
@@ -377,15 +379,26 @@ def _alarm(at: float | None):  # type: ignore[no-untyped-def]
     def fire(signum: int, frame: object) -> None:
         raise CheckTimeout()
 
+    # An exception raised where Python cannot propagate it (a gc callback, a __del__) is
+    # "unraisable": dropped, and reported with a traceback. Keep those quiet, and re-fire
+    # every ALARM_REPEAT seconds until the check has really stopped.
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, CheckTimeout):
+            hook(unraisable)
+
     previous = signal.signal(signal.SIGALRM, fire)
+    sys.unraisablehook = quiet
     try:
-        signal.setitimer(signal.ITIMER_REAL, max(at - time.perf_counter(), 0.001))  # type: ignore[operator]
+        signal.setitimer(signal.ITIMER_REAL, max(at - time.perf_counter(), 0.001), ALARM_REPEAT)  # type: ignore[operator]
         yield
     finally:
         try:
             signal.setitimer(signal.ITIMER_REAL, 0)
         finally:
             signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = hook
 
 
 def run_check(ctx: RunContext, entry: Check, expectations: "Expectations | None" = None) -> Result:

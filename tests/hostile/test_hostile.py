@@ -1,0 +1,213 @@
+"""The whole conformance run against a hostile server, one misbehaviour per test.
+
+Each test starts :class:`hostile_server.HostileServer` in one mode and runs ``conformance run``
+(the installed-package path: pytest over the packaged suite, the plugin, report writers) in a
+subprocess with small bounds. It asserts that the run
+
+* ends with the right exit code: 1 (checks failed) when the target could be reached, 2 (the
+  run could not happen) when it could not, or stopped answering;
+* ends within its computed bound (``--run-budget`` plus the alarm grace plus process start-up
+  and report writing), with the per-check and per-exchange bounds doing their part;
+* prints no traceback, names the misbehaviour in its evidence, and keeps peak memory bounded;
+* never shows the API key or a ``--secret-header`` value: not on stdout/stderr, not in any
+  file under ``--report-dir`` (results.json, junit.xml, HTML, Markdown, curl reproductions).
+
+Measured worst case (2 cores, idle): see ``WORST_CASE`` below and the README's troubleshooting
+section; each run's figures are printed (``-s``) as ``hostile MODE: rc=…, …``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hostile_server import HostileServer
+
+KEY = "canary-KEY-5b1f0c7e2d9a4"
+GATEWAY_TOKEN = "canary-GW-83e1d6a0b4"
+CANARIES = (KEY, GATEWAY_TOKEN)
+TIMEOUT = 1.0
+# Start-up (imports, collection, stub-free preflight), report writing and exit; generous for
+# a loaded CI machine. The run itself is bounded by --run-budget (+ the SIGALRM grace).
+SLACK = 12.0
+ALARM_GRACE = 0.5
+MAX_RSS_MB = 700  # a run's own peak RSS; the 100 MB body must not be held several times over
+
+RUNNER = r"""
+import resource, sys
+from conformance.cli import main
+rc = main(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+sys.exit(rc)
+"""
+
+
+@dataclass
+class Run:
+    rc: int
+    out: str
+    elapsed: float
+    rss_mb: float
+    report_dir: Path
+
+    def files(self) -> dict[str, bytes]:
+        return {str(p.relative_to(self.report_dir)): p.read_bytes() for p in self.report_dir.rglob("*") if p.is_file()}
+
+    def results_text(self) -> str:
+        p = self.report_dir / "results.json"
+        return p.read_text(encoding="utf-8") if p.exists() else ""
+
+
+def run_harness(url: str, tmp_path: Path, *extra: str, budget: float, api_key: str | None = KEY) -> Run:
+    report_dir = tmp_path / "reports"
+    rss_file = tmp_path / "rss"
+    args = [
+        "run", "--target", url, "--model", "m", "--timeout", f"{TIMEOUT:g}", "--run-budget", f"{budget:g}",
+        "--header", f"x-gateway-token: Bearer {GATEWAY_TOKEN}", "--secret-header", "x-gateway-token",
+        "--report-dir", str(report_dir), "-q", *extra,
+    ]
+    if api_key is not None:
+        args += ["--api-key", api_key]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "PYTEST_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(rss_file), *args],
+        capture_output=True, text=True, errors="replace", env=env, cwd=tmp_path,
+        timeout=budget + SLACK + 60,  # only a hung harness reaches this; the assertion below is tighter
+    )
+    elapsed = time.perf_counter() - t0
+    rss = int(rss_file.read_text()) / 1024 if rss_file.exists() else 0.0
+    return Run(proc.returncode, proc.stdout + proc.stderr, elapsed, rss, report_dir)
+
+
+def check_run(run: Run, mode: str, *, rc: int, budget: float, evidence: tuple[str, ...] = ()) -> None:
+    bound = budget + ALARM_GRACE + SLACK
+    print(f"\nhostile {mode}: rc={run.rc}, {run.elapsed:.1f} s (bound {bound:g} s, budget {budget:g} s), "
+          f"peak RSS {run.rss_mb:.0f} MB")
+    tail = run.out[-4000:]
+    assert run.rc == rc, f"exit code {run.rc}, expected {rc}:\n{tail}"
+    assert "Traceback" not in run.out, tail
+    assert "INTERNALERROR" not in run.out, tail
+    assert run.elapsed < bound, f"run took {run.elapsed:.1f} s, bound {bound:g} s"
+    assert run.rss_mb < MAX_RSS_MB, f"peak RSS {run.rss_mb:.0f} MB"
+    for canary in CANARIES:
+        assert canary not in run.out, f"{canary} printed"
+        for name, data in run.files().items():
+            assert canary.encode() not in data, f"{canary} written to {name}"
+    seen = run.out + run.results_text()
+    for text in evidence:
+        assert text in seen, f"{text!r} not in the output or results.json:\n{tail}"
+
+
+# mode -> (expected exit code, run budget, extra options, evidence that must be shown)
+REACHABLE = {
+    "stall": (1, 8.0, (), ("read timeout: no bytes for 1 s", "run budget of 8 s")),
+    "drip": (1, 8.0, ("--timeout", "2", "--check-timeout", "2"), ("per-check bound of 2 s reached",)),
+    "html": (1, 30.0, (), ("text/html",)),
+    "bad-utf8": (1, 30.0, (), ("UTF-8",)),
+    "truncated-json": (1, 30.0, (), ("JSON",)),
+    "wrong-length": (1, 30.0, (), ("connection closed mid-body",)),
+    "huge-body": (1, 30.0, (), ("response exceeded 16 MiB cap",)),
+    "long-sse-line": (1, 30.0, (), ("line-too-long",)),
+    "ping-forever": (1, 8.0, ("--check-timeout", "2"), ("per-check bound of 2 s reached",)),
+    "endless-after-delta": (1, 8.0, (), ("no SSE event for 1 s (event_idle)",)),
+    "reset": (1, 30.0, (), ("connection reset mid-body",)),
+    "redirect": (1, 30.0, (), ("not followed",)),
+    "silent-messages": (2, 30.0, (), ("target stopped answering",)),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(REACHABLE))
+def test_hostile_target(mode: str, tmp_path: Path) -> None:
+    rc, budget, extra, evidence = REACHABLE[mode]
+    with HostileServer(mode) as server:
+        run = run_harness(server.url, tmp_path, *extra, budget=budget)
+        if server.landing is not None:  # the redirect's other host: nothing secret may arrive
+            for canary in CANARIES:
+                assert canary.encode() not in server.landing.received, f"{canary} sent to the redirect target"
+    check_run(run, mode, rc=rc, budget=budget, evidence=evidence)
+
+
+UNREACHABLE = {
+    "never-accept": ("conformance: error: cannot reach", "connect timeout after 1 s"),
+    "silent": ("conformance: error: cannot reach", "read timeout: no response within 1 s"),
+    "auth-401": ("conformance: error: the target answered 401 to the API key",),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(UNREACHABLE))
+def test_unusable_target_is_exit_2_with_one_line(mode: str, tmp_path: Path) -> None:
+    with HostileServer(mode) as server:
+        run = run_harness(server.url, tmp_path, budget=30.0)
+    check_run(run, mode, rc=2, budget=30.0, evidence=UNREACHABLE[mode])
+    assert run.elapsed < 10 + SLACK
+
+
+def test_missing_key_when_the_target_demands_one(tmp_path: Path) -> None:
+    with HostileServer("auth-401") as server:
+        run = run_harness(server.url, tmp_path, budget=30.0, api_key=None)
+    check_run(run, "auth-401 (no key)", rc=2, budget=30.0, evidence=(
+        "the target answered 401 to every credential style and no API key was given: "
+        "pass --api-key or set CONFORMANCE_API_KEY",))
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=30,
+    )
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("insecure", [False, True], ids=["verified", "insecure"])
+def test_unverified_certificate(insecure: bool, certificate: tuple[str, str], tmp_path: Path) -> None:
+    with HostileServer("html", tls=certificate) as server:
+        assert server.url.startswith("https://")
+        run = run_harness(server.url, tmp_path, *(["--insecure"] if insecure else []), budget=30.0)
+    if insecure:  # accepted on request: the run goes on (and the HTML answers fail)
+        check_run(run, "tls --insecure", rc=1, budget=30.0, evidence=("text/html",))
+    else:
+        check_run(run, "tls", rc=2, budget=30.0, evidence=("TLS certificate did not verify (use --insecure to allow)",))
+
+
+# -- clear errors for users: one line each, exit 2, before any request -----------------------------
+
+USER_ERRORS = {
+    "no-scheme": (["--target", "api.example.com"], "has no scheme: use http://api.example.com or https://api.example.com"),
+    "ends-in-v1": (["--target", "http://127.0.0.1:9/v1"], "should not end in /v1"),
+    "refused": (["--target", "http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9: connection refused"),
+    "dns": (["--target", "http://no-such-host.invalid"], "host name did not resolve: no-such-host.invalid"),
+    "profile": (["--target", "http://127.0.0.1:9", "--profile", "nope"], "unknown profile 'nope'"),
+    "checks": (["--target", "http://127.0.0.1:9", "--checks", "nope.*"], "--checks nope.*: matches no check ID"),
+    "run-budget": (["--target", "http://127.0.0.1:9", "--run-budget", "0"], "--run-budget must be a positive number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(USER_ERRORS))
+def test_user_error_is_one_line_exit_2(case: str, tmp_path: Path) -> None:
+    args, expected = USER_ERRORS[case]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "PYTEST_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", *args, "--api-key", KEY, "--model", "m", "--timeout", "1",
+         "--report-dir", str(tmp_path / "r"), "-q"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("conformance: error: ") and expected in lines[0], lines[0]
+    assert "Traceback" not in proc.stdout + proc.stderr and KEY not in proc.stdout + proc.stderr
