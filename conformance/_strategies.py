@@ -549,7 +549,11 @@ def invalid_examples(scope: Scope) -> tuple[GenRequest, ...]:
 
     quiet = settings(database=None, max_examples=1, deadline=None, phases=[Phase.generate],
                      suppress_health_check=list(HealthCheck))
-    return tuple(find(_mutate(scope, only=kind), lambda _: True, settings=quiet) for kind in mutation_kinds(scope))
+    out = [find(_mutate(scope, only=kind), lambda _: True, settings=quiet) for kind in mutation_kinds(scope)]
+    base = find(valid_bodies(scope), lambda _: True, settings=quiet)
+    for name in ("messages", "max_tokens"):  # the simplest "missing-required" drops model: each field once
+        out.insert(1, _bad({k: v for k, v in base.items() if k != name}, "missing-required", f"no {name}"))
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------- semantics
