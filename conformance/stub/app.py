@@ -118,15 +118,17 @@ class Stub:
 
     # ------------------------------------------------------------ answers
 
-    def respond(self, request_id: str, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    def respond(
+        self, request_id: str, status: int, body: Any, headers: dict[str, str] | None = None, content_type: str = "application/json"
+    ) -> Response:
         out = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        return Response(out, status, {**self.faults.headers(request_id), **(headers or {})}, "application/json")
+        return Response(out, status, {**self.faults.headers(request_id), **(headers or {})}, content_type)
 
     def error_response(self, request_id: str, err: ApiError) -> Response:
         body = render.error_body(err.error_type, err.message, self.faults.body_request_id(request_id))
-        status, body, ctype, extra = self.faults.error(err.status, body)
+        status, body, ctype, headers = self.faults.error(err.status, body, err.headers)
         out = json.dumps(body, separators=(",", ":")).encode()
-        return Response(out, status, {**self.faults.headers(request_id), **err.headers, **extra}, ctype)
+        return Response(out, status, {**self.faults.headers(request_id), **headers}, ctype)
 
     # ------------------------------------------------------------ request checks
 
@@ -157,21 +159,27 @@ class Stub:
 
     async def read_json(self, request: Request) -> Any:
         """The body, bounded by max_body_bytes (413 ``request_too_large``), as JSON (400)."""
+        lenient = self.faults.lenient_body_parsing
         ctype = request.headers.get("content-type", "")
-        if ctype.split(";")[0].strip().lower() != "application/json":
+        if ctype.split(";")[0].strip().lower() != "application/json" and not lenient:
             raise ApiError(400, "invalid_request_error", "content-type: expected application/json")
-        limit = self.config.max_body_bytes
+        limit = self.faults.body_limit(self.config.max_body_bytes)
         too_large = ApiError(413, "request_too_large", f"request body exceeds {limit} bytes")
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
             raise too_large
         parts: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limit:
+            if limit is not None and size > limit:
                 raise too_large  # stop reading: never buffer past the limit
             parts.append(chunk)
+        if lenient:
+            try:
+                return self.faults.lenient_json(b"".join(parts))
+            except ValueError:
+                raise ApiError(400, "invalid_request_error", "body: not valid JSON") from None
         try:
             return json.loads(b"".join(parts).decode("utf-8"))
         except UnicodeDecodeError:
@@ -245,6 +253,9 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             raw = await stub.read_json(request)
             body = stub.validate("messages-request", raw, version)
             stub.check_model(body["model"])
+            refusal = faults.refusal(body, request.headers)
+            if refusal is not None:
+                raise ApiError(*refusal)
             stream = body.get("stream") is True
             if faults.stream_from_accept:
                 stream = stream and "text/event-stream" in request.headers.get("accept", "")
@@ -262,7 +273,8 @@ def create_app(config: StubConfig | None = None) -> Starlette:
                 block.tool_id = faults.tool_id(block.tool_id)
         created = int(time.time())
         if not stream:
-            return stub.respond(rid, 200, faults.message(render.message(reply, msg_id=msg_id, model=body["model"]), created))
+            message = faults.message(render.message(reply, msg_id=msg_id, model=body["model"]), created)
+            return stub.respond(rid, 200, message, content_type=faults.message_content_type)
         events = render.stream_events(reply, msg_id=msg_id, model=body["model"])
         if failure == "mid-stream":
             events = _cut_for_error(events, faults.body_request_id(rid))

@@ -49,63 +49,161 @@ def _c(name: str, description: str) -> Fault:
 
 FAULTS: tuple[Fault, ...] = (
     # ---- errors (§4, §8.2-8.3)
-    _d("openai-error-envelope", 'errors are {"error":{type,message}}: no top-level "type":"error", no request_id (Darkbloom §8.2)', "errors.envelope.*", "sdk.errors.*"),
-    _d("wrong-error-type", "non-Anthropic error types: model_not_found, rate_limit_exceeded, provider_error, internal_error (Darkbloom §8.3)", "errors.type.*", "models.*"),
-    _d("status-503-for-overload", "capacity shortage answered 503 instead of 529 overloaded_error (Darkbloom §8.3)", "errors.status.*"),
-    _d("server-error-on-bad-input", "invalid requests get 500 api_error instead of 400 invalid_request_error", "request.validation.*", "errors.status.*"),
-    _d("retry-on-client-error", "4xx errors carry x-should-retry: true, so SDKs retry a 400 (§9 item 29)", "errors.headers.*"),
-    _d("plain-text-404", 'unknown paths answer text/plain "404 page not found" (Go default mux, Darkbloom §8.10)', "errors.envelope.*", "errors.not-found.*"),
-    _d("json-errors-as-text", "error bodies are JSON but sent as content-type text/plain", "errors.envelope.*"),
+    _d("openai-error-envelope", 'errors are {"error":{type,message}}: no top-level "type":"error", no request_id (Darkbloom §8.2)',
+       "errors.envelope.shape", "errors.request-id.body"),
+    _d("wrong-error-type", "non-Anthropic error types: model_not_found, rate_limit_exceeded, provider_error, internal_error (Darkbloom §8.3)",
+       "errors.status.type-agrees", "request.model.unknown-model", "models.retrieve.unknown", "errors.status.overload-529",
+       "errors.status.rate-limit-429"),
+    _d("status-503-for-overload", "capacity shortage answered 503 instead of 529 overloaded_error (Darkbloom §8.3)",
+       "errors.status.overload-529", "errors.status.type-agrees"),
+    _d("server-error-on-bad-input", "invalid requests get 500 api_error instead of 400 invalid_request_error",
+       "request.validation.*", "count-tokens.validation.missing-messages", "sdk.errors.bad-request"),
+    _d("retry-on-client-error", "4xx errors carry x-should-retry: true, so SDKs retry a 400 (§9 item 29)",
+       "errors.retry.no-should-retry-on-400"),
+    _d("429-without-retry-after", "rate-limit answers (429) carry no retry-after header, so clients guess their backoff",
+       "errors.status.rate-limit-429"),
+    _d("405-without-allow", "a wrong method gets 405 without the Allow header RFC 9110 requires", "errors.routing.wrong-method"),
+    _d("plain-text-404", 'unknown paths answer text/plain "404 page not found" (Go default mux, Darkbloom §8.10)',
+       "errors.routing.unknown-path", "errors.envelope.*"),
+    _d("json-errors-as-text", "error bodies are JSON but sent as content-type text/plain", "errors.envelope.content-type"),
     # ---- headers (§5.2, §8.9)
-    _d("no-request-id", "no request-id header, no request_id in error bodies", "errors.headers.*", "response.headers.*"),
-    _d("x-request-id-only", "request id only as X-Request-ID (Darkbloom §8.9); SDK reads request-id", "errors.headers.*", "response.headers.*"),
+    _d("no-request-id", "no request-id header, no request_id in error bodies",
+       "errors.request-id.*", "response.headers.request-id", "sdk.messages.raw-response-headers"),
+    _d("x-request-id-only", "request id only as X-Request-ID (Darkbloom §8.9); SDK reads request-id",
+       "errors.request-id.*", "response.headers.request-id", "sdk.messages.raw-response-headers"),
     # ---- auth (§5.1, §8.1)
-    _d("ignore-auth", "any or no credentials accepted", "auth.*"),
-    _d("bearer-only", "x-api-key ignored; only Authorization: Bearer authenticates (Darkbloom §8.1)", "auth.x-api-key.*", "sdk.v1.*"),
-    _d("x-api-key-only", "Authorization: Bearer ignored; only x-api-key authenticates", "auth.bearer.*", "sdk.v2.*"),
-    _d("ignore-anthropic-version", "anthropic-version neither required nor checked (Darkbloom §8.4)", "request.version.*"),
-    # ---- request validation and semantics (§1, §8.4, §8.12)
-    _d("no-validation", "invalid requests are answered 200 (defaults filled in)", "request.validation.*"),
-    _d("default-max-tokens", "missing max_tokens silently defaulted to 8192 instead of 400 (Darkbloom §8.4)", "request.validation.*"),
-    _d("sampling-params-accepted-2026", "temperature/top_p/top_k accepted under anthropic-version 2026-10-21", "request.version.*"),
-    _d("unknown-model-fallback", "unknown model ids are served by a default model instead of 404", "request.model.*", "errors.not-found.*"),
-    _d("ignore-max-tokens", "max_tokens not enforced: full answer, output_tokens may exceed it, stop_reason end_turn", "semantics.max-tokens.*"),
-    _d("ignore-stop-sequences", "stop_sequences never read (Darkbloom §8.12)", "semantics.stop-sequence.*"),
-    _d("stop-sequence-in-text", "the matched stop sequence is kept at the end of the text", "semantics.stop-sequence.*"),
-    _d("stop-sequence-not-echoed", 'stop_reason "stop_sequence" but stop_sequence null', "semantics.stop-sequence.*", "response.*"),
-    _d("ignore-system", "system prompt dropped: not counted in input_tokens (Darkbloom §8.12 streaming path)", "semantics.system.*", "count-tokens.*"),
-    _d("tool-use-end-turn", 'a tool_use answer reports stop_reason "end_turn" (finish_reason mapping bug)', "semantics.tools.*"),
+    _d("ignore-auth", "any or no credentials accepted", "auth.reject.*", "sdk.errors.authentication"),
+    _d("bearer-only", "x-api-key ignored; only Authorization: Bearer authenticates (Darkbloom §8.1)", "auth.accept.x-api-key"),
+    _d("x-api-key-only", "Authorization: Bearer ignored; only x-api-key authenticates (the SDK 2.x sends Bearer)",
+       "auth.accept.bearer", "sdk.messages.*"),
+    _d("ignore-anthropic-version", "anthropic-version neither required nor checked (Darkbloom §8.4)",
+       "request.version.missing-version-header", "request.version.unknown-version-header"),
+    # ---- request parsing and validation (§1, §5.1, §8.4)
+    _d("lenient-body-parsing", "any content-type accepted, non-UTF-8 bodies decoded as Latin-1, truncated JSON repaired (a forgiving JSON library)",
+       "request.validation.malformed-json", "request.validation.non-utf8-body", "request.validation.wrong-content-type"),
+    _d("no-size-limit", "the declared request-size limit is never enforced: no 413, any body is read", "request.size.oversize"),
+    _d("no-validation", "invalid requests are answered 200 (defaults filled in)", "request.validation.*", "sdk.errors.bad-request"),
+    _d("default-max-tokens", "missing max_tokens silently defaulted to 8192 instead of 400 (Darkbloom §8.4)",
+       "request.validation.missing-max-tokens"),
+    _d("sampling-params-accepted-2026", "temperature/top_p/top_k accepted under anthropic-version 2026-10-21",
+       "request.version.sampling-params-2026"),
+    _d("sampling-params-rejected-2023", "temperature/top_p/top_k refused (400) under every version, 2023-06-01 included",
+       "request.version.temperature-accepted-2023"),
+    _d("5xx-on-unknown-beta", "an anthropic-beta value the server does not know crashes its feature lookup (500 api_error)",
+       "request.headers.unknown-beta-tolerated"),
+    _d("unknown-model-fallback", "unknown model ids are served by a default model instead of 404",
+       "request.model.unknown-model", "sdk.errors.not-found"),
+    # ---- accepted request shapes (§1.1-1.3)
+    _d("content-blocks-only", "message content must be an array of blocks: the string shorthand gets 400 (a typed []ContentBlock field)",
+       "request.accept.content-string", "request.accept.darkbloom-example", "sdk.messages.create"),
+    _d("string-content-only", "content and system must be strings: text blocks get 400 (an adapter built for the chat.completions shape)",
+       "request.accept.content-blocks", "request.accept.system-blocks", "semantics.content.string-and-blocks"),
+    _d("system-blocks-only", "system must be an array of text blocks: a string system prompt gets 400",
+       "request.accept.system-string", "request.accept.darkbloom-example", "semantics.system.string-counted"),
+    _d("system-array-500", "a system prompt given as text blocks crashes the converter (500 api_error)",
+       "request.accept.system-blocks", "semantics.system.blocks-counted"),
+    _d("assistant-string-content-500", "assistant turns with string content crash the converter (500 api_error): multi-turn and prefill break",
+       "request.accept.multi-turn", "semantics.conversation.multi-turn", "semantics.conversation.prefill"),
+    # ---- request semantics (§1, §8.12)
+    _d("ignore-max-tokens", "max_tokens not enforced: full answer, output_tokens may exceed it, stop_reason end_turn",
+       "semantics.max-tokens.*"),
+    _d("ignore-stop-sequences", "stop_sequences never read (Darkbloom §8.12)", "semantics.stop-sequence.honoured"),
+    _d("stop-sequence-in-text", "the matched stop sequence is kept at the end of the text", "semantics.stop-sequence.honoured"),
+    _d("stop-sequence-not-echoed", 'stop_reason "stop_sequence" but stop_sequence null',
+       "semantics.stop-sequence.honoured", "response.stop-sequence.null-unless-stopped"),
+    _d("empty-stop-sequence", 'stop_sequence is "" instead of null when no stop sequence matched (a Go string zero value)',
+       "response.stop-sequence.null-unless-stopped", "stream.grammar.stop-sequence-iff", "stream.grammar.message-start-stop-reason-null"),
+    _d("ignore-system", "system prompt dropped: not counted in input_tokens (Darkbloom §8.12 streaming path)",
+       "semantics.system.*", "count-tokens.system.counted"),
+    _d("tool-use-end-turn", 'a tool_use answer reports stop_reason "end_turn" (finish_reason mapping bug)', "semantics.tools.forced-tool"),
+    _d("tool-choice-none-ignored", 'tool_choice {"type":"none"} dropped (treated as auto): the model still calls the tool it is asked for',
+       "semantics.tools.choice-none"),
     # ---- the Message body (§2, §8.5)
-    _d("chat-completion-body", "non-streaming body is an OpenAI chat.completion (Darkbloom §8.5)", "response.*", "semantics.*", "sdk.*"),
-    _d("openai-stop-reasons", 'stop reasons are OpenAI finish_reasons: "stop", "length", "tool_calls"', "response.stop-reason.*", "stream.message-delta.*", "semantics.*", "sdk.*"),
-    _d("missing-output-tokens", "usage.output_tokens absent from the Message and from message_delta.usage", "response.usage.*", "stream.message-delta.*", "sdk.*"),
-    _d("non-msg-ids", "message ids chatcmpl-…, tool_use ids call_…", "response.ids.*", "stream.ids.*"),
-    _d("duplicate-ids", "every message has the same id", "response.ids.*"),
-    _d("tool-input-as-string", "tool_use.input is a JSON string, not an object (streamed as a JSON-encoded string)", "response.*", "semantics.tools.*", "stream.tool-input.*", "sdk.*"),
-    # ---- streaming (§3, §8.6-8.8)
-    _d("openai-stream", "stream is OpenAI chat.completion.chunk data-only SSE with [DONE] (Darkbloom §8.6)", "stream.*", "sdk.*"),
-    _d("unnamed-sse-events", "Anthropic payloads but no event: lines (proxy drops them, Darkbloom §8.6)", "stream.framing.*", "sdk.*"),
-    _d("done-sentinel", "data: [DONE] after message_stop", "stream.framing.*"),
-    _d("event-name-mismatch", "every event is named event: message instead of its data.type", "stream.framing.*", "sdk.*"),
-    _d("mid-stream-error-unnamed", 'a post-200 failure is sent as data: {"error":…} without event: error (Darkbloom §8.7)', "stream.error.*", "errors.mid-stream.*"),
-    _d("stream-json-content-type", "streams are sent with content-type application/json", "stream.headers.*"),
-    _d("accept-decides-stream", "SSE only if Accept includes text/event-stream, else a JSON Message (the SDK sends Accept: application/json)", "stream.*", "sdk.*"),
-    _d("buffered-stream", "all events written at once after ~300 ms (a buffering proxy)", "stream.timing.*"),
-    _d("missing-message-start", "no message_start event", "stream.grammar.*", "sdk.*"),
-    _d("missing-message-stop", "no message_stop event", "stream.grammar.*"),
-    _d("missing-content-block-stop", "blocks are never closed with content_block_stop", "stream.grammar.*"),
-    _d("delta-index-skew", "content_block_delta.index is one more than the open block's index", "stream.grammar.*", "sdk.*"),
-    _d("non-contiguous-block-index", "block indices go 0, 2, 4, … instead of 0, 1, 2", "stream.grammar.*", "sdk.*"),
-    _d("message-start-content-not-empty", "message_start.message.content already holds the final blocks", "stream.message-start.*"),
-    _d("input-tokens-missing-in-message-start", "message_start.message.usage lacks input_tokens (sent only at the end)", "stream.message-start.*", "sdk.*"),
-    _d("snapshot-deltas", "text_delta carries the cumulative text instead of the increment", "stream.deltas.*", "semantics.*"),
-    _d("thinking-without-signature", "thinking blocks end without a signature_delta", "stream.thinking.*", "semantics.thinking.*"),
+    _d("chat-completion-body", "non-streaming body is an OpenAI chat.completion (Darkbloom §8.5)",
+       "response.shape.message-schema", "response.shape.no-openai-fields", "response.stop-reason.enum",
+       "response.usage.required-ints", "sdk.messages.create"),
+    _d("message-text-content-type", "the 200 Message is sent with content-type text/plain (the SDK then returns a str)",
+       "response.shape.json-content-type"),
+    _d("openai-stop-reasons", 'stop reasons are OpenAI finish_reasons: "stop", "length", "tool_calls"',
+       "response.stop-reason.enum", "stream.grammar.stop-reason-in-enum", "sdk.messages.create"),
+    _d("missing-output-tokens", "usage.output_tokens absent from the Message and from message_delta.usage",
+       "response.usage.required-ints", "stream.grammar.message-delta-usage", "sdk.messages.create"),
+    _d("non-msg-ids", "message ids chatcmpl-…, tool_use ids call_…",
+       "response.ids.msg-prefix", "stream.ids.prefixes", "semantics.tools.toolu-id"),
+    _d("duplicate-ids", "every message has the same id", "response.ids.unique"),
+    _d("tool-input-as-string", "tool_use.input is a JSON string, not an object (streamed as a JSON-encoded string)",
+       "response.shape.message-schema", "semantics.tools.forced-tool", "stream.grammar.tool-input-json",
+       "sdk.messages.stream-tool-use"),
+    # ---- stream framing (§3.1, §8.6-8.8)
+    _d("openai-stream", "stream is OpenAI chat.completion.chunk data-only SSE with [DONE] (Darkbloom §8.6)",
+       "stream.grammar.event-named", "stream.grammar.no-done-sentinel", "stream.events.schema", "sdk.messages.create-stream"),
+    _d("unnamed-sse-events", "Anthropic payloads but no event: lines (proxy drops them, Darkbloom §8.6)",
+       "stream.grammar.event-named", "sdk.messages.create-stream"),
+    _d("done-sentinel", "data: [DONE] after message_stop", "stream.grammar.no-done-sentinel"),
+    _d("event-name-mismatch", "every event is named event: message instead of its data.type",
+       "stream.grammar.type-matches-event", "sdk.messages.create-stream"),
+    _d("empty-ping-data", 'keep-alive pings are written as event: ping with an empty data: line instead of {"type":"ping"}',
+       "stream.grammar.data-is-json-object"),
+    _d("stream-json-content-type", "streams are sent with content-type application/json", "stream.framing.content-type"),
+    _d("accept-decides-stream", "SSE only if Accept includes text/event-stream, else a JSON Message (the SDK sends Accept: application/json)",
+       "stream.framing.sse-despite-accept-json", "sdk.messages.create-stream"),
+    _d("buffered-stream", "all events written at once after ~300 ms (a buffering proxy)", "stream.delivery.incremental"),
+    # ---- stream grammar: message_start (§3.2-3.3)
+    _d("missing-message-start", "no message_start event",
+       "stream.grammar.message-start-first", "stream.grammar.message-start-once", "sdk.messages.create-stream"),
+    _d("message-start-content-not-empty", "message_start.message.content already holds the final blocks",
+       "stream.grammar.message-start-content-empty"),
+    _d("message-start-final-stop-reason", "message_start.message is the finished Message minus content: stop_reason already set (a buffering adapter)",
+       "stream.grammar.message-start-stop-reason-null"),
+    _d("input-tokens-missing-in-message-start", "message_start.message.usage lacks input_tokens (sent only at the end)",
+       "stream.grammar.message-start-usage", "sdk.messages.create-stream"),
+    # ---- stream grammar: content blocks
+    _d("delta-without-index", "content_block_delta events carry no index (an adapter that only ever streams one block)",
+       "stream.grammar.payload-structure"),
+    _d("repeated-block-start", "content_block_start is sent again with the block's first delta (the adapter opens a block per upstream chunk)",
+       "stream.grammar.block-start-once"),
+    _d("repeated-block-stop", "content_block_stop is sent twice per block (on the upstream finish and again on close)",
+       "stream.grammar.block-stop-once"),
+    _d("one-based-block-stop", "content_block_stop carries the block's index + 1 (1-based), naming a block that is not open",
+       "stream.grammar.block-stop-open-index"),
+    _d("block-stop-after-message-delta", "the last content_block_stop comes after message_delta (the finish reason is forwarded before the block is closed)",
+       "stream.grammar.blocks-before-message-delta", "stream.grammar.blocks-closed"),
+    _d("missing-content-block-stop", "blocks are never closed with content_block_stop",
+       "stream.grammar.blocks-closed", "stream.grammar.block-start-while-open"),
+    _d("delta-index-skew", "content_block_delta.index is one more than the open block's index",
+       "stream.grammar.delta-open-index", "sdk.messages.stream-final-message"),
+    _d("non-contiguous-block-index", "block indices go 0, 2, 4, … instead of 0, 1, 2", "stream.grammar.block-index-contiguous"),
+    _d("thinking-as-text-delta", "thinking content streamed as text_delta inside thinking blocks (reasoning_content mapped to text)",
+       "stream.grammar.delta-type-matches-block"),
+    _d("signature-first", "signature_delta sent first in a thinking block, before its thinking deltas",
+       "stream.grammar.signature-delta-last"),
+    _d("thinking-without-signature", "thinking blocks end without a signature_delta",
+       "stream.grammar.thinking-signature", "sdk.messages.stream-thinking"),
+    _d("snapshot-deltas", "text_delta carries the cumulative text instead of the increment", "stream.deltas.increments"),
+    # ---- stream grammar: message_delta and the end of the stream
+    _d("no-message-delta", "no message_delta: stop_reason and the final usage are never streamed", "stream.grammar.message-delta-present"),
+    _d("null-stop-reason-in-stream", "message_delta.delta.stop_reason is null (the finish reason of the upstream's last chunk is lost)",
+       "stream.grammar.message-delta-stop-reason"),
+    _d("usage-increments", "usage is reported per upstream chunk: a second message_delta carries only the last token's count, not the total",
+       "stream.grammar.output-tokens-cumulative"),
+    _d("missing-message-stop", "no message_stop event", "stream.grammar.stream-truncated"),
+    _d("repeated-message-stop", "message_stop is sent twice (on the finish and again at upstream EOF)", "stream.grammar.message-stop-once"),
+    # ---- stream errors (§4.3, §8.7)
+    _d("mid-stream-error-unnamed", 'a post-200 failure is sent as data: {"error":…} without event: error (Darkbloom §8.7)',
+       "stream.errors.mid-stream-event", "stream.grammar.event-named"),
+    _d("openai-error-event", 'a post-200 failure is event: error with OpenAI data {"error":{message,type,code}}',
+       "stream.grammar.error-envelope"),
+    _d("stream-continues-after-error", "after an error event the stream still sends message_delta and message_stop (an unconditional finally)",
+       "stream.grammar.error-ends-stream"),
     # ---- related endpoints (§6, §8.10-8.11)
-    _d("count-tokens-mismatch", "count_tokens ignores system, tools and per-message overhead, so it differs from usage.input_tokens", "count-tokens.*"),
-    _d("no-count-tokens", "POST /v1/messages/count_tokens not implemented (404) (Darkbloom §8.10)", "count-tokens.*"),
-    _d("models-no-pagination", "GET /v1/models ignores after_id/before_id/limit and omits has_more (endless SDK auto-pagination)", "models.pagination.*"),
-    _d("models-openai-shape", 'GET /v1/models is {"object":"list","data":[{id,object,created,owned_by}]} (Darkbloom §8.11)', "models.*", "sdk.models.*"),
-    _d("no-model-retrieve", "GET /v1/models/{id} not implemented (404 for listed ids) (Darkbloom §8.10)", "models.retrieve.*"),
+    _d("count-tokens-mismatch", "count_tokens ignores system, tools and per-message overhead, so it differs from usage.input_tokens",
+       "count-tokens.usage.matches-messages", "count-tokens.system.counted"),
+    _d("no-count-tokens", "POST /v1/messages/count_tokens not implemented (404) (Darkbloom §8.10)", "count-tokens.response.shape"),
+    _d("models-no-pagination", "GET /v1/models ignores after_id/before_id/limit and omits has_more (endless SDK auto-pagination)",
+       "models.pagination.after-id", "models.list.shape"),
+    _d("models-openai-shape", 'GET /v1/models is {"object":"list","data":[{id,object,created,owned_by}]} (Darkbloom §8.11)',
+       "models.list.shape", "sdk.models.list"),
+    _d("no-model-retrieve", "GET /v1/models/{id} not implemented (404 for listed ids) (Darkbloom §8.10)", "models.retrieve.shape"),
     # ---- controls: legal variations (§3.1, §3.2 ping anywhere, unknown events ignored)
     _c("crlf-line-endings", "SSE lines end with \\r\\n"),
     _c("cr-line-endings", "SSE lines end with \\r"),
@@ -202,10 +300,63 @@ class FaultSet:
         return body
 
     def gen_body(self, body: dict) -> dict:
-        """What generation sees (ignore-system drops the system prompt)."""
+        """What generation sees (ignore-system drops the system prompt, tool-choice-none-ignored
+        the tool_choice none)."""
         if "ignore-system" in self.names and "system" in body:
-            return {k: v for k, v in body.items() if k != "system"}
+            body = {k: v for k, v in body.items() if k != "system"}
+        if "tool-choice-none-ignored" in self.names and (body.get("tool_choice") or {}).get("type") == "none":
+            body = {k: v for k, v in body.items() if k != "tool_choice"}
         return body
+
+    @property
+    def lenient_body_parsing(self) -> bool:
+        return "lenient-body-parsing" in self.names
+
+    @staticmethod
+    def lenient_json(data: bytes) -> Any:
+        """lenient-body-parsing: Latin-1 when not UTF-8, truncated JSON closed (ValueError if hopeless)."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return json.loads(_repair_json(text))
+
+    def body_limit(self, limit: int) -> int | None:
+        return None if "no-size-limit" in self.names else limit
+
+    def refusal(self, body: dict, headers: Any) -> tuple[int, str, str] | None:
+        """(status, error type, message) for a valid request some defect refuses, else None."""
+        n = self.names
+        if not n & _REFUSAL_FAULTS:
+            return None
+        system = body.get("system")
+        contents = [(i, m.get("role"), m.get("content")) for i, m in enumerate(body.get("messages") or [])]
+        if "5xx-on-unknown-beta" in n and headers.get("anthropic-beta"):
+            return 500, "api_error", "internal server error"
+        if "sampling-params-rejected-2023" in n:
+            for name in ("temperature", "top_p", "top_k"):
+                if name in body:
+                    return 400, "invalid_request_error", f"{name}: Extra inputs are not permitted"
+        if "content-blocks-only" in n:
+            for i, _, content in contents:
+                if isinstance(content, str):
+                    return 400, "invalid_request_error", f"messages.{i}.content: Input should be a valid list"
+        if "string-content-only" in n:
+            if isinstance(system, list):
+                return 400, "invalid_request_error", "system: Input should be a valid string"
+            for i, _, content in contents:
+                if isinstance(content, list):
+                    return 400, "invalid_request_error", f"messages.{i}.content: Input should be a valid string"
+        if "system-blocks-only" in n and isinstance(system, str):
+            return 400, "invalid_request_error", "system: Input should be a valid list"
+        if "system-array-500" in n and isinstance(system, list):
+            return 500, "api_error", "internal server error"
+        if "assistant-string-content-500" in n and any(role == "assistant" and isinstance(c, str) for _, role, c in contents):
+            return 500, "api_error", "internal server error"
+        return None
 
     @property
     def options(self) -> Options:
@@ -269,10 +420,16 @@ class FaultSet:
     def body_request_id(self, request_id: str) -> str | None:
         return None if {"no-request-id", "x-request-id-only"} & self.names else request_id
 
-    def error(self, status: int, body: dict[str, Any]) -> tuple[int, dict[str, Any], str, dict[str, str]]:
-        """(status, body, content type, extra headers) for a clean error envelope."""
+    def error(
+        self, status: int, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], str, dict[str, str]]:
+        """(status, body, content type, headers) for a clean error envelope and its own headers."""
         body = copy.deepcopy(body)
-        headers: dict[str, str] = {}
+        headers = dict(headers)
+        if "429-without-retry-after" in self.names and status == 429:
+            headers.pop("retry-after", None)
+        if "405-without-allow" in self.names and status == 405:
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
         etype = body["error"]["type"]
         if "status-503-for-overload" in self.names and status == 529:
             status = 503
@@ -301,6 +458,8 @@ class FaultSet:
             msg["stop_reason"] = _OPENAI_STOP.get(msg["stop_reason"], msg["stop_reason"])
         if "stop-sequence-not-echoed" in self.names:
             msg["stop_sequence"] = None
+        if "empty-stop-sequence" in self.names and msg["stop_sequence"] is None:
+            msg["stop_sequence"] = ""
         if "tool-use-end-turn" in self.names and msg["stop_reason"] == "tool_use":
             msg["stop_reason"] = "end_turn"
         if "missing-output-tokens" in self.names:
@@ -314,6 +473,10 @@ class FaultSet:
         return msg
 
     # ------------------------------------------------------------ stream transformers
+
+    @property
+    def message_content_type(self) -> str:
+        return "text/plain; charset=utf-8" if "message-text-content-type" in self.names else "application/json"
 
     @property
     def stream_content_type(self) -> str:
@@ -331,6 +494,11 @@ class FaultSet:
             return _openai_chunks(events, created)
         if "message-start-content-not-empty" in n:
             _fill_start_content(events)
+        if "message-start-final-stop-reason" in n:
+            final = next((e["delta"] for e in events if e["type"] == "message_delta"), None)
+            for e in events:
+                if e["type"] == "message_start" and final is not None:
+                    e["message"].update(stop_reason=final["stop_reason"], stop_sequence=final["stop_sequence"])
         if "input-tokens-missing-in-message-start" in n:
             for e in events:
                 if e["type"] == "message_start":
@@ -345,8 +513,20 @@ class FaultSet:
             _tool_input_string(events)
         if "thinking-without-signature" in n:
             events = [e for e in events if not (e["type"] == "content_block_delta" and e["delta"]["type"] == "signature_delta")]
+        if "signature-first" in n:
+            events = _signature_first(events)
+        if "thinking-as-text-delta" in n:
+            for e in events:
+                if e["type"] == "content_block_delta" and e["delta"]["type"] == "thinking_delta":
+                    e["delta"] = {"type": "text_delta", "text": e["delta"]["thinking"]}
         for e in events:
+            if e["type"] == "message_start" and "empty-stop-sequence" in n:
+                e["message"]["stop_sequence"] = ""
             if e["type"] == "message_delta":
+                if "empty-stop-sequence" in n and e["delta"]["stop_sequence"] is None:
+                    e["delta"]["stop_sequence"] = ""
+                if "null-stop-reason-in-stream" in n:
+                    e["delta"]["stop_reason"] = None
                 if "openai-stop-reasons" in n:
                     e["delta"]["stop_reason"] = _OPENAI_STOP.get(e["delta"]["stop_reason"], e["delta"]["stop_reason"])
                 if "stop-sequence-not-echoed" in n:
@@ -363,6 +543,31 @@ class FaultSet:
             for e in events:
                 if e["type"] == "content_block_delta":
                     e["index"] += 1
+        if "delta-without-index" in n:
+            for e in events:
+                if e["type"] == "content_block_delta":
+                    del e["index"]
+        if "one-based-block-stop" in n:
+            for e in events:
+                if e["type"] == "content_block_stop":
+                    e["index"] += 1
+        if "repeated-block-start" in n:
+            events = _repeat(events, "content_block_start")
+        if "repeated-block-stop" in n:
+            events = _repeat(events, "content_block_stop")
+        if "repeated-message-stop" in n:
+            events = _repeat(events, "message_stop")
+        if "block-stop-after-message-delta" in n:
+            events = _stop_after_message_delta(events)
+        if "usage-increments" in n:
+            events = _usage_increments(events)
+        if "no-message-delta" in n:
+            events = [e for e in events if e["type"] != "message_delta"]
+        if "stream-continues-after-error" in n and events and events[-1]["type"] == "error":
+            events += [
+                {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 1}},
+                {"type": "message_stop"},
+            ]
         if "missing-message-start" in n:
             events = [e for e in events if e["type"] != "message_start"]
         if "missing-message-stop" in n:
@@ -398,6 +603,11 @@ class FaultSet:
             payload = e
             if name == "error" and "mid-stream-error-unnamed" in n:
                 name, payload = None, {"error": e["error"]}
+            elif name == "error" and "openai-error-event" in n:
+                payload = {"error": {"message": e["error"]["message"], "type": e["error"]["type"], "code": None}}
+            if name == "ping" and "empty-ping-data" in n:
+                frames.append(Frame(name, ""))
+                continue
             if "unnamed-sse-events" in n:
                 name = None
             elif "event-name-mismatch" in n and name is not None:
@@ -467,10 +677,22 @@ _MESSAGE_FAULTS = frozenset(
     {
         "openai-stop-reasons",
         "stop-sequence-not-echoed",
+        "empty-stop-sequence",
         "tool-use-end-turn",
         "missing-output-tokens",
         "tool-input-as-string",
         "extra-response-fields",
+    }
+)
+_REFUSAL_FAULTS = frozenset(
+    {
+        "5xx-on-unknown-beta",
+        "sampling-params-rejected-2023",
+        "content-blocks-only",
+        "string-content-only",
+        "system-blocks-only",
+        "system-array-500",
+        "assistant-string-content-500",
     }
 )
 _EVENT_FAULTS = frozenset(
@@ -493,6 +715,20 @@ _EVENT_FAULTS = frozenset(
         "unknown-event-type",
         "extra-response-fields",
         "ping-between-every-event",
+        "message-start-final-stop-reason",
+        "signature-first",
+        "thinking-as-text-delta",
+        "empty-stop-sequence",
+        "null-stop-reason-in-stream",
+        "delta-without-index",
+        "one-based-block-stop",
+        "repeated-block-start",
+        "repeated-block-stop",
+        "repeated-message-stop",
+        "block-stop-after-message-delta",
+        "usage-increments",
+        "no-message-delta",
+        "stream-continues-after-error",
     }
 )
 
@@ -576,6 +812,89 @@ def _fill_start_content(events: list[dict[str, Any]]) -> None:
     for e in events:
         if e["type"] == "message_start":
             e["message"]["content"] = [blocks[i] for i in sorted(blocks)]
+
+
+def _repeat(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """Each event of type ``kind`` sent twice; a repeated content_block_start goes just before
+    the block's first delta (where an adapter that opens a block per upstream chunk sends it)."""
+    out: list[dict[str, Any]] = []
+    pending: dict[str, Any] | None = None
+    for e in events:
+        if pending is not None and e["type"] in ("content_block_delta", "content_block_stop"):
+            out.append(pending)
+            pending = None
+        out.append(e)
+        if e["type"] == kind:
+            if kind == "content_block_start":
+                pending = copy.deepcopy(e)
+            else:
+                out.append(copy.deepcopy(e))
+    return out
+
+
+def _signature_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Move each signature_delta to just after its thinking block's content_block_start."""
+    signatures = {
+        e["index"]: e for e in events if e["type"] == "content_block_delta" and e["delta"]["type"] == "signature_delta"
+    }
+    out: list[dict[str, Any]] = []
+    for e in events:
+        if e["type"] == "content_block_delta" and e["delta"]["type"] == "signature_delta":
+            continue
+        out.append(e)
+        if e["type"] == "content_block_start" and e["index"] in signatures:
+            out.append(signatures[e["index"]])
+    return out
+
+
+def _stop_after_message_delta(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last content_block_stop moved to just after message_delta."""
+    stops = [i for i, e in enumerate(events) if e["type"] == "content_block_stop"]
+    delta = next((i for i, e in enumerate(events) if e["type"] == "message_delta"), None)
+    if not stops or delta is None:
+        return events
+    stop = events[stops[-1]]
+    out = [e for i, e in enumerate(events) if i != stops[-1]]
+    out.insert(out.index(events[delta]) + 1, stop)
+    return out
+
+
+def _usage_increments(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """message_delta split in two: the tokens before the last one, then the last one alone."""
+    out: list[dict[str, Any]] = []
+    for e in events:
+        total = e.get("usage", {}).get("output_tokens") if e["type"] == "message_delta" else None
+        if isinstance(total, int) and total >= 2:
+            first = copy.deepcopy(e)
+            first["usage"]["output_tokens"] = total - 1
+            out.append(first)
+            e = copy.deepcopy(e)
+            e["usage"] = {"output_tokens": 1}
+        out.append(e)
+    return out
+
+
+def _repair_json(text: str) -> str:
+    """Close what a truncated JSON text left open: a string, then arrays and objects."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+    repaired = text + ('"' if in_string else "")
+    repaired = repaired.rstrip().rstrip(",")
+    return repaired + "".join(reversed(stack))
 
 
 def _tool_input_string(events: list[dict[str, Any]]) -> None:

@@ -352,6 +352,195 @@ def _(url: str) -> None:
     assert HTTP.get(url + "/v1/models/claude-sonnet-4-5", headers=headers()).status_code == 404
 
 
+# ---- faults added for the kill matrix
+
+
+@proof("429-without-retry-after")
+def _(url: str) -> None:
+    r = post(url, body(model="stub-rate-limited"))
+    assert r.status_code == 429 and "retry-after" not in r.headers
+
+
+@proof("405-without-allow")
+def _(url: str) -> None:
+    r = HTTP.get(url + "/v1/messages", headers=headers())
+    assert r.status_code == 405 and "allow" not in r.headers
+
+
+@proof("lenient-body-parsing")
+def _(url: str) -> None:
+    raw = json.dumps(body()).encode()
+    as_text = HTTP.post(url + "/v1/messages", content=raw, headers=headers(**{"content-type": "text/plain"}))
+    truncated = HTTP.post(url + "/v1/messages", content=raw[:-7], headers=headers())
+    latin1 = HTTP.post(url + "/v1/messages", content=raw.replace(b"Hello", b"caf\xe9"), headers=headers())
+    assert as_text.status_code == truncated.status_code == latin1.status_code == 200
+
+
+@proof("no-size-limit")
+def _(url: str) -> None:
+    # the stubs of this proof declare a 1 KiB limit (OPTIONS): 2 KiB is answered anyway
+    raw = json.dumps(body()).encode() + b" " * 2048
+    assert HTTP.post(url + "/v1/messages", content=raw, headers=headers()).status_code == 200
+
+
+@proof("sampling-params-rejected-2023")
+def _(url: str) -> None:
+    r = post(url, body(temperature=0.5))
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+@proof("5xx-on-unknown-beta")
+def _(url: str) -> None:
+    assert post(url, body(), **{"anthropic-beta": "no-such-beta-2099-01-01"}).status_code == 500
+
+
+@proof("content-blocks-only")
+def _(url: str) -> None:
+    assert post(url, body()).status_code == 400
+    assert post(url, body([{"type": "text", "text": "hi"}])).status_code == 200
+
+
+@proof("string-content-only")
+def _(url: str) -> None:
+    assert post(url, body([{"type": "text", "text": "hi"}])).status_code == 400
+    assert post(url, body(system=[{"type": "text", "text": "be nice"}])).status_code == 400
+    assert post(url, body(system="be nice")).status_code == 200
+
+
+@proof("system-blocks-only")
+def _(url: str) -> None:
+    assert post(url, body(system="be nice")).status_code == 400
+    assert post(url, body(system=[{"type": "text", "text": "be nice"}])).status_code == 200
+
+
+@proof("system-array-500")
+def _(url: str) -> None:
+    assert post(url, body(system=[{"type": "text", "text": "be nice"}])).status_code == 500
+
+
+@proof("assistant-string-content-500")
+def _(url: str) -> None:
+    msgs = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "again"}]
+    assert post(url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).status_code == 500
+
+
+@proof("empty-stop-sequence")
+def _(url: str) -> None:
+    assert post(url, body()).json()["stop_sequence"] == ""
+    _, events = stream_payloads(url, body())
+    assert next(d for n, d in events if n == "message_delta")["delta"]["stop_sequence"] == ""
+
+
+@proof("tool-choice-none-ignored")
+def _(url: str) -> None:
+    m = post(url, body("use get_weather", tools=TOOLS, tool_choice={"type": "none"})).json()
+    assert m["stop_reason"] == "tool_use"
+
+
+@proof("message-text-content-type")
+def _(url: str) -> None:
+    r = post(url, body())
+    assert r.headers["content-type"].startswith("text/plain") and r.json()["type"] == "message"
+
+
+@proof("empty-ping-data")
+def _(url: str) -> None:
+    events = parse_sse(raw_stream(url, body()))
+    assert ("ping", "") in events
+
+
+@proof("message-start-final-stop-reason")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert events[0][1]["message"]["stop_reason"] == "end_turn"
+
+
+@proof("delta-without-index")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    deltas = [d for n, d in events if n == "content_block_delta"]
+    assert deltas and all("index" not in d for d in deltas)
+
+
+def _count(events: list, kind: str) -> int:
+    return names(events).count(kind)
+
+
+@proof("repeated-block-start")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert _count(events, "content_block_start") == 2 and _count(events, "content_block_stop") == 1
+
+
+@proof("repeated-block-stop")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert _count(events, "content_block_start") == 1 and _count(events, "content_block_stop") == 2
+
+
+@proof("one-based-block-stop")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert [d["index"] for n, d in events if n == "content_block_stop"] == [1]
+
+
+@proof("block-stop-after-message-delta")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert names(events)[-3:] == ["message_delta", "content_block_stop", "message_stop"]
+
+
+@proof("thinking-as-text-delta")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body(**THINK))
+    first = next(d for n, d in events if n == "content_block_delta" and d["index"] == 0)
+    assert events[2][1]["content_block"]["type"] == "thinking" and first["delta"]["type"] == "text_delta"
+
+
+@proof("signature-first")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body(**THINK))
+    kinds = [d["delta"]["type"] for n, d in events if n == "content_block_delta" and d["index"] == 0]
+    assert kinds[0] == "signature_delta" and kinds[1] == "thinking_delta"
+
+
+@proof("no-message-delta")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert "message_delta" not in names(events) and names(events)[-1] == "message_stop"
+
+
+@proof("null-stop-reason-in-stream")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert next(d for n, d in events if n == "message_delta")["delta"]["stop_reason"] is None
+
+
+@proof("usage-increments")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body("Count from 1 to 10"))
+    assert [d["usage"]["output_tokens"] for n, d in events if n == "message_delta"] == [9, 1]
+
+
+@proof("repeated-message-stop")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body())
+    assert names(events)[-2:] == ["message_stop", "message_stop"]
+
+
+@proof("openai-error-event")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body(model="stub-error-mid-stream"))
+    name, data = events[-1]
+    assert name == "error" and "type" not in data and data["error"]["type"] == "overloaded_error"
+
+
+@proof("stream-continues-after-error")
+def _(url: str) -> None:
+    _, events = stream_payloads(url, body(model="stub-error-mid-stream"))
+    assert names(events)[-3:] == ["error", "message_delta", "message_stop"]
+
+
 # ---- controls: the change is visible on the wire ...
 
 
@@ -434,7 +623,7 @@ def test_catalog_is_complete_and_consistent() -> None:
     controls = [f for f in FAULTS if f.kind == "control"]
     assert len(defects) >= 30 and len(controls) >= 8
     assert len(BY_NAME) == len(FAULTS)
-    families = {"auth", "request", "response", "semantics", "stream", "errors", "sdk", "models", "count-tokens"}
+    families = {"auth", "request", "response", "semantics", "stream", "errors", "sdk", "models", "count-tokens", "fuzz"}
     for f in FAULTS:
         assert f.name == f.name.lower() and " " not in f.name and f.description
         assert bool(f.trips) == (f.kind == "defect"), f.name
@@ -445,16 +634,21 @@ def test_catalog_is_complete_and_consistent() -> None:
         FaultSet(["no-such-fault"])
 
 
+# stub options a proof needs besides its fault (the same for the clean stub it must fail on)
+OPTIONS: dict[str, dict] = {"no-size-limit": {"max_body_bytes": 1024}}
+
+
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_fault_changes_the_wire(name: str, start_stub, stub_url: str) -> None:
-    PROOFS[name](start_stub(faults=[name]))
+    PROOFS[name](start_stub(faults=[name], **OPTIONS.get(name, {})))
 
 
 @pytest.mark.parametrize("name", [f.name for f in FAULTS if f.kind == "defect"])
-def test_proof_fails_on_clean_stub(name: str, stub_url: str) -> None:
+def test_proof_fails_on_clean_stub(name: str, start_stub, stub_url: str) -> None:
     """The proofs discriminate: each one fails against the clean stub."""
+    url = start_stub(**OPTIONS[name]) if name in OPTIONS else stub_url
     with pytest.raises((AssertionError, KeyError, IndexError, StopIteration, TypeError, ValueError)):
-        PROOFS[name](stub_url)
+        PROOFS[name](url)
 
 
 def _same_blocks(a: list, b: list) -> bool:
