@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -352,6 +353,7 @@ class CheckItem(pytest.Item):
         if ctx.target_dead:
             self.user_properties.append((ABORT_PROPERTY, ctx.stop_reason() or "target stopped answering"))
         self.user_properties.append(("verdict", result.verdict.value))
+        self.user_properties.append((MODEL_PROPERTY, ctx.model))
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_dict(), ensure_ascii=False)))
         verdict = result.verdict
         if verdict in (Verdict.FAILED, Verdict.ERROR):
@@ -412,11 +414,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for name, value in report.user_properties:
         if name == RESULT_PROPERTY:
             _results_sink.append(json.loads(value))
+        elif name == MODEL_PROPERTY:
+            _run_info.setdefault("model", value)  # workers resolve the model; the controller may not
         elif name == ABORT_PROPERTY and value not in _abort_sink:
             _abort_sink.append(value)
 
 
 _results_sink: list[dict] = []
+_run_info: dict[str, str] = {}
 _abort_sink: list[str] = []  # why the run could not go on (each reason once)
 
 
@@ -467,8 +472,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.aborts:  # the target stopped answering (or could not be reached by a worker)
         session.exitstatus = 2
         _error_line(state.aborts[0], state.secrets)
-    model = state._ctx.model if state._ctx is not None else state.run_config.model
-    state.document = results_document(state.results, state.run_config, model, state.gate)
+    model = state._ctx.model if state._ctx is not None else _run_info.get("model", state.run_config.model)
+    _run_info.clear()
+    # the bundled stub listens on a port per process: name it (and its faults) instead
+    run_config = replace(state.run_config, target=state.describe_target()) if state.own_stub else state.run_config
+    state.document = results_document(state.results, run_config, model, state.gate)
     if state.report_dir is not None:
         from conformance.report import write_reports
 
