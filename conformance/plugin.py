@@ -71,6 +71,7 @@ STUB_KEY = "test-key"
 STUB_BODY_LIMIT = 1 << 20
 SUITE_SUFFIX = ".suite"
 RESULT_PROPERTY = "conformance_result"
+MODEL_PROPERTY = "model"
 _IMPORTED = [time.perf_counter()]  # the run budget counts from here (once per process; see ConformanceState)
 ABORT_PROPERTY = "conformance_abort"  # why the run could not go on (exit 2), on the item that saw it
 DEFAULT_RUN_BUDGET = 3600.0
