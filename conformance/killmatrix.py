@@ -20,24 +20,50 @@ from typing import Iterable
 from conformance._catalog import Verdict, load_catalog
 from conformance._run import RunConfig, RunContext, preflight, run_check
 from conformance.stub.faults import FAULTS, Fault
-from conformance.stub.server import serve_in_thread
+from conformance.stub.server import ThreadedStub
 
 KEY = "kill-matrix-key"
 # A small declared body limit keeps the 413 probe cheap while still exercising it.
 BODY_LIMIT = 64 * 1024
+# The fuzz family's budget per property: its explicit examples (one per mutation kind and
+# constraint) come first, then EXAMPLES generated ones. The count decides, not the clock
+# (FUZZ_SECONDS is a backstop only), so a row is the same on a fast or a loaded machine.
+EXAMPLES = 10
+FUZZ_SECONDS = 10.0
 PROFILE = "anthropic"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "kill-matrix.md"
 FAILING = {Verdict.FAILED, Verdict.ERROR}
 
 
+_reference: ThreadedStub | None = None
+
+
+def reference_url() -> str:
+    """A clean stub, started once per process (daemon thread): the ``--compare`` reference."""
+    global _reference
+    if _reference is None:
+        _reference = ThreadedStub(api_keys=[KEY], max_body_bytes=BODY_LIMIT)
+        _reference.start()
+    return _reference.base_url
+
+
 def verdicts_against(faults: Iterable[str] = (), *, profile: str = PROFILE) -> dict[str, Verdict]:
-    """Run every check of ``profile`` against the stub with ``faults`` on: check id -> verdict."""
+    """Run every check of ``profile`` against the stub with ``faults`` on: check id -> verdict.
+
+    A clean stub is the ``--compare`` reference, so the differential check runs too."""
     catalog = load_catalog()
-    with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=BODY_LIMIT) as url:
-        config = RunConfig(target=url, api_key=KEY, profile=profile, timeout=10.0, total_timeout=20.0, max_body_bytes=BODY_LIMIT)
+    stub = ThreadedStub(api_keys=[KEY], faults=list(faults), max_body_bytes=BODY_LIMIT)
+    url = stub.start()
+    try:
+        config = RunConfig(target=url, api_key=KEY, profile=profile, timeout=10.0, total_timeout=20.0,
+                           max_body_bytes=BODY_LIMIT, compare=reference_url(), examples=EXAMPLES,
+                           fuzz_seconds=FUZZ_SECONDS)
         with RunContext.open(config) as ctx:
             preflight(ctx)  # picks the auth style the stub accepts, as a real run does
             return {c.id: run_check(ctx, c).verdict for c in catalog.select(profile=profile)}
+    finally:
+        stub.request_stop()
+        stub.join()
 
 
 def failing(verdicts: dict[str, Verdict]) -> list[str]:

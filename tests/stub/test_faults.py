@@ -355,6 +355,12 @@ def _(url: str) -> None:
 # ---- faults added for the kill matrix
 
 
+@proof("validation-422")
+def _(url: str) -> None:
+    r = post(url, {"model": MODEL})
+    assert r.status_code == 422 and r.json()["error"]["type"] == "invalid_request_error"
+
+
 @proof("429-without-retry-after")
 def _(url: str) -> None:
     r = post(url, body(model="stub-rate-limited"))
