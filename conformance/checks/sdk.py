@@ -101,7 +101,8 @@ def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = No
     http = httpx2.Client(
         timeout=timeout,
         verify=_ssl_context(ctx.config.insecure),
-        follow_redirects=True,
+        # Never follow: a redirect to another host would carry the --header values along.
+        follow_redirects=False,
         event_hooks={"request": [on_request], "response": [on_response]},
     )
     try:

@@ -159,12 +159,7 @@ def test_hostile_target(mode: str, tmp_path: Path) -> None:
     check_run(run, mode, rc=rc, budget=budget, evidence=evidence)
     # The redirect's other host: the Target never follows; nothing secret may arrive there.
     assert KEY.encode() not in landing, "the API key was sent to the redirect target"
-    if GATEWAY_TOKEN.encode() in landing:
-        # Known bug outside the HTTP layer: the sdk family builds its SDK client with
-        # follow_redirects=True and the --header values as default headers, so a cross-host
-        # redirect carries them along (httpx drops only Authorization). Fix: follow_redirects=False
-        # in conformance/checks/sdk.py; then this branch never runs.
-        pytest.xfail("the sdk family follows a cross-host redirect with --header values (secret header leaked)")
+    assert GATEWAY_TOKEN.encode() not in landing, "a --secret-header value was sent to the redirect target"
 
 
 UNREACHABLE = {
