@@ -626,7 +626,7 @@ class StreamGrammar:
             "message-delta-usage",
             _is_int(ot),
             pos,
-            f"expected integer message_delta.usage.output_tokens, got "
+            "expected integer message_delta.usage.output_tokens, got "
             + (f"usage {_desc(u)}" if not isinstance(u, dict) else _desc(ot)),
         ):
             return

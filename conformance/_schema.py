@@ -297,9 +297,11 @@ def load_json_file(path: str | Path) -> Any:
         return json.loads(p.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise SchemaLoadError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise SchemaLoadError(f"{p}: is a directory") from None
     except UnicodeDecodeError as exc:
         raise SchemaLoadError(f"{p}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise SchemaLoadError(f"{p}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except OSError as exc:
-        raise SchemaLoadError(f"{p}: cannot read: {exc.strerror}") from None
+        raise SchemaLoadError(f"{p}: cannot read: {exc.strerror or exc}") from None

@@ -38,20 +38,25 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.catalogdoc", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when docs/checks.md is out of date")
+def generated_doc_main(doc: Path, module: str, render_text, argv: list[str] | None) -> int:
+    """``python -m MODULE [--check]``: rewrite a generated doc, or exit 1 when it is stale."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=f"Regenerate {doc.name}.")
+    parser.add_argument("--check", action="store_true", help=f"exit 1 when {doc.name} is out of date")
     args = parser.parse_args(argv)
-    text = render()
+    text = render_text()
     if args.check:
-        if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
-            print(f"{DOC} is out of date: run python -m conformance.catalogdoc", file=sys.stderr)
+        if not doc.exists() or doc.read_text(encoding="utf-8") != text:
+            print(f"{doc} is out of date: run python -m {module}", file=sys.stderr)
             return 1
         return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC}")
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
+    print(f"wrote {doc}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return generated_doc_main(DOC, "conformance.catalogdoc", render, argv)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ checks, is written to ``docs/kill-matrix.md`` and a self-test keeps it current.
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
-import sys
 from pathlib import Path
 from typing import Iterable
 
 from conformance._catalog import Verdict, load_catalog
 from conformance._run import RunConfig, RunContext, preflight, run_check
+from conformance.catalogdoc import generated_doc_main
 from conformance.stub.faults import FAULTS, Fault
 from conformance.stub.server import ThreadedStub
 
@@ -121,20 +120,7 @@ def compute() -> dict[str, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.killmatrix", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when docs/kill-matrix.md is out of date")
-    args = parser.parse_args(argv)
-    text = render(compute())
-    if args.check:
-        current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        if current != text:
-            print(f"{DOC} is out of date: run python -m conformance.killmatrix", file=sys.stderr)
-            return 1
-        return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return generated_doc_main(DOC, "conformance.killmatrix", lambda: render(compute()), argv)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from conformance._redact import Redactor
+from conformance._schema import SchemaLoadError, load_json_file
 
 FORMAT = {"name": "conformance-results", "version": 1}
 
@@ -59,17 +60,9 @@ def load_results(path: str | Path) -> dict:
     if p.is_dir():
         p = p / RESULTS_JSON
     try:
-        doc = json.loads(p.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ReportInputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ReportInputError(f"{p}: is a directory") from None
-    except UnicodeDecodeError as exc:
-        raise ReportInputError(f"{p}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise ReportInputError(f"{p}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except OSError as exc:
-        raise ReportInputError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        doc = load_json_file(p)
+    except SchemaLoadError as exc:
+        raise ReportInputError(str(exc)) from None
     errors = schema_errors(doc, limit=1)
     if errors:
         raise ReportInputError(f"{p}: not a conformance results file ({errors[0]})")
