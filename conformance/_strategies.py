@@ -532,7 +532,13 @@ def valid_examples(scope: Scope) -> tuple[GenRequest, ...]:
         stop = _minimal(scope, "repeat: alpha beta gamma delta", max_tokens=64, stop_sequences=["gamma"])
         forced = _minimal(scope, "What is the weather in Paris?", max_tokens=256, tools=[weather],
                           tool_choice={"type": "tool", "name": "get_weather"})
-        bodies += [stop, forced]
+        # The other documented shapes: system as text blocks, content as blocks, a multi-turn
+        # conversation with string assistant content.
+        shapes = _minimal(scope, "And now?", system=[_text_block("Be brief.")])
+        shapes["messages"] = [{"role": "user", "content": [_text_block("Hello")]},
+                              {"role": "assistant", "content": "Hi."},
+                              {"role": "user", "content": "And now?"}]
+        bodies += [stop, forced, shapes]
         if scope.stream:
             bodies += [{**stop, "stream": True}, {**forced, "stream": True}, _minimal(scope, max_tokens=1, stream=True)]
         if scope.thinking:
