@@ -14,7 +14,9 @@ Bounds, all enforced while bytes arrive:
 * ``total``: the whole exchange, from the call until the body or stream ended. A server that
   drips one byte per second never trips ``read``; ``total`` stops it.
 * ``max_body_bytes``: the response body (or raw stream) is kept up to this many bytes; the
-  connection is closed as soon as more arrives.
+  connection is closed as soon as more arrives. The default, 2 MiB, is far above any answer a
+  probe asks for (the largest, a thinking stream, is tens of KiB), and it bounds what a run
+  holds: every recorded exchange stays in memory as evidence until the reports are written.
 * :attr:`Target.deadline`: an optional outer deadline (``time.perf_counter`` clock) with the
   message to record when it ends an exchange; a run sets it to the end of the current check's
   bound or of the run budget, whichever comes first, so no exchange outlives either.
@@ -62,6 +64,9 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+
+
+DEFAULT_MAX_BODY_BYTES = 2 * 2**20
 
 
 class TargetError(Exception):
@@ -272,7 +277,7 @@ class Target:
         secret_headers: Iterable[str] = (),
         timeouts: Timeouts = Timeouts(),  # noqa: B008 (frozen)
         insecure: bool = False,
-        max_body_bytes: int = 16 * 2**20,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = _normalise_base_url(base_url)

@@ -100,7 +100,7 @@ def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = No
     timeout = httpx2.Timeout(ctx.config.timeout, connect=min(10.0, ctx.config.timeout))
     http = httpx2.Client(
         timeout=timeout,
-        verify=_ssl_context(ctx.config.insecure),
+        transport=_capped_transport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure)),
         # Never follow: a redirect to another host would carry the --header values along.
         follow_redirects=False,
         event_hooks={"request": [on_request], "response": [on_response]},
@@ -123,6 +123,38 @@ def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = No
     finally:
         http.close()
     return call
+
+
+def _capped_transport(cap: int, verify: Any) -> Any:
+    """An httpx2 transport whose response bodies end in an error past ``cap`` bytes.
+
+    The SDK reads whole bodies; without this a target answering 100 MB would cost the run
+    several copies of it. The cap is the Target's, so both paths hold the same bound.
+    """
+    import httpx2
+
+    class CappedStream(httpx2.SyncByteStream):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __iter__(self) -> Any:
+            seen = 0
+            for chunk in self.inner:
+                seen += len(chunk)
+                if seen > cap:
+                    raise httpx2.ReadError(f"response exceeded the {cap}-byte cap")
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class CappedTransport(httpx2.HTTPTransport):
+        def handle_request(self, request: Any) -> Any:
+            response = super().handle_request(request)
+            response.stream = CappedStream(response.stream)
+            return response
+
+    return CappedTransport(verify=verify)
 
 
 _SSL_CONTEXTS: dict[bool, Any] = {}

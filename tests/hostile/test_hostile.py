@@ -43,10 +43,10 @@ SESSION_SLACK = 5.0
 SLACK = 30.0  # measured: 3-5 s on a quiet machine, up to ~20 s at load average 10 on 2 cores
 ALARM_GRACE = 0.5
 MAX_RSS_MB = 450  # a run's own peak RSS (a clean run against the stub: ~150 MB)
-# Known gap: the sdk family (httpx2 inside the official SDK) and the fuzz family (schemathesis)
-# read response bodies without a cap, and every cached probe keeps its (capped) body, so huge
-# answers cost ~1.3 GB at peak; this bound catches anything worse until those reads are capped.
-MAX_RSS_MB_HUGE = 1800
+# Huge answers: every exchange is cut at the 2 MiB cap (the Target's and, through a capped
+# transport, the SDK's), but schemathesis's ignored_auth check re-sends cases through its own
+# client, which reads whole bodies: ~600 MB at peak (measured) against a 100 MB body.
+MAX_RSS_MB_HUGE = 800
 # Fewer generated examples: the fuzz family's bounds are its own (--fuzz-seconds); here it only
 # has to meet the hostile answers, not explore.
 FUZZ = ("--examples", "3", "--fuzz-seconds", "0.5")
@@ -139,7 +139,7 @@ REACHABLE = {
     "bad-utf8": (1, FAST, (), ("UTF-8",)),
     "truncated-json": (1, FAST, (), ("JSON",)),
     "wrong-length": (1, FAST, (), ("connection closed mid-body",)),
-    "huge-body": (1, FAST, (), ("response exceeded 16 MiB cap",)),
+    "huge-body": (1, FAST, (), ("response exceeded 2 MiB cap",)),
     "long-sse-line": (1, FAST, (), ("line-too-long",)),
     "ping-forever": (1, SLOW, ("--check-timeout", "2"), ("per-check bound of 2 s reached",)),
     "endless-after-delta": (1, SLOW, (), ("no SSE event for 1 s (event_idle)",)),
