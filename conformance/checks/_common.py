@@ -10,6 +10,18 @@ from conformance._exchange import Exchange
 # Substantive first user turn every basic probe sends; kept short so any model answers fast.
 HELLO = "Say hello in one short sentence."
 
+# The one custom tool every tool probe offers (sdk, stream, semantics), and the question for it.
+WEATHER_TOOL: dict[str, Any] = {
+    "name": "get_weather",
+    "description": "Get the current weather in a given city.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string", "description": "The city name, e.g. Paris"}},
+        "required": ["city"],
+    },
+}
+WEATHER_QUESTION = "What is the weather in Paris right now? Use the get_weather tool."
+
 
 def basic_body(ctx: Any, **extra: Any) -> dict:
     """The smallest valid request of every profile (contract §1.1; the Darkbloom page's shape)."""

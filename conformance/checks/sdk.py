@@ -21,21 +21,12 @@ from typing import Any, Callable
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._redact import WRONG_API_KEY, Redactor
 from conformance._run import RunContext, probe
-from conformance.checks._common import HELLO
+from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL
 
 # The SDK 2.x sends only `Authorization: Bearer` for api_key= (contract §5.1).
 SDK_AUTH_STYLE = "bearer"
 NO_KEY_PLACEHOLDER = "conformance-no-key-configured"
 UNKNOWN_MODEL = "no-such-model-conformance"
-TOOL = {
-    "name": "get_weather",
-    "description": "Get the current weather for a city.",
-    "input_schema": {
-        "type": "object",
-        "properties": {"city": {"type": "string", "description": "City name"}},
-        "required": ["city"],
-    },
-}
 MAX_LOG_LINES = 6
 
 
@@ -264,9 +255,9 @@ def _stream_tool_use(ctx: RunContext) -> SdkCall:
     params = _params(
         ctx,
         max_tokens=256,
-        messages=[{"role": "user", "content": "What is the weather in Paris? Use the get_weather tool."}],
-        tools=[TOOL],
-        tool_choice={"type": "tool", "name": TOOL["name"]},
+        messages=[{"role": "user", "content": WEATHER_QUESTION}],
+        tools=[WEATHER_TOOL],
+        tool_choice={"type": "tool", "name": WEATHER_TOOL["name"]},
     )
     return _final_message(ctx, params)
 
@@ -428,8 +419,8 @@ def stream_tool_use(ctx: RunContext) -> Outcome:
     if not uses:
         return call.mismatch("a tool_use block (tool_choice forced it)", f"blocks {[getattr(b, 'type', None) for b in msg.content]}")
     block = uses[0]
-    if block.name != TOOL["name"]:
-        return call.mismatch(f"tool name {TOOL['name']!r}", f"{block.name!r}")
+    if block.name != WEATHER_TOOL["name"]:
+        return call.mismatch(f"tool name {WEATHER_TOOL['name']!r}", f"{block.name!r}")
     if not isinstance(block.input, dict):
         return call.mismatch("tool_use.input as an object", f"a {type(block.input).__name__}: {str(block.input)[:60]!r}")
     if msg.stop_reason != "tool_use":

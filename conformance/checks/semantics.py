@@ -21,7 +21,7 @@ from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import StreamGrammar
 from conformance._run import RunContext, probe
-from conformance.checks._common import HELLO, basic_body, declined, describe, expect_ok
+from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
 
 # Counting is the one answer every model gives the same way, token after token.
 COUNT_TO_50 = "Count from 1 to 50, separated by spaces."
@@ -42,16 +42,6 @@ LONG_SYSTEM = (
     "and do not add any greeting or closing remark beyond what the user asked for."
 )
 
-WEATHER_TOOL: dict[str, Any] = {
-    "name": "get_weather",
-    "description": "Get the current weather in a given city.",
-    "input_schema": {
-        "type": "object",
-        "properties": {"city": {"type": "string", "description": "The city name, e.g. Paris"}},
-        "required": ["city"],
-    },
-}
-WEATHER_QUESTION = "What is the weather in Paris right now? Use the get_weather tool."
 TOOL_USE_ID = "toolu_01ConformanceProbe0001"
 
 

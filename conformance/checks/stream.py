@@ -18,21 +18,12 @@ from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import RULES, StreamGrammar, Violation
 from conformance._run import RunContext, probe
-from conformance.checks._common import basic_body, declined, describe, expect_ok
+from conformance.checks._common import WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
 
 SSE = "text/event-stream"
 # Streaming is not on the Darkbloom page (its request schema is closed and has no `stream`).
 PROFILES = ANTHROPIC_ONLY
 
-TOOL = {
-    "name": "get_weather",
-    "description": "Get the current weather for a city.",
-    "input_schema": {
-        "type": "object",
-        "properties": {"city": {"type": "string", "description": "City name"}},
-        "required": ["city"],
-    },
-}
 KNOWN_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
                           "message_delta", "message_stop", "ping", "error"})
 # Only a target offering a failure-injection model can show a mid-stream failure on demand.
@@ -116,9 +107,9 @@ def _tool(ctx: RunContext) -> StreamRun:
         ctx,
         stream=True,
         max_tokens=256,
-        messages=[{"role": "user", "content": "What is the weather in Paris? Use the get_weather tool."}],
-        tools=[TOOL],
-        tool_choice={"type": "tool", "name": TOOL["name"]},
+        messages=[{"role": "user", "content": WEATHER_QUESTION}],
+        tools=[WEATHER_TOOL],
+        tool_choice={"type": "tool", "name": WEATHER_TOOL["name"]},
     )
     return _run(ctx, "tool_use stream", body)
 
