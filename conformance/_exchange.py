@@ -170,6 +170,9 @@ class RecordedRequest:
 # ---------------------------------------------------------------------------- exchange
 
 _NO_JSON = object()
+# evidence keeps this many characters of each body: a whole Message or error, and enough of
+# a page of HTML or garbage to recognise it, without a junk answer filling the report
+EXCERPT_CHARS = 16 * 1024
 
 
 @dataclass(eq=False)
@@ -182,6 +185,8 @@ class Exchange:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     body_truncated: bool = False
+    # bytes received; only a truncated body keeps less of them (its head) than it read
+    bytes_read: int | None = None
     events: list[SSEEvent] = field(default_factory=list)
     sse_anomalies: list[Anomaly] = field(default_factory=list)
     transport_error: str | None = None
@@ -200,8 +205,13 @@ class Exchange:
         err = f", error: {self.transport_error}" if self.status is not None and self.transport_error else ""
         return (
             f"<Exchange {self.request.method} {red.text(self.request.url)} -> {red.text(outcome or '')} "
-            f"({len(self.body)} bytes{extra}, {self.elapsed:.3f} s{red.text(err)})>"
+            f"({self.body_bytes} bytes{extra}, {self.elapsed:.3f} s{red.text(err)})>"
         )
+
+    @property
+    def body_bytes(self) -> int:
+        """How many body bytes arrived (a truncated body keeps only its head in :attr:`body`)."""
+        return len(self.body) if self.bytes_read is None else self.bytes_read
 
     def header(self, name: str) -> str | None:
         """The first response header called ``name`` (case-insensitive), or None."""
@@ -225,7 +235,7 @@ class Exchange:
         if self._json is _NO_JSON:
             self._json, self._json_error = None, None
             if self.body_truncated:
-                self._json_error = f"body truncated at {len(self.body)} bytes"
+                self._json_error = f"body truncated at {self.body_bytes} bytes"
             elif not self.body:
                 self._json_error = "empty body"
             else:
@@ -246,7 +256,7 @@ class Exchange:
         self,
         secrets: Iterable[str] = (),
         *,
-        body_limit: int = 64 * 1024,
+        body_limit: int = EXCERPT_CHARS,
         event_limit: int = 2048,
         max_events: int = 2000,
     ) -> dict[str, Any]:
@@ -281,8 +291,8 @@ class Exchange:
             "headers": red.headers(self.headers),
             "content_type": self.content_type,
             "body": body,
-            "body_bytes": len(self.body),
-            "body_excerpt_cut": body_cut or len(self.body) > body_limit * 4,
+            "body_bytes": self.body_bytes,
+            "body_excerpt_cut": body_cut or self.body_bytes > body_limit * 4,
             "body_truncated": self.body_truncated,
             "json_error": self.json_error if not self.is_stream else None,
             "events": events,

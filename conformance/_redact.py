@@ -9,7 +9,9 @@ through it.
 Two rules, applied together:
 
 * by value: every occurrence of a known secret, anywhere (URL, header, body, SSE data, error
-  text), is replaced; a hostile server echoing the key back is redacted too;
+  text), is replaced; a hostile server echoing the key back is redacted too. A secret shorter
+  than 8 characters (only a test key is that short) is replaced where it stands as a whole
+  token, not inside words: a key ``k`` must not turn ``x-api-key`` into ``x-api-[redacted]ey``;
 * by name: the value of a header named ``authorization``, ``x-api-key``,
   ``proxy-authorization`` (and any name declared secret) is replaced even when the value is
   not a known secret; only the auth scheme word (``Bearer``) is kept. The harness's public
@@ -33,6 +35,14 @@ WRONG_API_KEY = "sk-ant-conformance-wrong-key-0000000000000000"
 # A secret prefix this long at the very end of a cut text is treated as a leak.
 _MIN_PARTIAL = 8
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)(\s+)(.*)$", re.S)
+
+
+def _alternative(form: str) -> str:
+    """One secret form as a regex: anywhere, or, for a form too short to be a real key (a
+    test key like ``k``), only as a whole token, so ``x-api-key`` stays readable."""
+    if len(form) >= _MIN_PARTIAL:
+        return re.escape(form)
+    return rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])"
 
 
 def env_name_for_header(name: str) -> str:
@@ -69,7 +79,7 @@ class Redactor:
         # longest first, so a secret containing another is replaced whole
         ordered = sorted(self.env_for, key=len, reverse=True)
         self.pattern: re.Pattern[str] | None = (
-            re.compile("|".join(map(re.escape, ordered))) if ordered else None
+            re.compile("|".join(map(_alternative, ordered))) if ordered else None
         )
 
     def __repr__(self) -> str:

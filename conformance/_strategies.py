@@ -565,14 +565,19 @@ def invalid_examples(scope: Scope) -> tuple[GenRequest, ...]:
 # ----------------------------------------------------------------------------- semantics
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def cross_field_problem(body: Any) -> str | None:
     """A contract rule a JSON Schema cannot state that ``body`` breaks (contract §1.5-§1.6)."""
     if not isinstance(body, dict):
         return None
     thinking = body.get("thinking") if isinstance(body.get("thinking"), dict) else {}
-    max_tokens = body.get("max_tokens")
-    if thinking.get("type") == "enabled" and isinstance(max_tokens, int) and isinstance(thinking.get("budget_tokens"), int):
-        if thinking["budget_tokens"] >= max_tokens:
+    max_tokens, budget = body.get("max_tokens"), thinking.get("budget_tokens")
+    # JSON Schema's "integer" admits 18.0 as well as 18
+    if thinking.get("type") == "enabled" and _is_number(max_tokens) and _is_number(budget):
+        if budget >= max_tokens:
             return "thinking.budget_tokens must be less than max_tokens"
     choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
     tools = body.get("tools") if isinstance(body.get("tools"), list) else []

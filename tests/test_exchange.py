@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance._target import Target, Timeouts
+from conformance._target import TRUNCATED_HEAD_BYTES, Target, Timeouts
 
 # a key full of shell metacharacters, with a distinctive marker to search for
 CANARY = "CANARY7f3a9c"
@@ -337,6 +337,15 @@ def test_excerpt_cut_never_leaves_part_of_the_key(server):
         assert CANARY not in d["body"] and "sk-ant-CANA" not in d["body"]
 
 
+def test_a_test_key_too_short_to_be_real_is_redacted_as_a_whole_token_only():
+    from conformance._redact import Redactor
+
+    red = Redactor(["k", "sk-ant-real-looking-key"])
+    text = "x-api-key: k, check auth.accept.x-api-key with k; sk-ant-real-looking-keyX"
+    assert red.text(text) == ("x-api-key: [redacted], check auth.accept.x-api-key with [redacted]; "
+                              "[redacted]X")
+
+
 # ---------------------------------------------------------------------------- bounded waits
 
 
@@ -391,7 +400,9 @@ def test_huge_body_is_cut_at_the_cap_with_bounded_memory():
             tracemalloc.stop()
         time.sleep(0.1)
     assert ex.transport_error == "response exceeded 1 MiB cap"
-    assert ex.body_truncated and len(ex.body) == 2**20 and not ex.complete
+    assert ex.body_truncated and ex.body_bytes == 2**20 and not ex.complete
+    # only the head of a cut body is kept (what evidence shows), so memory does not grow by the cap
+    assert ex.body == chunk[:TRUNCATED_HEAD_BYTES] and ex.to_dict()["body_bytes"] == 2**20
     assert ex.json() is None and ex.json_error == "body truncated at 1048576 bytes"
     assert peak < 6 * 2**20
     assert srv.sent < 30 * 2**20  # the connection was closed, not drained

@@ -32,7 +32,9 @@ import warnings
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from contextvars import ContextVar
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import example as hypothesis_example
@@ -436,7 +438,60 @@ BUILTIN = (
 def _schema() -> Any:
     import schemathesis
 
-    return schemathesis.openapi.from_path(str(OPENAPI))
+    schema = schemathesis.openapi.from_path(str(OPENAPI))
+    # schemathesis sends its own probes (ignored_auth re-sends a case without credentials and
+    # with wrong ones) through ``schema.transport``; a WSGI app there routes them to the run's
+    # Target, so they are capped, bounded and redacted like every other exchange
+    schema.app = _PROBE_APP
+    return schema
+
+
+class _ProbeUnanswered(Exception):
+    """A schemathesis probe got no HTTP response: the check cannot judge this case."""
+
+
+_PROBE_CTX: ContextVar[RunContext] = ContextVar("conformance_probe_ctx")
+_HOP_HEADERS = frozenset({"host", "content-length", "connection", "user-agent", "accept-encoding"})
+
+
+class _ProbeApp:
+    """The WSGI seam between schemathesis's probes and the run's :class:`Target`.
+
+    schemathesis builds the probe (path, query, headers, body, credentials removed or replaced)
+    and hands it to this app in-process; the app sends it with ``auth="none"`` (the probe's own
+    headers carry whatever credentials schemathesis meant to send) and answers with what came
+    back, body read under the Target's cap.
+    """
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        ctx = _PROBE_CTX.get()
+        path = (environ.get("SCRIPT_NAME") or "") + (environ.get("PATH_INFO") or "/")
+        prefix = urlsplit(ctx.target.base_url).path.rstrip("/")
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix):]
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers: dict[str, str | None] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers[key[5:].replace("_", "-").lower()] = value
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        headers = {k: v for k, v in headers.items() if k not in _HOP_HEADERS}
+        # the Target's own defaults must not put credentials back
+        headers.setdefault("x-api-key", None)
+        headers.setdefault("authorization", None)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        ex = ctx.send(environ["REQUEST_METHOD"], path, headers=headers, content=body or None, auth="none", stream=False)
+        if ex.status is None:
+            raise _ProbeUnanswered(ex.transport_error or "no HTTP response")
+        start_response(f"{ex.status} {ex.reason or 'Status'}",
+                       [(n, v) for n, v in ex.headers if n not in ("content-length", "transfer-encoding", "connection")])
+        return [ex.body or b""]
+
+
+_PROBE_APP = _ProbeApp()
 
 
 def _checks() -> dict[str, Any]:
@@ -468,9 +523,12 @@ _CLIENT_HEADERS = frozenset({"authorization", "x-api-key", "user-agent", "accept
 
 def _case_kwargs(ctx: RunContext, case: Any) -> dict[str, Any] | None:
     """``ctx.send`` arguments for a schemathesis case (None: it cannot be sent as HTTP/1.1)."""
-    from urllib.parse import urlsplit
 
-    kw = case.as_transport_kwargs(base_url=ctx.target.base_url, headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)})
+    from schemathesis.transport.requests import REQUESTS_TRANSPORT
+
+    # serialised as for the network (the schema's own transport is the in-process _ProbeApp)
+    kw = REQUESTS_TRANSPORT.serialize_case(case, base_url=ctx.target.base_url,
+                                           headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)})
     url = urlsplit(kw["url"])
     path = url.path + (("?" + url.query) if url.query else "")
     params = kw.get("params")
@@ -528,8 +586,9 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
     response = _response(ex, ctx.target.base_url + sent["path"], sent)
     functions = _checks()
     failed: dict[str, str] = {}
-    # no credentials here: ignored_auth re-sends the case with them removed or replaced
-    transport = {"base_url": ctx.target.base_url, "headers": {"anthropic-version": OPENAPI_VERSION}, "timeout": ctx.config.timeout}
+    # no credentials here: ignored_auth re-sends the case with them removed or replaced,
+    # through _ProbeApp and so through the run's Target
+    transport = {"base_url": ctx.target.base_url, "headers": {"anthropic-version": OPENAPI_VERSION}, "app": _PROBE_APP}
     streamed = (ex.content_type or "") == "text/event-stream"
     for name in names:
         if name == "positive_data_acceptance" and _cross_field(case):
@@ -538,12 +597,17 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
             # openapi.yaml describes the stream as one string, so schemathesis would hold each
             # event's JSON against `type: string`; streams are judged by stream.* and fuzz.valid.*
             continue
+        token = _PROBE_CTX.set(ctx)
         try:
             case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
+        except _ProbeUnanswered:
+            continue
         except FailureGroup as exc:
             failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
         except AssertionError as exc:
             failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        finally:
+            _PROBE_CTX.reset(token)
     return failed, ex
 
 
