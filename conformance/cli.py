@@ -112,7 +112,7 @@ def _run_stub(args: argparse.Namespace) -> int:
     # handler found at start: make that handler end the process with status 0, not -15
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        asyncio.run(serve_forever(config, sock, sys.stdout))
+        serve_forever(config, sock, sys.stdout)
     except KeyboardInterrupt:
         pass
     finally:

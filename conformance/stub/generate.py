@@ -60,6 +60,10 @@ VOCABULARY: tuple[str, ...] = tuple(
     cedar dune""".split()
 )
 
+# _WORD_TABLE[i][b]: the i-th word of an answer when its digest byte is b (see _full_text)
+_WORD_TABLE: tuple[tuple[str, ...], ...] = tuple(
+    tuple(VOCABULARY[b * (i + 1) % len(VOCABULARY)] for b in range(256)) for i in range(40)
+)
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _REPEAT = re.compile(r"repeat:[ \t]?([^\n]*)", re.IGNORECASE)
 _COUNT = re.compile(r"count from (-?\d+) to (-?\d+)", re.IGNORECASE)
@@ -73,15 +77,14 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+# byte -> base62 character, one C-level bytes.translate per id (ids are on every request's path)
+_BASE62_OF_BYTE = bytes(ord(_BASE62[b % 62]) for b in range(256))
+
+
 def base62_id(*parts: object, length: int = 24) -> str:
-    """A reproducible base62 string of ``length`` chars derived from ``parts``."""
-    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=min(64, max(24, length))).digest()
-    number = int.from_bytes(digest, "big")
-    out = []
-    for _ in range(length):
-        number, rem = divmod(number, 62)
-        out.append(_BASE62[rem])
-    return "".join(out)
+    """A reproducible base62 string of ``length`` (at most 64) chars derived from ``parts``."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=length).digest()
+    return digest.translate(_BASE62_OF_BYTE).decode("ascii")
 
 
 # ---------------------------------------------------------------- reading the request
@@ -347,19 +350,22 @@ def _full_text(body: dict, seed: int) -> str:
         json.dumps([messages, body.get("system"), seed], sort_keys=True, default=str).encode(), digest_size=32
     ).digest()
     count = 20 + digest[0] % 21
-    words = [VOCABULARY[digest[1 + i % 31] * (i + 1) % len(VOCABULARY)] for i in range(count)]
+    # word i is VOCABULARY[digest[1 + i % 31] * (i + 1) % len(VOCABULARY)], looked up in C
+    words = list(map(tuple.__getitem__, _WORD_TABLE[:count], (digest[1:32] * 2)[:count]))
     words[0] = words[0].capitalize()
     return " ".join(words) + "."
 
 
+_WORD = re.compile(r"\S+")  # \s is exactly str.isspace, so these words are count_words' words
+
+
 def _word_ends(text: str) -> list[int]:
     """Character offsets at which each word of ``text`` ends."""
-    return [m.end() for m in re.finditer(r"\S+", text)]
+    return [m.end() for m in _WORD.finditer(text)]
 
 
 def _limit_text(text: str, budget: int, stops: list[str], opts: Options) -> tuple[str, int, str, str | None]:
     """Apply stop sequences and the token budget, in generation order (§9 items 14-15)."""
-    ends = _word_ends(text)
     best: tuple[int, str] | None = None
     if opts.honour_stop_sequences:
         for seq in stops:
@@ -367,6 +373,12 @@ def _limit_text(text: str, budget: int, stops: list[str], opts: Options) -> tupl
                 pos = text.find(seq)
                 if pos >= 0 and (best is None or pos < best[0]):
                     best = (pos, seq)
+    if best is None:
+        # the common case, without word offsets: no stop sequence, within budget
+        n = count_words(text)
+        if n <= budget or not opts.honour_max_tokens:
+            return text, n, "end_turn", None
+    ends = _word_ends(text)
     if best is not None:
         pos, seq = best
         # the token that completes the sequence is the word containing its last character
