@@ -76,6 +76,7 @@ _IMPORTED = [time.perf_counter()]  # the run budget counts from here (once per p
 ABORT_PROPERTY = "conformance_abort"  # why the run could not go on (exit 2), on the item that saw it
 DEFAULT_RUN_BUDGET = 3600.0
 STOP_AFTER_FAILURES = 6  # requests in a row without any HTTP response: the target is gone
+WORKER_STUB_URL = "conformance_stub_url"  # xdist workerinput: the controller's stub
 
 
 # -- options and configuration ----------------------------------------------------------------
@@ -200,13 +201,9 @@ class ConformanceState:
         if self._ctx is None:
             config = self.run_config
             if self.own_stub:
-                from conformance.stub.server import StubProcess
-
                 # The stub declares its request-size limit, so the 413 check runs against it.
                 limit = config.max_body_bytes or STUB_BODY_LIMIT
-                self._stub = StubProcess(api_keys=[config.api_key or STUB_KEY], faults=self.faults, seed=config.seed, max_body_bytes=limit)
-                self._stub.__enter__()
-                config = RunConfig(**{**config.__dict__, "target": self._stub.base_url, "max_body_bytes": limit})
+                config = RunConfig(**{**config.__dict__, "target": self.stub_url(), "max_body_bytes": limit})
                 self.run_config = config
             try:
                 ctx = RunContext.open(config, started=self.started)
@@ -220,6 +217,25 @@ class ConformanceState:
                 raise
             self._ctx = ctx
         return self._ctx
+
+    def stub_url(self) -> str:
+        """The bundled stub's base URL: an xdist worker uses the controller's; otherwise the
+        stub is started here, once (RunSetupError when it cannot start)."""
+        given = getattr(self.pytest_config, "workerinput", {}).get(WORKER_STUB_URL)
+        if given:
+            return given
+        if self._stub is None:
+            from conformance.stub.server import StubProcess, StubStartError
+
+            c = self.run_config
+            stub = StubProcess(api_keys=[c.api_key or STUB_KEY], faults=self.faults, seed=c.seed,
+                               max_body_bytes=c.max_body_bytes or STUB_BODY_LIMIT)
+            try:
+                stub.__enter__()
+            except StubStartError as exc:
+                raise RunSetupError(f"the bundled stub did not start: {exc}") from None
+            self._stub = stub
+        return self._stub.base_url
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -336,6 +352,16 @@ class CheckFailure(Exception):
         self.result = result
 
 
+def share_group(check_id: str) -> str:
+    """The checks that share per-process state (probes, the SDK import, the schemathesis pass,
+    a fuzz property's answer cache) form one group, which xdist runs on one worker: the state
+    is then built once per run instead of once per worker."""
+    family, _, rest = check_id.partition(".")
+    if family == "fuzz":
+        return "fuzz." + rest.partition(".")[0]
+    return {"models": "capabilities", "count-tokens": "capabilities"}.get(family, family)
+
+
 class CheckItem(pytest.Item):
     def __init__(self, *, check: Check, **kw: Any) -> None:
         super().__init__(**kw)
@@ -388,6 +414,54 @@ class CheckItem(pytest.Item):
         return self.path, 0, f"check {self.check.id}"
 
 
+# -- distribution (pytest-xdist, when installed) ----------------------------------------------
+
+
+def _is_conformance_run(config: pytest.Config) -> bool:
+    """Whether the run's arguments name the suites (``conformance/suite`` or a ``.suite`` file),
+    as opposed to, say, the self-tests; the xdist controller collects nothing to tell by."""
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        if path.suffix == SUITE_SUFFIX or (path.is_dir() and any(path.glob("*" + SUITE_SUFFIX))):
+            return True
+    return False
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Runs on the xdist controller as each worker is set up: the bundled stub is started once,
+    here, and every worker is handed its URL (one stub per run, not one per worker)."""
+    config = node.config
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.own_stub or state.setup_error is not None or not _is_conformance_run(config):
+        return
+    try:
+        node.workerinput[WORKER_STUB_URL] = state.stub_url()
+    except RunSetupError as exc:
+        state.setup_error = str(exc)  # pytest_runtestloop says it in one line, exit 2
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Runs on the xdist controller: a conformance run under ``-n`` (xdist's ``load`` or
+    ``loadgroup`` distribution) sends all checks of one :func:`share_group` to one worker, so
+    shared state is built once per run. Any other ``--dist`` choice stands."""
+    if config.getvalue("dist") not in ("load", "loadgroup") or not _is_conformance_run(config):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ShareGroupScheduling(LoadScopeScheduling):
+        # xdist's own schedulers (loadfile, loadgroup) differ from loadscope by this one
+        # method; loadgroup's ``@group`` node-id suffix is lost on pytest 9.2, so the scope
+        # comes from the check ID itself
+        def _split_scope(self, nodeid: str) -> str:
+            return share_group(nodeid.rpartition("::")[2].partition("@")[0])
+
+    return ShareGroupScheduling(config, log)
+
+
 # -- reporting --------------------------------------------------------------------------------
 
 
@@ -433,14 +507,14 @@ _abort_sink: list[str] = []  # why the run could not go on (each reason once)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     """Before any check runs: reach the target (preflight) once, so an unreachable target,
     a refused key or a bad answer to ``GET /v1/models`` is one line on stderr and exit 2
-    instead of a failure per check. Under xdist the controller does this for ``--target``
-    runs (each worker still opens its own context); the bundled stub is left to the workers."""
+    instead of a failure per check. Under xdist the controller does this too (each worker
+    still opens its own context, on the controller's stub when the run uses the bundled one)."""
     config = session.config
     state = config.stash.get(_STATE, None)
     if state is None or hasattr(config, "workerinput") or config.option.collectonly:
         return None
     if config.pluginmanager.getplugin("dsession") is not None:
-        if state.own_stub:
+        if not _is_conformance_run(config):
             return None
     elif not any(isinstance(item, CheckItem) for item in session.items):
         return None  # not a conformance run (e.g. the self-tests)

@@ -1,0 +1,49 @@
+"""pytest-xdist runs of the suites: one bundled stub per run, and checks that share state on one worker.
+
+The controller starts the stub and hands its URL to every worker (``pytest_configure_node``),
+and schedules by :func:`conformance.plugin.share_group`, so the SDK import, shared probes and
+a fuzz property's answer cache are built once per run, not once per worker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from conformance.plugin import share_group
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_share_groups() -> None:
+    assert share_group("sdk.messages.create") == share_group("sdk.errors.not-found") == "sdk"
+    assert share_group("fuzz.schemathesis.ignored-auth") == "fuzz.schemathesis"
+    assert share_group("fuzz.valid.accepted") != share_group("fuzz.invalid.never-5xx")
+    assert share_group("models.list.shape") == share_group("count-tokens.response.shape")
+    assert share_group("stream.grammar.event-named") == "stream"
+
+
+def test_workers_share_one_stub_and_each_group_runs_on_one_worker(tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports"
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v", f"--report-dir={report_dir}",
+           "--checks=sdk.*", "--checks=auth.*", "--checks=errors.*", "--checks=response.*"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "scheduling tests via ShareGroupScheduling" in out, out[-3000:]
+
+    workers: dict[str, set[str]] = defaultdict(set)
+    for worker, check_id in re.findall(r"\[(gw\d+)\] \[[ \d]+%\] PASSED \S+::(\S+)", out):
+        workers[share_group(check_id)].add(worker)
+    assert set(workers) == {"sdk", "auth", "errors", "response"}, out[-3000:]
+    assert all(len(w) == 1 for w in workers.values()), dict(workers)
+    assert len(set().union(*workers.values())) == 2, "both workers got work"
+
+    doc = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    hosts = {urlsplit(ev["request"]["url"]).netloc for r in doc["results"] for ev in r.get("evidence", [])}
+    assert len(hosts) == 1, f"the workers talked to {len(hosts)} stubs: {hosts}"
