@@ -466,14 +466,24 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
-    """Runs before collection output: name target, profile, API version, model and seed."""
+    """Runs before collection output: name target, profile, API version, model and seed.
+
+    In a conformance run the target is reached here (the preflight), so the header names the
+    model actually used; if it cannot be reached, pytest_runtestloop says why in one line."""
     state = config.stash.get(_STATE, None)
     if state is None:
         return None
+    model = state.run_config.model
+    if (model is None and not config.option.collectonly and not hasattr(config, "workerinput")
+            and _is_conformance_run(config)):
+        try:
+            model = state.context().model
+        except RunSetupError:
+            model = None
     c = state.run_config
     return [
         f"conformance: target {state.describe_target()}, profile {c.profile}, "
-        f"anthropic-version {c.anthropic_version}, model {c.model or '(first from GET /v1/models)'}, "
+        f"anthropic-version {c.anthropic_version}, model {model or '(first from GET /v1/models: not reached)'}, "
         f"seed {c.seed}, gate {state.gate}"
     ]
 
