@@ -17,8 +17,16 @@ contract makes a SHOULD (a wrong content type, an unknown top-level field) are m
 they must never get a 5xx, but their exact answer is not a MUST.
 
 Every strategy draws from Hypothesis choices, so a failing example shrinks; nothing here
-sends requests. ``tests/generated/test_strategies.py`` checks every valid body against the
-schema and every MUST mutation against it too (invalid, or a cross-field rule broken).
+sends requests. A request is built from few, larger choices (about 25, where one choice per
+character and per nested schema took over 100): text is an index into a curated pool of
+interesting strings (:data:`TEXTS`), one in five a free unicode string drawn as one choice;
+tool schemas, thinking configurations, stop sequences and metadata come from precomputed
+pools; each decision is one choice whose low values mean "absent", drawn in a fixed order
+before the variable parts, which are spans of their own. So the simplest request is the
+minimal one and a failing example shrinks to what shows the failure.
+``tests/generated/test_strategies.py`` checks every valid body against the schema, every MUST
+mutation against it too (invalid, or a cross-field rule broken), that each shape promised
+above is generated, and that failing examples shrink.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from hypothesis import strategies as st
 
@@ -109,6 +117,36 @@ class Scope:
         return self.profile == "darkbloom"
 
 
+# ----------------------------------------------------------------------------- choices
+#
+# Each Hypothesis choice costs more than the code that turns it into JSON (a draw is tens of
+# microseconds, and Hypothesis's mutator and shrinker work per choice), so a request is built
+# from few, larger choices: one index into a curated pool of interesting values rather than
+# one choice per character, a bit mask for the roles of a whole conversation, one choice
+# per tool. Index 0 of every pool is the simplest value and "absent" comes first, so a
+# failing example still shrinks towards the simplest request that fails.
+
+_INTS: dict[tuple[int, int], st.SearchStrategy[int]] = {}
+
+
+def _int(draw: st.DrawFn, low: int, high: int) -> int:
+    """``draw(st.integers(low, high))`` through a cache of built strategies."""
+    strategy = _INTS.get((low, high))
+    if strategy is None:
+        strategy = _INTS[(low, high)] = st.integers(low, high)
+    return draw(strategy)
+
+
+def _pick(draw: st.DrawFn, items: Sequence[Any]) -> Any:
+    """One entry of ``items`` (one choice; shrinks towards ``items[0]``)."""
+    return items[_int(draw, 0, len(items) - 1)]
+
+
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True with probability 1/n (one choice; shrinks to False)."""
+    return _int(draw, 0, n - 1) == n - 1
+
+
 # ----------------------------------------------------------------------------- text
 
 # Characters that break naive implementations: astral (4-byte UTF-8), combining marks,
@@ -118,172 +156,227 @@ _COMBINING = "\u0301\u0308\u0327\u20dd\u0336"
 _RTL = "שלום עולם مرحبا بالعالم"
 _ZERO_WIDTH = "\u200b\u200c\u200d\ufeff\u2060\u200e\u200f\u202e"
 _OTHER = "日本語中文한국어Ελληνικάкириллица"
-_SPECIAL = _ASTRAL + _COMBINING + _RTL + _ZERO_WIDTH + _OTHER + "\"\\/\t\n'<>&%${}"
 
-_WORDS = ("alpha", "river", "quartz", "hello", "count", "tool", "weather", "Zürich", "naïve", "façade",
-          "東京", "مرحبا", "שלום", "😀", "e\u0301", "zero\u200bwidth")
+# The curated pool: every entry has a non-whitespace character (the real API refuses empty
+# text blocks), simplest first.
+TEXTS: tuple[str, ...] = (
+    "Hi", "hello", "alpha river quartz", "count tool weather",
+    # Latin with diacritics, precomposed and combining
+    "Zürich naïve façade", "e\u0301 a\u0308 c\u0327", "Z\u0336a\u0301\u0308l\u20ddgo\u0327",
+    # other scripts, right-to-left, mixed direction
+    "東京", _OTHER, "שלום עולם", "مرحبا بالعالم", "abc שלום def مرحبا 123", "\u202eoverride\u202c and \u200fRLM",
+    # astral: emoji, mathematical letters, gothic, ZWJ sequences, flags, tags, private use
+    "😀", _ASTRAL, "👩\u200d👩\u200d👧\u200d👦 family", "🇫🇷🇯🇵 flags", "👍🏽 skin tone", "\U000e0067\U000e0062 tags",
+    "\U0010fffd private use", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟙𝟚𝟛",
+    # zero-width characters and invisible formatting around visible text
+    "zero\u200bwidth", "\u200b\u200cx\u200d\ufeff", "word\u2060joiner\u00adsoft", _ZERO_WIDTH + "visible",
+    # JSON- and shell-hostile characters, controls, line and paragraph separators
+    'quote " backslash \\ slash /', "tab\there\nnew line\r\nCRLF", "<b>&amp;</b> %s ${x} {} [] '", "\x01\x1f\x7f controls",
+    "line\u2028separator\u2029paragraph", "\\u0000 not a NUL", "{\"json\": [1, 2]}",
+    # whitespace around text (legal except at the end of a prefill, which is stripped)
+    "  leading and trailing  ", "\n\nHuman: hello\n\nAssistant:",
+    # everything at once, and long text
+    "mixed 😀 مرحبا e\u0301 \u200b日本 " + _COMBINING + " end", "lorem ipsum " * 200, "😀" * 300,
+)
+_EMPTY_OR_TEXT: tuple[str, ...] = ("",) + TEXTS  # where "" is legal: system, descriptions, tool results, user_id
+_FREE_SLOTS = 8  # pool indices past the pool that draw a free string instead
 
-# any code point but surrogates (not encodable as UTF-8) and NUL-free, to keep curl lines sane
-_ANY_CHAR = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
-_char = st.one_of(st.sampled_from(_SPECIAL), _ANY_CHAR, st.sampled_from("abcdefghij klmnop"))
+# any code point but surrogates (not encodable as UTF-8) and NUL (to keep curl lines sane):
+# one Hypothesis choice per string, whatever its length
+_free_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=24)
 
 
-_words = st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6).map(" ".join)
+def _visible(text: str) -> str:
+    """``text``, with a visible character added if it has none (no retries, unlike a filter)."""
+    return text if text.strip() else text + "x"
 
 
-# Strategies are built once (cached): Hypothesis validates every new strategy object, and
-# building them inside draws costs more than drawing from them.
+def _text(draw: st.DrawFn, pool: Sequence[str] = TEXTS) -> str:
+    """A curated string (one choice) or, for one index in five, a free unicode string (two)."""
+    i = _int(draw, 0, len(pool) + _FREE_SLOTS - 1)
+    if i < len(pool):
+        return pool[i]
+    free = draw(_free_text)
+    return free if pool is _EMPTY_OR_TEXT else _visible(free)
+
+
 @functools.lru_cache(maxsize=None)
 def unicode_text(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str]:
-    """Unicode text of every kind (words, astral, combining, RTL, zero-width, anything)."""
-    chars = st.text(alphabet=_char, min_size=min_size, max_size=max_size)
-    return st.one_of(_words, chars) if min_size <= 1 else chars
-
-
-@functools.lru_cache(maxsize=None)
-def visible_text(min_size: int = 1, max_size: int = 30) -> st.SearchStrategy[str]:
-    """Unicode text with at least one non-whitespace character."""
-    return unicode_text(min_size, max_size).filter(_visible)
-
-
-def _visible(text: str) -> bool:
-    return bool(text.strip())
+    """Unicode text of every kind: the curated pool (words, astral, combining, RTL, zero-width,
+    controls) or a free string of any code point."""
+    return st.composite(lambda draw: _text(draw, _EMPTY_OR_TEXT if min_size == 0 else TEXTS))()
 
 
 # a substantive user turn: the stub's answer depends on it (repeat:, count from, free text)
-_prompt = st.one_of(
-    visible_text(1, 40),
-    visible_text(1, 30).map(lambda t: "repeat: " + t.replace("\n", " ").replace("\r", " ")),
-    st.tuples(st.integers(0, 30), st.integers(0, 30)).map(lambda ab: f"Count from {ab[0]} to {ab[1]}, separated by spaces."),
+def _single_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ").replace("\u2028", " ").replace("\u2029", " ")
+
+
+PROMPTS: tuple[str, ...] = tuple(
+    [t for t in TEXTS[:12]]
+    + ["repeat: " + _single_line(t) for t in TEXTS]
+    + [f"Count from {a} to {b}, separated by spaces." for a, b in ((1, 5), (0, 0), (3, 1), (0, 30), (7, 20))]
+    + list(TEXTS[12:])
 )
 
+
+def _prompt(draw: st.DrawFn) -> str:
+    i = _int(draw, 0, len(PROMPTS) + 3)
+    if i < len(PROMPTS):
+        return PROMPTS[i]
+    free = _visible(draw(_free_text))
+    if i == len(PROMPTS):
+        return "repeat: " + _single_line(free)
+    if i == len(PROMPTS) + 1:
+        a, b = divmod(_int(draw, 0, 31 * 31 - 1), 31)
+        return f"Count from {a} to {b}, separated by spaces."
+    return free
+
+
 # ----------------------------------------------------------------------------- valid parts
-
-_TOOL_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1, max_size=64)
-
-
-def _pick(draw: st.DrawFn, items: list) -> Any:
-    """``draw(st.sampled_from(items))`` for a list built during the draw (cached strategies only)."""
-    return items[draw(st.integers(0, len(items) - 1))]
-
-
-_enum_values = st.lists(unicode_text(1, 8), min_size=1, max_size=4, unique=True)
-_prop_names = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10), max_size=4, unique=True)
-
-
-@functools.lru_cache(maxsize=None)
-def _property_schema(depth: int = 0) -> st.SearchStrategy[dict]:
-    return _property_schema_at(depth)
-
-
-@functools.lru_cache(maxsize=None)
-def _object_schema(depth: int = 0) -> st.SearchStrategy[dict]:
-    return _object_schema_at(depth)
-
-
-@st.composite
-def _property_schema_at(draw: st.DrawFn, depth: int = 0) -> dict:
-    kinds = ["string", "integer", "number", "boolean", "enum", "array"] + (["object"] if depth < 2 else [])
-    kind = _pick(draw, kinds)
-    if kind == "string":
-        schema: dict[str, Any] = {"type": "string"}
-        if draw(st.booleans()):
-            schema["minLength"] = draw(st.integers(0, 5))
-            schema["maxLength"] = schema["minLength"] + draw(st.integers(0, 20))
-        return schema
-    if kind in ("integer", "number"):
-        schema = {"type": kind}
-        if draw(st.booleans()):
-            low = draw(st.integers(-100, 100))
-            schema["minimum"], schema["maximum"] = low, low + draw(st.integers(0, 100))
-        return schema
-    if kind == "boolean":
-        return {"type": "boolean"}
-    if kind == "enum":
-        return {"type": "string", "enum": draw(_enum_values)}
-    if kind == "array":
-        return {"type": "array", "items": draw(_property_schema(depth + 1)), "minItems": draw(st.integers(0, 2))}
-    return draw(_object_schema(depth + 1))
-
-
-@st.composite
-def _object_schema_at(draw: st.DrawFn, depth: int = 0) -> dict:
-    names = draw(_prop_names)
-    props = {n: draw(_property_schema(depth)) for n in names}
-    schema: dict[str, Any] = {"type": "object", "properties": props}
-    if names and draw(st.booleans()):
-        schema["required"] = [n for n in names if draw(_bool)]
-    if draw(st.booleans()):
-        schema["description"] = draw(unicode_text(0, 20))
-    return schema
-
-
-@st.composite
-def _tools(draw: st.DrawFn) -> list[dict]:
-    names = draw(st.lists(_TOOL_NAME, min_size=1, max_size=3, unique_by=str.lower))
-    tools = []
-    for name in names:
-        tool: dict[str, Any] = {"name": name, "input_schema": draw(_object_schema())}
-        if draw(st.booleans()):
-            tool["description"] = draw(unicode_text(0, 40))
-        tools.append(tool)
-    return tools
 
 
 def _text_block(text: str) -> dict:
     return {"type": "text", "text": text}
 
 
-def _blocks_of(text: st.SearchStrategy[str]) -> st.SearchStrategy[list[dict]]:
-    return st.lists(text, min_size=1, max_size=3).map(lambda ts: [_text_block(t) for t in ts])
+def _content(draw: st.DrawFn, darkbloom: bool, prompt: bool = False) -> Any:
+    """String content, or a list of one to three text blocks (never empty text: the real API
+    refuses it). Two choices for a string, one more per extra block."""
+    text = _prompt(draw) if prompt else _text(draw)
+    if darkbloom:
+        return text
+    form = _int(draw, 0, 3)  # a string, or 1-3 blocks
+    if form == 0:
+        return text
+    return [_text_block(text)] + [_text_block(_text(draw)) for _ in range(form - 1)]
 
 
-_plain = visible_text(1, 30)
-_plain_blocks = _blocks_of(_plain)
-_prompt_blocks = _blocks_of(_prompt)
-_toolu = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=4, max_size=24).map(lambda s: "toolu_" + s)
-_prefill = unicode_text(1, 20).map(str.rstrip).filter(_visible)
-_role = st.sampled_from(["user", "assistant"])
-_bool = st.booleans()
-
-
-def _content(draw: st.DrawFn, scope: Scope, prompt: bool = False) -> Any:
-    """String content, or a list of text blocks (never empty text: the real API refuses it)."""
-    if scope.darkbloom or draw(_bool):
-        return draw(_prompt if prompt else _plain)
-    return draw(_prompt_blocks if prompt else _plain_blocks)
+# Variable parts are drawn as sub-strategies: each is a span of choices, which the shrinker
+# deletes as a whole once the choice that asked for it goes to "absent" or a history shrinks.
+@st.composite
+def _turn(draw: st.DrawFn, darkbloom: bool, prompt: bool) -> Any:
+    return _content(draw, darkbloom, prompt)
 
 
 @st.composite
-def _conversation(draw: st.DrawFn, *, scope: Scope, tools: list[dict] | None, prefill: bool) -> list[dict]:
-    """Turns ending in a user turn (or a prefill): alternating, or with merged same-role runs."""
-    turns: list[dict] = []
-    history = draw(st.integers(0, 6))
-    for i in range(history):
-        role = draw(_role) if draw(_bool) else ("user" if i % 2 == 0 else "assistant")
-        turns.append({"role": role, "content": _content(draw, scope)})
-    if tools and not scope.darkbloom and draw(st.booleans()):
-        # a tool round trip: assistant tool_use, user tool_result with the same id
-        tool = _pick(draw, tools)
-        tid = draw(_toolu)
-        turns.append({"role": "user", "content": draw(_prompt)})
-        turns.append({"role": "assistant", "content": [{"type": "tool_use", "id": tid, "name": tool["name"], "input": {}}]})
-        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": tid}
-        if draw(st.booleans()):
-            result["content"] = draw(unicode_text(0, 30))
-        if draw(st.booleans()):
-            result["is_error"] = draw(st.booleans())
-        turns.append({"role": "user", "content": [result]})
-    turns.append({"role": "user", "content": _content(draw, scope, prompt=True)})
-    if prefill:
-        turns.append({"role": "assistant", "content": draw(_prefill)})
-    return turns
+def _one_text(draw: st.DrawFn, empty: bool) -> str:
+    return _text(draw, _EMPTY_OR_TEXT if empty else TEXTS)
 
 
-_system_blocks = _blocks_of(visible_text(1, 30))
-_stop_sequences = st.lists(st.one_of(st.sampled_from(list("aeiou0123456789.") + ["alpha", "😀", "e\u0301"]), visible_text(1, 6)), max_size=4)
-_metadata = st.one_of(st.just({}), st.fixed_dictionaries({"user_id": st.one_of(st.none(), unicode_text(0, 30))}))
-_max_tokens = {low: st.one_of(st.integers(low, 64), st.integers(low, 4096)) for low in (0, 1)}
+@st.composite
+def _long_history(draw: st.DrawFn, darkbloom: bool) -> list[Any]:
+    """16-64 turns: the pool in turn from one drawn start, as strings and blocks."""
+    n, start = _int(draw, 16, 64), _int(draw, 0, len(TEXTS) - 1)
+    out: list[Any] = []
+    for i in range(start, start + n):
+        text = TEXTS[i % len(TEXTS)]
+        out.append(text if darkbloom or i % 3 else [_text_block(text), _text_block(TEXTS[(i * 7) % len(TEXTS)])])
+    return out
+
+
+_TURNS = {(d, p): _turn(d, p) for d in (False, True) for p in (False, True)}
+_TEXT = {e: _one_text(e) for e in (False, True)}
+_LONG = {d: _long_history(d) for d in (False, True)}
+
+
+# Tool input schemas: precomputed, from the empty object to nested arrays of objects, with
+# every property type, ranges, lengths, enums (unicode too), required lists, descriptions.
+TOOL_SCHEMAS: tuple[dict, ...] = (
+    {"type": "object", "properties": {}},
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    {"type": "object", "properties": {"q": {"type": "string", "minLength": 1, "maxLength": 20},
+                                      "n": {"type": "integer", "minimum": -100, "maximum": 100}}, "required": ["q"]},
+    {"type": "object", "properties": {"x": {"type": "number", "minimum": 0, "maximum": 1}, "flag": {"type": "boolean"}}},
+    {"type": "object", "properties": {"unit": {"type": "string", "enum": ["celsius", "fahrenheit", "°K", "😀"]}},
+     "required": ["unit"]},
+    {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}, "minItems": 0}}},
+    {"type": "object", "properties": {"point": {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+                                                "required": ["x", "y"]}}, "required": ["point"]},
+    {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "properties": {"c": {"type": "integer"}, "d": {"type": "string", "enum": ["x"]}}}}}}}},
+    {"type": "object", "description": "Ünïcödé 東京 😀 مرحبا", "properties": {"naïve": {"type": "string", "maxLength": 5},
+                                                                           "e\u0301": {"type": "boolean"}}},
+    {"type": "object", "description": "", "properties": {"only": {"type": "integer", "minimum": 0, "maximum": 0}}, "required": ["only"]},
+    {"type": "object", "properties": {f"p{i}": {"type": t} for i, t in enumerate(
+        ["string", "integer", "number", "boolean", "string", "integer", "number", "boolean"])}, "required": ["p0", "p3", "p7"]},
+    {"type": "object", "properties": {"choice": {"type": "string", "enum": ["a"]},
+                                      "arr": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "minItems": 2}},
+     "required": ["choice", "arr"]},
+    {"type": "object", "properties": {"matrix": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                                      "meta": {"type": "object", "properties": {}}}},
+)
+# names: distinct even ignoring case, 1 to 64 characters of [a-zA-Z0-9_-]
+TOOL_NAMES: tuple[str, ...] = ("get_weather", "a", "search-web", "Calc_2", "x" * 64, "UPPER_CASE", "9lives", "_private",
+                               "-dash-", "mixedCase_Name-3", "t", "lookup")
+TOOL_DESCRIPTIONS: tuple[str | None, ...] = (None, "Weather for a city", "", "Ünïcödé 東京 😀 مرحبا\u200b", "multi\nline\tdescription",
+                                             "a long description " * 40)
+
+
+@st.composite
+def _tools(draw: st.DrawFn, n: int) -> list[dict]:
+    """``n`` tools with distinct names: one choice for the names, two per tool."""
+    first = _int(draw, 0, len(TOOL_NAMES) - 1)
+    tools = []
+    for k in range(n):
+        tool: dict[str, Any] = {"name": TOOL_NAMES[(first + k) % len(TOOL_NAMES)], "input_schema": _pick(draw, TOOL_SCHEMAS)}
+        description = _pick(draw, TOOL_DESCRIPTIONS)
+        if description is not None:
+            tool["description"] = description
+        tools.append(tool)
+    return tools
+
+
+_TOOLS = {n: _tools(n) for n in (1, 2, 3)}
+TOOL_USE_IDS: tuple[str, ...] = ("toolu_01", "toolu_abc123", "toolu_" + "z" * 24, "toolu_0")
+_ABSENT = object()
+_RESULT_CONTENT: tuple[Any, ...] = (_ABSENT, "", "72°F and sunny", "Ünïcödé 東京 😀", [_text_block("a block result")],
+                                    [_text_block("two"), _text_block("blocks 😀")])
+
+
+@st.composite
+def _round_trip(draw: st.DrawFn, name: str) -> list[dict]:
+    """A tool round trip: a user question, an assistant tool_use, the user's tool_result (same id)."""
+    tid = _pick(draw, TOOL_USE_IDS)
+    result: dict[str, Any] = {"type": "tool_result", "tool_use_id": tid}
+    content = _pick(draw, _RESULT_CONTENT)
+    if content is not _ABSENT:
+        result["content"] = content
+    is_error = _int(draw, 0, 3)  # absent, absent, false, true
+    if is_error >= 2:
+        result["is_error"] = is_error == 3
+    return [{"role": "user", "content": _prompt(draw)},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": tid, "name": name, "input": {}}]},
+            {"role": "user", "content": [result]}]
+
+
+_ROUND_TRIPS = {name: _round_trip(name) for name in TOOL_NAMES}
+
+# thinking configurations (absent 4 in 5)
+THINKING: tuple[dict, ...] = tuple(
+    [{"type": "enabled", "budget_tokens": b} for b in (1024, 1025, 1536, 2048)]
+    + [{"type": "enabled", "budget_tokens": 1024, "display": d} for d in ("summarized", "omitted", None)]
+    + [{"type": "adaptive"}] + [{"type": "adaptive", "display": d} for d in ("summarized", "omitted", None)]
+    + [{"type": "disabled"}]
+)
+SYSTEM_BLOCKS: tuple[list[dict], ...] = ([_text_block("Be brief.")], [_text_block("Tu es concis. 😀"), _text_block("שלום\u200b")],
+                                         [_text_block(t) for t in TEXTS[4:9]])
+STOP_SEQUENCES: tuple[list[str], ...] = ([], ["a"], ["alpha"], ["."], ["0", "1", "2"], ["😀"], ["e\u0301"], ["\n\nHuman:"],
+                                         ["e", "o", "u", "alpha"], ["gamma", "東京", "مرحبا", "\u200b"], ["Count", "5"])
+METADATA: tuple[dict, ...] = ({}, {"user_id": None}, {"user_id": ""}, {"user_id": "user-1"}, {"user_id": "Ünïcödé 😀 مرحبا"},
+                              {"user_id": "u" * 256})
+TEMPERATURES: tuple[float | int, ...] = (0, 1, 0.0, 1.0, 0.5, 0.7, 1e-7, 0.999999)
+TOOL_CHOICES = ("auto", "any", "tool", "none")
+_TOOL_CHOICES = tuple((kind, parallel) for kind in TOOL_CHOICES for parallel in (None, False, True))  # disable_parallel_tool_use
+_unit_float = st.floats(0, 1, allow_nan=False)
+_free_stop = _free_text.map(lambda t: [_visible(t[:6])])
+
+
+def _absent_or(draw: st.DrawFn, options: Sequence[Any], absent: int) -> Any:
+    """None (for ``absent`` parts in ``absent + 1``), else one of ``options``: one choice, whose
+    values below ``absent * len(options)`` mean "absent", so that it shrinks to absent."""
+    i = _int(draw, 0, (absent + 1) * len(options) - 1) - absent * len(options)
+    return None if i < 0 else options[i]
 
 
 @functools.lru_cache(maxsize=None)
@@ -294,54 +387,78 @@ def valid_bodies(scope: Scope) -> st.SearchStrategy[dict]:
 
 @st.composite
 def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
-    """A request body valid for ``scope`` (schema and cross-field rules)."""
-    body: dict[str, Any] = {"model": scope.model}
-    use_tools = scope.tools and not scope.darkbloom and draw(st.integers(0, 3)) == 0
-    tools = draw(_tools()) if use_tools else None
-    thinking: dict[str, Any] | None = None
-    if scope.thinking and not scope.darkbloom and draw(st.integers(0, 4)) == 0:
-        kind = draw(st.sampled_from(["enabled", "adaptive", "disabled"]))
-        thinking = {"type": kind}
-        if kind == "enabled":
-            thinking["budget_tokens"] = draw(st.integers(1024, 2048))
-        if kind != "disabled" and draw(st.booleans()):
-            thinking["display"] = draw(st.sampled_from(["summarized", "omitted", None]))
+    """A request body valid for ``scope`` (schema and cross-field rules).
+
+    First one choice per decision, in a fixed order (so that setting one to "absent" while
+    shrinking does not shift the others), then the variable parts, each its own span.
+    """
+    full = not scope.darkbloom
+    # -- the decisions
+    n_tools = _absent_or(draw, (1, 2, 3), 3) if full and scope.tools else None  # a quarter of requests
+    thinking = _absent_or(draw, THINKING, 4) if full and scope.thinking else None
     thinks = thinking is not None and thinking["type"] != "disabled"
-    prefill = not thinks and not scope.darkbloom and draw(st.integers(0, 5)) == 0
-    body["messages"] = draw(_conversation(scope=scope, tools=tools, prefill=prefill))
+    prefill = _one_in(draw, 6) if full else False
+    history = _int(draw, 0, 6)  # turns before the final user turn
+    long = _one_in(draw, 16)  # 16-64 more turns before those
+    flips = max(0, _int(draw, 0, 127) - 64)  # half the time, roles in the history flipped (bit 0: its last turn)
+    round_trip = _one_in(draw, 2) if n_tools else False
+    which_tool = _int(draw, 0, 2) if n_tools else 0
+    max_tokens = _int(draw, 0, 1023)
+    system = _absent_or(draw, ("text", "text", "block") + tuple(SYSTEM_BLOCKS), 1)  # a string ("" is legal) or blocks
+    if full:
+        stops = _absent_or(draw, STOP_SEQUENCES + (_ABSENT,), 1)  # _ABSENT: a free one
+        stream = _int(draw, 0, 3) if scope.stream else 0  # absent, absent, false, true
+        metadata = _absent_or(draw, METADATA, 3)
+        choice = _absent_or(draw, _TOOL_CHOICES, 1) if n_tools else None
+        temperature = _absent_or(draw, TEMPERATURES + (_ABSENT,), 4) if scope.version == V2023 else None  # _ABSENT: free
+
+    # -- the parts
+    body: dict[str, Any] = {"model": scope.model}
+    tools = draw(_TOOLS[n_tools]) if n_tools else None
+    contents = draw(_LONG[scope.darkbloom]) if long else []
+    contents += [draw(_TURNS[(scope.darkbloom, False)]) for _ in range(history)]
+    turns = [{"content": c} for c in contents]
+    n = len(turns)
+    for i, turn in enumerate(turns):  # alternating up to the final user turn, unless flipped
+        turn["role"] = "assistant" if ((n - i) % 2 == 1) != bool(n - 1 - i < history and flips >> (n - 1 - i) & 1) else "user"
+    if tools is not None and round_trip:
+        turns += draw(_ROUND_TRIPS[tools[which_tool % len(tools)]["name"]])
+    turns.append({"role": "user", "content": draw(_TURNS[(scope.darkbloom, True)])})
+    if prefill and not thinks:
+        turns.append({"role": "assistant", "content": _visible(draw(_TEXT[False]).rstrip())})
+    body["messages"] = turns
     if thinking is not None and thinking["type"] == "enabled":
-        body["max_tokens"] = thinking["budget_tokens"] + draw(st.integers(1, 1024))
-    else:
-        low = 0 if scope.version == V2026 and not scope.darkbloom else 1
-        body["max_tokens"] = draw(_max_tokens[low])
-    if draw(st.booleans()):
-        if scope.darkbloom or draw(st.booleans()):
-            body["system"] = draw(unicode_text(0, 40))  # "" is a legal system prompt
-        else:
-            body["system"] = draw(_system_blocks)
-    if scope.darkbloom:
+        body["max_tokens"] = thinking["budget_tokens"] + 1 + max_tokens
+    else:  # low-64 half the time, else a multiple of 64 up to 4096
+        low = 0 if scope.version == V2026 and full else 1
+        body["max_tokens"] = low + max_tokens % (65 - low) if max_tokens < 512 else (max_tokens % 64 + 1) * 64
+    if system == "text" or (system is not None and not full):
+        body["system"] = draw(_TEXT[True])
+    elif system == "block":
+        body["system"] = [_text_block(draw(_TEXT[False]))]
+    elif system is not None:
+        body["system"] = system
+    if not full:
         return body
-    if draw(st.booleans()):
-        body["stop_sequences"] = draw(_stop_sequences)
-    if scope.stream and draw(st.booleans()):
-        body["stream"] = draw(st.booleans())
-    if draw(st.integers(0, 3)) == 0:
-        body["metadata"] = draw(_metadata)
+    if stops is not None:
+        body["stop_sequences"] = stops if stops is not _ABSENT else draw(_free_stop)
+    if stream >= 2:
+        body["stream"] = stream == 3
+    if metadata is not None:
+        body["metadata"] = metadata
     if tools is not None:
         body["tools"] = tools
-        if draw(st.booleans()):
-            kinds = ["auto", "none"] if thinks else ["auto", "any", "tool", "none"]
-            kind = _pick(draw, kinds)
-            choice: dict[str, Any] = {"type": kind}
+        if choice is not None and not (thinks and choice[0] in ("any", "tool")):
+            kind, parallel = choice
+            body["tool_choice"] = {"type": kind}
             if kind == "tool":
-                choice["name"] = _pick(draw, [t["name"] for t in tools])
-            if kind != "none" and draw(st.booleans()):
-                choice["disable_parallel_tool_use"] = draw(st.booleans())
-            body["tool_choice"] = choice
+                body["tool_choice"]["name"] = tools[which_tool % len(tools)]["name"]
+            if kind != "none" and parallel is not None:
+                body["tool_choice"]["disable_parallel_tool_use"] = parallel
     if thinking is not None:
         body["thinking"] = thinking
-    if scope.version == V2023 and not thinks and draw(st.integers(0, 4)) == 0:
-        body["temperature"] = draw(st.floats(0, 1, allow_nan=False))
+    if temperature is not None and not thinks:
+        body["temperature"] = temperature if temperature is not _ABSENT else draw(_unit_float)
     return body
 
 

@@ -1,9 +1,9 @@
-"""The fuzz family and its strategies: valid stays valid, invalid is invalid, faults are found.
+"""The fuzz family against the stub: the clean stub passes, faults are found and shrunk.
 
 Against the clean stub every fuzz property holds at a small budget; stub defects make the
 properties fail with one piece of evidence (the minimal example, re-sent once) and its curl line
 in the message; the same seed gives the same minimal example; ``--compare`` reports a
-disagreement between a clean and a broken stub.
+disagreement between a clean and a broken stub. (The strategies themselves: test_strategies.py.)
 """
 
 from __future__ import annotations
@@ -11,64 +11,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from conformance._catalog import Verdict, load_catalog
 from conformance._run import RunConfig, RunContext, RunSetupError, preflight, run_check
-from conformance._schema import load_schemas
-from conformance._strategies import (
-    Scope,
-    cross_field_problem,
-    invalid_examples,
-    invalid_requests,
-    valid_examples,
-    valid_requests,
-)
 from conformance.stub.server import serve_in_thread
 
 KEY = "test-key"
 LIMIT = 65536
-SCOPES = [Scope(max_body_bytes=LIMIT), Scope(version="2026-10-21", max_body_bytes=LIMIT), Scope(profile="darkbloom")]
-QUICK = settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-
-
-# -- strategies ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: f"{s.profile}-{s.version}")
-def test_valid_requests_are_valid(scope: Scope) -> None:
-    validator = load_schemas().validator("messages-request", profile=scope.profile, version=scope.version)
-
-    @QUICK
-    @given(valid_requests(scope))
-    def holds(req) -> None:
-        assert validator.errors(req.body) == [] and cross_field_problem(req.body) is None, req
-
-    holds()
-    for req in valid_examples(scope):
-        assert validator.errors(req.body) == [] and cross_field_problem(req.body) is None, req
-
-
-@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: f"{s.profile}-{s.version}")
-def test_invalid_requests_break_the_contract(scope: Scope) -> None:
-    validator = load_schemas().validator("messages-request", profile=scope.profile, version=scope.version)
-
-    def broken(req) -> bool:
-        if req.raw is not None or req.kind == "unknown-model":
-            return True  # not JSON / oversize, or valid apart from the model id (404)
-        return not validator.is_valid(req.body) or cross_field_problem(req.body) is not None
-
-    @QUICK
-    @given(invalid_requests(scope))
-    def holds(req) -> None:
-        assert not req.valid
-        assert broken(req) or not req.must, req
-
-    holds()
-    kinds = [r.kind for r in invalid_examples(scope)]
-    assert kinds.count("missing-required") == 3 and "unknown-model" in kinds
-    assert ("oversize" in kinds) == (scope.max_body_bytes is not None)
-    assert all(broken(r) or not r.must for r in invalid_examples(scope))
 
 
 # -- the checks against the stub -----------------------------------------------------------------
