@@ -242,6 +242,14 @@ class RunContext:
                 self._seen.append(ex)
         return value
 
+    def record(self, ex: Exchange) -> None:
+        """An exchange made outside the Target (the SDK's own client): part of the running
+        probe's recording, or else of the current check's evidence."""
+        if self._recording is not None:
+            self._recording.append(ex)
+        else:
+            self.evidence(ex)
+
     def evidence(self, *exchanges: Exchange) -> None:
         """Make exchanges sent outside a probe part of the current check's evidence (e.g. the
         minimal failing example of a generated run, re-sent once)."""

@@ -6,21 +6,28 @@ package (2.x: ``Authorization: Bearer`` and ``anthropic-version: 2026-10-21``, w
 target with ``_strict_response_validation=True`` and no retries. Each check reports the SDK's
 exception class and message as what it got.
 
-The SDK talks through its own ``httpx2`` client, not through the harness's Target, so these
-checks record no Exchange; an event hook logs each request line and response status instead,
-and that log (credentials redacted) is part of every failure message.
+The SDK talks through its own ``httpx2`` client, not through the harness's Target. Its
+transport (:class:`_SdkTransport`) caps every response body at the Target's limit and records
+each request and answer it carried as an :class:`~conformance._exchange.Exchange` (bytes as
+received, SSE events parsed, arrival times), which becomes the check's evidence like any
+other: a failing SDK check shows the curl line and the body or stream the SDK choked on. An
+event hook also logs each request line and status, and that log (credentials redacted) is
+part of every failure message.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
+from conformance._exchange import Exchange, RecordedRequest
 from conformance._redact import WRONG_API_KEY, Redactor
 from conformance._run import RunContext, probe
+from conformance._target import TRUNCATED_HEAD_BYTES
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL
 
 # The SDK 2.x sends only `Authorization: Bearer` for api_key= (contract §5.1).
@@ -49,8 +56,11 @@ class SdkCall:
         if self.error is None:
             return f"no exception ({type(self.value).__name__})"
         text = " ".join(str(self.error).split())
-        if len(text) > 300:
-            text = text[:299] + "…"
+        why = _validation_detail(self.error)
+        if why:
+            text = f"{text} ({why})"
+        if len(text) > 400:
+            text = text[:399] + "…"
         return self.redactor.text(f"{type(self.error).__name__}: {text}" if text else type(self.error).__name__)
 
     def traffic(self) -> str:
@@ -61,6 +71,26 @@ class SdkCall:
 
     def mismatch(self, expected: str, got: str | None = None) -> Outcome:
         return Outcome.mismatch(expected, f"{got or self.got()} [SDK traffic: {self.traffic()}]")
+
+
+def _validation_detail(error: BaseException) -> str | None:
+    """Which field strict validation rejected, and the value it got: the SDK's own message
+    ("Data returned by API invalid for expected schema") names neither."""
+    errors = getattr(error.__cause__, "errors", None)
+    if not callable(errors):
+        return None
+    try:
+        found = errors()
+    except Exception:  # noqa: BLE001 - only pydantic's ValidationError is expected here
+        return None
+    if not found:
+        return None
+    first = found[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    got = repr(first.get("input"))
+    got = got if len(got) <= 60 else got[:59] + "…"
+    more = f"; {len(found) - 1} more" if len(found) > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid')}, got {got}{more}"
 
 
 def _sdk_version() -> str:
@@ -89,9 +119,10 @@ def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = No
         call.log.append(f"-> HTTP {response.status_code} {red.text(ct)}")
 
     timeout = httpx2.Timeout(ctx.config.timeout, connect=min(10.0, ctx.config.timeout))
+    transport = _SdkTransport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure), ctx.target.redactor.extended([key]))
     http = httpx2.Client(
         timeout=timeout,
-        transport=_capped_transport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure)),
+        transport=transport,
         # Never follow: a redirect to another host would carry the --header values along.
         follow_redirects=False,
         event_hooks={"request": [on_request], "response": [on_response]},
@@ -113,39 +144,136 @@ def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = No
         call.error = exc
     finally:
         http.close()
+        for ex in transport.finish():
+            ctx.record(ex)
     return call
 
 
-def _capped_transport(cap: int, verify: Any) -> Any:
-    """An httpx2 transport whose response bodies end in an error past ``cap`` bytes.
+class _SdkTransport:
+    """The SDK's transport: httpx2's own, with every response body capped at ``cap`` bytes
+    (the SDK reads whole bodies; a 100 MB answer would cost several copies of it) and every
+    exchange recorded for evidence. The cap is the Target's, so both paths hold one bound."""
 
-    The SDK reads whole bodies; without this a target answering 100 MB would cost the run
-    several copies of it. The cap is the Target's, so both paths hold the same bound.
-    """
+    def __init__(self, cap: int, verify: Any, redactor: Redactor) -> None:
+        import httpx2
+
+        self.cap = cap
+        self.redactor = redactor
+        self.inner = httpx2.HTTPTransport(verify=verify)
+        self.open: list[_Recording] = []
+
+    def handle_request(self, request: Any) -> Any:
+        import httpx2
+
+        recorded = RecordedRequest(
+            method=request.method,
+            url=str(request.url),
+            headers=tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in request.headers.raw),
+            body=request.content,
+            stream=False,
+            redactor=self.redactor,
+        )
+        recording = _Recording(Exchange(request=recorded, started_at=time.time()), time.perf_counter(), self.cap)
+        self.open.append(recording)
+        try:
+            response = self.inner.handle_request(request)
+        except httpx2.HTTPError as exc:
+            recording.fail(" ".join(str(exc).split()) or type(exc).__name__)
+            raise
+        recording.start(response)
+        response.stream = _capped_stream_class()(response.stream, recording)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def finish(self) -> list[Exchange]:
+        """Every exchange carried, each closed as far as it got."""
+        done = [r.close() for r in self.open]
+        self.open = []
+        return done
+
+
+class _Recording:
+    """One exchange being read by the SDK."""
+
+    def __init__(self, ex: Exchange, t0: float, cap: int) -> None:
+        self.ex, self.t0, self.cap = ex, t0, cap
+        self.body = bytearray()
+        self.parser: Any = None
+        self.closed = False
+
+    def start(self, response: Any) -> None:
+        from conformance._sse import SSEParser
+
+        ex = self.ex
+        ex.status = response.status_code
+        ex.headers = tuple((n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in response.headers.raw)
+        ex.first_byte_after = time.perf_counter() - self.t0
+        ex.is_stream = ex.content_type == "text/event-stream"
+        if ex.is_stream:
+            self.parser = SSEParser()
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take a chunk the SDK reads; False once the cap is passed."""
+        room = self.cap - len(self.body)
+        if len(chunk) > room:
+            self.body += chunk[:room]
+            self.ex.body_truncated = True
+            self.fail(f"response exceeded {self.cap} bytes (the SDK's read was cut there)")
+            return False
+        self.body += chunk
+        if self.parser is not None:
+            self.ex.events.extend(self.parser.feed(chunk, time.perf_counter() - self.t0))
+        return True
+
+    def fail(self, why: str) -> None:
+        self.ex.transport_error = self.ex.transport_error or why
+
+    def close(self, *, complete: bool = False) -> Exchange:
+        if not self.closed:
+            self.closed = True
+            ex = self.ex
+            ex.complete = complete and ex.transport_error is None
+            if self.parser is not None:
+                if ex.complete:
+                    ex.events.extend(self.parser.close(time.perf_counter() - self.t0))
+                ex.sse_anomalies = list(self.parser.anomalies)
+            if ex.body_truncated:
+                ex.bytes_read = len(self.body)
+                del self.body[TRUNCATED_HEAD_BYTES:]
+            ex.body = bytes(self.body)
+            ex.elapsed = time.perf_counter() - self.t0
+        return self.ex
+
+
+@functools.cache
+def _capped_stream_class() -> type:
+    """httpx2 reads only a ``SyncByteStream``; made on first use, like every SDK import here."""
     import httpx2
 
     class CappedStream(httpx2.SyncByteStream):
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
+        """A response body stream that records what passes and ends in an error past the cap."""
+
+        def __init__(self, inner: Any, recording: _Recording) -> None:
+            self.inner, self.recording = inner, recording
 
         def __iter__(self) -> Any:
-            seen = 0
-            for chunk in self.inner:
-                seen += len(chunk)
-                if seen > cap:
-                    raise httpx2.ReadError(f"response exceeded the {cap}-byte cap")
-                yield chunk
+            try:
+                for chunk in self.inner:
+                    if not self.recording.feed(chunk):
+                        raise httpx2.ReadError(f"response exceeded the {self.recording.cap}-byte cap")
+                    yield chunk
+            except httpx2.HTTPError as exc:
+                self.recording.fail(" ".join(str(exc).split()) or type(exc).__name__)
+                raise
+            self.recording.close(complete=True)
 
         def close(self) -> None:
             self.inner.close()
+            self.recording.close()
 
-    class CappedTransport(httpx2.HTTPTransport):
-        def handle_request(self, request: Any) -> Any:
-            response = super().handle_request(request)
-            response.stream = CappedStream(response.stream)
-            return response
-
-    return CappedTransport(verify=verify)
+    return CappedStream
 
 
 _SSL_CONTEXTS: dict[bool, Any] = {}

@@ -133,7 +133,7 @@ FAULTS: tuple[Fault, ...] = (
     _d("chat-completion-body", "non-streaming body is an OpenAI chat.completion (Darkbloom §8.5)",
        "response.shape.message-schema", "response.shape.no-openai-fields", "response.stop-reason.enum",
        "response.usage.required-ints", "sdk.messages.create", "fuzz.valid.accepted", "fuzz.schemathesis.response-schema-conformance"),
-    _d("message-text-content-type", "the 200 Message is sent with content-type text/plain (the SDK then returns a str)",
+    _d("message-text-content-type", "the 200 Message is sent with content-type text/plain (a client that honours the content type cannot read it as JSON)",
        "response.shape.json-content-type", "fuzz.schemathesis.content-type-conformance"),
     _d("openai-stop-reasons", 'stop reasons are OpenAI finish_reasons: "stop", "length", "tool_calls"',
        "response.stop-reason.enum", "stream.grammar.stop-reason-in-enum", "sdk.messages.create"),

@@ -100,7 +100,22 @@ def test_failure_messages_name_the_exception_and_traffic_without_the_key() -> No
     assert "APIResponseValidationError" in create and "POST http://" in create and "HTTP 200" in create
     for r in res.values():
         assert KEY not in r.outcome.message
-        assert r.evidence == []  # the SDK's own transport records no Exchange
+
+
+def test_failures_carry_the_sdk_exchange_as_evidence_and_name_the_rejected_field() -> None:
+    import json
+
+    res = results(["openai-stop-reasons", "unnamed-sse-events"], ["sdk.messages.create", "sdk.messages.create-stream"])
+    create, stream = res["sdk.messages.create"], res["sdk.messages.create-stream"]
+    # strict validation's cause: the field and the value, which the SDK's own message omits
+    assert "stop_reason: Input should be" in create.outcome.message and "got 'stop'" in create.outcome.message
+    [ev] = create.evidence
+    assert ev["status"] == 200 and json.loads(ev["body"])["stop_reason"] == "stop" and ev["complete"]
+    assert {n.lower(): v for n, v in ev["request"]["headers"]}["authorization"] == "Bearer [redacted]"
+    assert "$CONFORMANCE_API_KEY" in ev["request"]["curl"] and KEY not in json.dumps(ev)
+    [sev] = stream.evidence
+    assert sev["content_type"] == "text/event-stream" and sev["events"], sev
+    assert all(e["event"] is None for e in sev["events"]), "the unnamed events the SDK choked on are shown"
 
 
 def test_wrong_key_is_public_and_never_the_real_one() -> None:
