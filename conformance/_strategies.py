@@ -90,6 +90,10 @@ class GenRequest:
 
     def key(self) -> tuple:
         """Identity of what goes on the wire (for the per-run response cache)."""
+        return self._key
+
+    @functools.cached_property
+    def _key(self) -> tuple:  # computed once: the answer cache and the pipeline both ask
         payload = self.raw if self.raw is not None else json.dumps(self.body, ensure_ascii=False, sort_keys=False).encode("utf-8")
         return (payload, self.headers, self.raw is not None)
 
@@ -119,18 +123,48 @@ class Scope:
 
 # ----------------------------------------------------------------------------- choices
 #
-# Each Hypothesis choice costs more than the code that turns it into JSON (a draw is tens of
-# microseconds, and Hypothesis's mutator and shrinker work per choice), so a request is built
-# from few, larger choices: one index into a curated pool of interesting values rather than
-# one choice per character, a bit mask for the roles of a whole conversation, one choice
-# per tool. Index 0 of every pool is the simplest value and "absent" comes first, so a
-# failing example still shrinks towards the simplest request that fails.
+# Each Hypothesis choice costs far more than the code that turns it into JSON (tens of
+# microseconds each, and Hypothesis's mutator and shrinker work per choice), so a request is
+# built from few, larger choices. The decisions of a request, or of one of its parts, are the
+# bytes of one fixed-size byte string (one choice): byte ``i`` is decision ``i``, scaled onto
+# its options, and 0 is always the simplest option ("absent" first, pools simplest first).
+# Hypothesis shrinks a byte string byte by byte, so each decision still shrinks on its own,
+# and as the bytes sit at fixed positions, setting one decision to "absent" shifts no other.
+# Text is an index into a curated pool of interesting strings, or now and then a free string
+# (one more choice, whatever its length).
+
+_BYTES: dict[int, st.SearchStrategy[bytes]] = {}
+
+
+def _decisions(draw: st.DrawFn, n: int) -> bytes:
+    """``n`` decisions, as one choice."""
+    strategy = _BYTES.get(n)
+    if strategy is None:
+        strategy = _BYTES[n] = st.binary(min_size=n, max_size=n)
+    return draw(strategy)
+
+
+def _index(byte: int, n: int) -> int:
+    """A decision byte scaled onto ``range(n)`` (n <= 256): 0 -> 0, evenly spread."""
+    return byte * n >> 8
+
+
+def _one_in(byte: int, n: int) -> bool:
+    """True for one byte value in n (never for 0)."""
+    return _index(byte, n) == n - 1
+
+
+def _absent_or(byte: int, options: Sequence[Any], absent: int) -> Any:
+    """None for ``absent`` bytes in ``absent + 1`` (0 among them), else one of ``options``."""
+    i = _index(byte, (absent + 1) * len(options)) - absent * len(options)
+    return None if i < 0 else options[i]
+
 
 _INTS: dict[tuple[int, int], st.SearchStrategy[int]] = {}
 
 
 def _int(draw: st.DrawFn, low: int, high: int) -> int:
-    """``draw(st.integers(low, high))`` through a cache of built strategies."""
+    """``draw(st.integers(low, high))`` through a cache of built strategies (mutations)."""
     strategy = _INTS.get((low, high))
     if strategy is None:
         strategy = _INTS[(low, high)] = st.integers(low, high)
@@ -140,11 +174,6 @@ def _int(draw: st.DrawFn, low: int, high: int) -> int:
 def _pick(draw: st.DrawFn, items: Sequence[Any]) -> Any:
     """One entry of ``items`` (one choice; shrinks towards ``items[0]``)."""
     return items[_int(draw, 0, len(items) - 1)]
-
-
-def _one_in(draw: st.DrawFn, n: int) -> bool:
-    """True with probability 1/n (one choice; shrinks to False)."""
-    return _int(draw, 0, n - 1) == n - 1
 
 
 # ----------------------------------------------------------------------------- text
@@ -191,20 +220,28 @@ def _visible(text: str) -> str:
     return text if text.strip() else text + "x"
 
 
-def _text(draw: st.DrawFn, pool: Sequence[str] = TEXTS) -> str:
-    """A curated string (one choice) or, for one index in five, a free unicode string (two)."""
-    i = _int(draw, 0, len(pool) + _FREE_SLOTS - 1)
+def _text(draw: st.DrawFn, byte: int, pool: Sequence[str] = TEXTS) -> str:
+    """From a decision byte: a curated string, or (one byte in six) a free unicode string,
+    drawn then (one more choice)."""
+    i = _index(byte, len(pool) + _FREE_SLOTS)
     if i < len(pool):
         return pool[i]
     free = draw(_free_text)
     return free if pool is _EMPTY_OR_TEXT else _visible(free)
 
 
-@functools.lru_cache(maxsize=None)
+@st.composite
+def _one_text(draw: st.DrawFn, empty: bool) -> str:
+    return _text(draw, _decisions(draw, 1)[0], _EMPTY_OR_TEXT if empty else TEXTS)
+
+
+_TEXT = {e: _one_text(e) for e in (False, True)}
+
+
 def unicode_text(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str]:
     """Unicode text of every kind: the curated pool (words, astral, combining, RTL, zero-width,
-    controls) or a free string of any code point."""
-    return st.composite(lambda draw: _text(draw, _EMPTY_OR_TEXT if min_size == 0 else TEXTS))()
+    controls, long text) or a free string of any code point; "" too when ``min_size`` is 0."""
+    return _TEXT[min_size == 0]
 
 
 # a substantive user turn: the stub's answer depends on it (repeat:, count from, free text)
@@ -220,17 +257,15 @@ PROMPTS: tuple[str, ...] = tuple(
 )
 
 
-def _prompt(draw: st.DrawFn) -> str:
-    i = _int(draw, 0, len(PROMPTS) + 3)
+def _prompt(draw: st.DrawFn, d: bytes) -> str:
+    """A prompt from decision bytes ``d[0]`` (which), ``d[1]``, ``d[2]`` (count bounds)."""
+    i = _index(d[0], len(PROMPTS) + 4)
     if i < len(PROMPTS):
         return PROMPTS[i]
-    free = _visible(draw(_free_text))
     if i == len(PROMPTS):
-        return "repeat: " + _single_line(free)
-    if i == len(PROMPTS) + 1:
-        a, b = divmod(_int(draw, 0, 31 * 31 - 1), 31)
-        return f"Count from {a} to {b}, separated by spaces."
-    return free
+        return f"Count from {d[1] % 31} to {d[2] % 31}, separated by spaces."
+    free = _visible(draw(_free_text))
+    return "repeat: " + _single_line(free) if i == len(PROMPTS) + 1 else free
 
 
 # ----------------------------------------------------------------------------- valid parts
@@ -240,34 +275,25 @@ def _text_block(text: str) -> dict:
     return {"type": "text", "text": text}
 
 
-def _content(draw: st.DrawFn, darkbloom: bool, prompt: bool = False) -> Any:
-    """String content, or a list of one to three text blocks (never empty text: the real API
-    refuses it). Two choices for a string, one more per extra block."""
-    text = _prompt(draw) if prompt else _text(draw)
-    if darkbloom:
-        return text
-    form = _int(draw, 0, 3)  # a string, or 1-3 blocks
-    if form == 0:
-        return text
-    return [_text_block(text)] + [_text_block(_text(draw)) for _ in range(form - 1)]
-
-
-# Variable parts are drawn as sub-strategies: each is a span of choices, which the shrinker
-# deletes as a whole once the choice that asked for it goes to "absent" or a history shrinks.
+# Variable parts are sub-strategies: each is a span of choices, which the shrinker deletes as
+# a whole once the decision that asked for it goes to "absent" or a history gets shorter.
 @st.composite
 def _turn(draw: st.DrawFn, darkbloom: bool, prompt: bool) -> Any:
-    return _content(draw, darkbloom, prompt)
-
-
-@st.composite
-def _one_text(draw: st.DrawFn, empty: bool) -> str:
-    return _text(draw, _EMPTY_OR_TEXT if empty else TEXTS)
+    """String content, or a list of one to three text blocks (never empty text: the real API
+    refuses it): one choice, and one more per free string."""
+    d = _decisions(draw, 6)  # text, form, second and third block, count bounds
+    text = _prompt(draw, d[0:1] + d[4:6]) if prompt else _text(draw, d[0])
+    form = 0 if darkbloom else _index(d[1], 4)  # a string, or 1-3 blocks
+    if form == 0:
+        return text
+    return [_text_block(text)] + [_text_block(_text(draw, d[1 + k])) for k in range(1, form)]
 
 
 @st.composite
 def _long_history(draw: st.DrawFn, darkbloom: bool) -> list[Any]:
-    """16-64 turns: the pool in turn from one drawn start, as strings and blocks."""
-    n, start = _int(draw, 16, 64), _int(draw, 0, len(TEXTS) - 1)
+    """16-64 turns: the pool in turn from a drawn start, as strings and blocks (one choice)."""
+    d = _decisions(draw, 2)
+    n, start = 16 + _index(d[0], 49), _index(d[1], len(TEXTS))
     out: list[Any] = []
     for i in range(start, start + n):
         text = TEXTS[i % len(TEXTS)]
@@ -276,7 +302,6 @@ def _long_history(draw: st.DrawFn, darkbloom: bool) -> list[Any]:
 
 
 _TURNS = {(d, p): _turn(d, p) for d in (False, True) for p in (False, True)}
-_TEXT = {e: _one_text(e) for e in (False, True)}
 _LONG = {d: _long_history(d) for d in (False, True)}
 
 
@@ -315,12 +340,15 @@ TOOL_DESCRIPTIONS: tuple[str | None, ...] = (None, "Weather for a city", "", "Ü
 
 @st.composite
 def _tools(draw: st.DrawFn, n: int) -> list[dict]:
-    """``n`` tools with distinct names: one choice for the names, two per tool."""
-    first = _int(draw, 0, len(TOOL_NAMES) - 1)
+    """``n`` tools with distinct names (one choice): the first name, then schema and
+    description of each tool."""
+    d = _decisions(draw, 1 + 2 * n)
+    first = _index(d[0], len(TOOL_NAMES))
     tools = []
     for k in range(n):
-        tool: dict[str, Any] = {"name": TOOL_NAMES[(first + k) % len(TOOL_NAMES)], "input_schema": _pick(draw, TOOL_SCHEMAS)}
-        description = _pick(draw, TOOL_DESCRIPTIONS)
+        tool: dict[str, Any] = {"name": TOOL_NAMES[(first + k) % len(TOOL_NAMES)],
+                                "input_schema": TOOL_SCHEMAS[_index(d[1 + 2 * k], len(TOOL_SCHEMAS))]}
+        description = TOOL_DESCRIPTIONS[_index(d[2 + 2 * k], len(TOOL_DESCRIPTIONS))]
         if description is not None:
             tool["description"] = description
         tools.append(tool)
@@ -337,15 +365,16 @@ _RESULT_CONTENT: tuple[Any, ...] = (_ABSENT, "", "72°F and sunny", "Ünïcödé
 @st.composite
 def _round_trip(draw: st.DrawFn, name: str) -> list[dict]:
     """A tool round trip: a user question, an assistant tool_use, the user's tool_result (same id)."""
-    tid = _pick(draw, TOOL_USE_IDS)
+    d = _decisions(draw, 6)  # id, result content, is_error, question (3)
+    tid = TOOL_USE_IDS[_index(d[0], len(TOOL_USE_IDS))]
     result: dict[str, Any] = {"type": "tool_result", "tool_use_id": tid}
-    content = _pick(draw, _RESULT_CONTENT)
+    content = _RESULT_CONTENT[_index(d[1], len(_RESULT_CONTENT))]
     if content is not _ABSENT:
         result["content"] = content
-    is_error = _int(draw, 0, 3)  # absent, absent, false, true
+    is_error = _index(d[2], 4)  # absent, absent, false, true
     if is_error >= 2:
         result["is_error"] = is_error == 3
-    return [{"role": "user", "content": _prompt(draw)},
+    return [{"role": "user", "content": _prompt(draw, d[3:6])},
             {"role": "assistant", "content": [{"type": "tool_use", "id": tid, "name": name, "input": {}}]},
             {"role": "user", "content": [result]}]
 
@@ -372,11 +401,9 @@ _unit_float = st.floats(0, 1, allow_nan=False)
 _free_stop = _free_text.map(lambda t: [_visible(t[:6])])
 
 
-def _absent_or(draw: st.DrawFn, options: Sequence[Any], absent: int) -> Any:
-    """None (for ``absent`` parts in ``absent + 1``), else one of ``options``: one choice, whose
-    values below ``absent * len(options)`` mean "absent", so that it shrinks to absent."""
-    i = _int(draw, 0, (absent + 1) * len(options) - 1) - absent * len(options)
-    return None if i < 0 else options[i]
+_SYSTEM = ("text", "text", "block") + tuple(SYSTEM_BLOCKS)
+_STOPS = STOP_SEQUENCES + (_ABSENT,)  # _ABSENT: a free one
+_TEMPERATURES = TEMPERATURES + (_ABSENT,)  # _ABSENT: a free one
 
 
 @functools.lru_cache(maxsize=None)
@@ -389,28 +416,27 @@ def valid_bodies(scope: Scope) -> st.SearchStrategy[dict]:
 def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
     """A request body valid for ``scope`` (schema and cross-field rules).
 
-    First one choice per decision, in a fixed order (so that setting one to "absent" while
-    shrinking does not shift the others), then the variable parts, each its own span.
+    First the decisions (one choice: 16 bytes), then the variable parts, each its own span.
     """
     full = not scope.darkbloom
-    # -- the decisions
-    n_tools = _absent_or(draw, (1, 2, 3), 3) if full and scope.tools else None  # a quarter of requests
-    thinking = _absent_or(draw, THINKING, 4) if full and scope.thinking else None
+    d = _decisions(draw, 16)
+    # -- the decisions (a decision that does not apply to the scope is read and ignored)
+    n_tools = _absent_or(d[0], (1, 2, 3), 3) if full and scope.tools else None  # a quarter of requests
+    thinking = _absent_or(d[1], THINKING, 4) if full and scope.thinking else None
     thinks = thinking is not None and thinking["type"] != "disabled"
-    prefill = _one_in(draw, 6) if full else False
-    history = _int(draw, 0, 6)  # turns before the final user turn
-    long = _one_in(draw, 16)  # 16-64 more turns before those
-    flips = max(0, _int(draw, 0, 127) - 64)  # half the time, roles in the history flipped (bit 0: its last turn)
-    round_trip = _one_in(draw, 2) if n_tools else False
-    which_tool = _int(draw, 0, 2) if n_tools else 0
-    max_tokens = _int(draw, 0, 1023)
-    system = _absent_or(draw, ("text", "text", "block") + tuple(SYSTEM_BLOCKS), 1)  # a string ("" is legal) or blocks
-    if full:
-        stops = _absent_or(draw, STOP_SEQUENCES + (_ABSENT,), 1)  # _ABSENT: a free one
-        stream = _int(draw, 0, 3) if scope.stream else 0  # absent, absent, false, true
-        metadata = _absent_or(draw, METADATA, 3)
-        choice = _absent_or(draw, _TOOL_CHOICES, 1) if n_tools else None
-        temperature = _absent_or(draw, TEMPERATURES + (_ABSENT,), 4) if scope.version == V2023 else None  # _ABSENT: free
+    prefill = full and not thinks and _one_in(d[2], 6)
+    history = _index(d[3], 7)  # turns before the final user turn
+    long = _one_in(d[4], 16)  # and 16-64 more turns before those
+    flips = max(0, _index(d[5], 128) - 64)  # half the time, roles in the history flipped (bit 0: its last turn)
+    round_trip = n_tools is not None and _one_in(d[6], 2)
+    which_tool = _index(d[7], 3)
+    max_tokens = (d[8] << 8 | d[9]) >> 6  # 0-1023
+    system = _absent_or(d[10], _SYSTEM, 1)  # a string ("" is legal) or blocks
+    stops = _absent_or(d[11], _STOPS, 1)
+    stream = _index(d[12], 4) if full and scope.stream else 0  # absent, absent, false, true
+    metadata = _absent_or(d[13], METADATA, 3)
+    choice = _absent_or(d[14], _TOOL_CHOICES, 1)
+    temperature = _absent_or(d[15], _TEMPERATURES, 4) if scope.version == V2023 and not thinks else None
 
     # -- the parts
     body: dict[str, Any] = {"model": scope.model}
@@ -424,7 +450,7 @@ def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
     if tools is not None and round_trip:
         turns += draw(_ROUND_TRIPS[tools[which_tool % len(tools)]["name"]])
     turns.append({"role": "user", "content": draw(_TURNS[(scope.darkbloom, True)])})
-    if prefill and not thinks:
+    if prefill:
         turns.append({"role": "assistant", "content": _visible(draw(_TEXT[False]).rstrip())})
     body["messages"] = turns
     if thinking is not None and thinking["type"] == "enabled":
@@ -457,7 +483,7 @@ def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
                 body["tool_choice"]["disable_parallel_tool_use"] = parallel
     if thinking is not None:
         body["thinking"] = thinking
-    if temperature is not None and not thinks:
+    if temperature is not None:
         body["temperature"] = temperature if temperature is not _ABSENT else draw(_unit_float)
     return body
 
@@ -512,7 +538,8 @@ def mutation_kinds(scope: Scope) -> list[str]:
 def _mutate(draw: st.DrawFn, scope: Scope, only: str | None = None) -> GenRequest:
     """One targeted mutation of a valid body, with the exact answer it must get."""
     body = draw(valid_bodies(scope))
-    kind = only or _pick(draw, mutation_kinds(scope))
+    kinds = mutation_kinds(scope)
+    kind = only or kinds[_index(_decisions(draw, 1)[0], len(kinds))]  # evenly spread
     b = json.loads(json.dumps(body))  # a private copy to mutate
 
     if kind == "missing-required":
