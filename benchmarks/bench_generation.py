@@ -25,12 +25,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from conformance._run import RunConfig, RunContext, preflight  # noqa: E402
-from conformance._strategies import Scope, invalid_requests, valid_requests  # noqa: E402
+from conformance._strategies import GenRequest, invalid_requests, valid_requests  # noqa: E402
 from conformance.checks import generated  # noqa: E402
 from conformance.stub.server import StubProcess  # noqa: E402
 
@@ -38,21 +39,39 @@ KEY = "bench-key"
 LIMIT = 1 << 20
 
 
-def drive(strategy, examples: int, each) -> tuple[int, float]:
-    """Run ``each`` on ``examples`` generated values; (count, seconds)."""
+class _Done(BaseException):
+    """Enough requests generated: stop Hypothesis at once."""
+
+
+def drive(strategy, requests: int, each, batched: bool = True) -> tuple[int, float]:
+    """Run ``each`` on ``requests`` generated requests; (count, seconds).
+
+    Drawn as the fuzz checks draw them (``generated.explore``): a Hypothesis example is a list
+    of up to ``generated.BATCH`` distinct requests; ``batched=False``: one request per example.
+    """
     count = 0
+    if batched:
+        strategy = st.lists(strategy, min_size=1, max_size=generated.BATCH, unique_by=GenRequest.key)
+    else:
+        strategy = strategy.map(lambda req: [req])
 
     @hypothesis_seed(0)
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
+    @settings(max_examples=requests, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(strategy)
-    def run(value) -> None:
+    def run(batch) -> None:
         nonlocal count
-        count += 1
-        each(value)
+        for req in batch:
+            if count >= requests:
+                raise _Done
+            count += 1
+            each(req)
 
     start = time.perf_counter()
-    run()
+    try:
+        run()
+    except _Done:
+        pass
     return count, time.perf_counter() - start
 
 
@@ -75,8 +94,10 @@ def ours(url: str, examples: int) -> None:
                 failures += judge(req, ex) is not None
 
             m, e2e = drive(strategy, examples, each)
+            single, one = drive(strategy, examples, each, batched=False)
             print(f"ours {name:8} {m:5d} requests  {m / e2e:7.1f} req/s end to end   "
-                  f"(generation alone {n / gen:7.1f}/s; {failures} property failures)")
+                  f"(generation alone {n / gen:7.1f}/s; one request per Hypothesis example "
+                  f"{single / one:7.1f} req/s end to end; {failures} property failures)")
 
 
 def schemathesis_cli(url: str, examples: int) -> None:

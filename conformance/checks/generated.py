@@ -20,7 +20,10 @@ Requests go through the run context (``ctx.send``) but outside any probe, so the
 generated exchanges are not evidence: the minimal failing example is re-sent once at the end,
 becomes the check's only evidence, and its curl line (key redacted) is in the message. Answers
 are cached per run by the request's bytes, so properties over the same strategy and seed (the
-two ``valid`` ones, the two ``invalid`` ones) send each request once.
+two ``valid`` ones, the two ``invalid`` ones) send each request once. The ``valid``,
+``invalid`` and ``compare`` properties draw their requests in batches (a Hypothesis example is
+a list of up to :data:`BATCH` distinct requests, judged one by one): Hypothesis's own work per
+test case is spread over several requests, and a failure still shrinks to one request.
 """
 
 from __future__ import annotations
@@ -93,8 +96,16 @@ def effective_seed(ctx: RunContext) -> int:
     return c.hypothesis_seed if c.hypothesis_seed is not None else c.seed
 
 
+class _Enough(BaseException):
+    """Raised inside the Hypothesis test once ``--examples`` examples were judged (batches)."""
+
+
+BATCH = 8  # at most this many requests per Hypothesis example (batched properties)
+
+
 def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, Exploration], str | None],
-            *, shrink: bool = True, seconds: float | None = None, examples: tuple = ()) -> Exploration:
+            *, shrink: bool = True, seconds: float | None = None, examples: tuple = (),
+            batch: Callable[[Any], Any] | None = None) -> Exploration:
     """Run Hypothesis over ``strategy``: ``prop(example, run)`` returns a failure reason or None.
 
     ``examples`` are tried first (Hypothesis's explicit phase), then generated ones.
@@ -102,17 +113,22 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
     time is up the run stops at the next example. The smallest failing example seen is kept
     (while shrinking, Hypothesis only tries examples smaller than the best so far), whatever
     Hypothesis raises in the end.
+
+    With ``batch`` (a function giving each example's identity), one Hypothesis example is a
+    list of up to :data:`BATCH` distinct examples, which spreads Hypothesis's own work per
+    test case over several requests; ``--examples`` still counts examples judged. ``prop``
+    judges them one at a time, in order, and the first failing one is the failure: shrinking
+    deletes the others from the list and shrinks that one, so the minimal failing example is
+    one example, as without batches. (The list is unique, so Hypothesis's mutator does not
+    copy one element over another, and no example is sent twice in a batch.)
     """
     run = Exploration()
     deadline = time.monotonic() + (seconds if seconds is not None else ctx.config.fuzz_seconds)
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+    budget = ctx.config.examples
+    explicit = len(examples)
 
-    @hypothesis_seed(effective_seed(ctx))
-    @settings(max_examples=ctx.config.examples, deadline=None, database=None, phases=phases,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-              verbosity=Verbosity.quiet, derandomize=False)
-    @given(strategy)
-    def property_holds(example: Any) -> None:
+    def judge(example: Any) -> None:
         if time.monotonic() > deadline:
             run.out_of_time = True
             raise _OutOfTime
@@ -122,13 +138,33 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
             run.failure, run.reason = example, reason
             raise _Failed(reason)
 
+    if batch is None:
+        given_strategy, test = strategy, judge
+    else:
+        given_strategy = st.lists(strategy, min_size=1, max_size=BATCH, unique_by=batch)
+        examples = (list(examples),) if examples else ()  # one batch: the first failing one ends it
+
+        def test(items: list) -> None:
+            for item in items:
+                if run.failure is None and run.examples >= budget + explicit:
+                    raise _Enough  # generated enough (never while shrinking)
+                judge(item)
+
+    @hypothesis_seed(effective_seed(ctx))
+    @settings(max_examples=budget, deadline=None, database=None, phases=phases,
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+              verbosity=Verbosity.quiet, derandomize=False)
+    @given(given_strategy)
+    def property_holds(example: Any) -> None:
+        test(example)
+
     for ex in reversed(examples):
         property_holds = hypothesis_example(ex)(property_holds)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HypothesisWarning)  # e.g. the repr of an oversize body
             property_holds()
-    except _OutOfTime:
+    except (_OutOfTime, _Enough):
         pass
     except Exception:  # noqa: BLE001 (_Failed, or Hypothesis's Flaky when time ran out while shrinking)
         if run.failure is None:
@@ -284,7 +320,7 @@ def valid_accepted(ctx: RunContext) -> Outcome:
     correct decline of an optional capability (tools, thinking) is tolerated."""
     scope = scope_of(ctx)
     run = explore(ctx, valid_requests(scope), lambda req, r: _judge_accepted(ctx, req, send(ctx, req), r),
-                  examples=valid_examples(scope))
+                  examples=valid_examples(scope), batch=GenRequest.key)
     return _finish(ctx, run, "valid requests", lambda req, ex: _judge_accepted(ctx, req, ex),
                    "each got 200 and a valid Message or stream")
 
@@ -297,7 +333,7 @@ def valid_constraints(ctx: RunContext) -> Outcome:
     and a forced ``tool_choice``."""
     scope = scope_of(ctx)
     run = explore(ctx, valid_requests(scope), lambda req, r: _judge_constraints(ctx, req, send(ctx, req)),
-                  examples=valid_examples(scope))
+                  examples=valid_examples(scope), batch=GenRequest.key)
     return _finish(ctx, run, "valid requests", lambda req, ex: _judge_constraints(ctx, req, ex),
                    "every answer respected max_tokens, stop_sequences and tool_choice")
 
@@ -336,7 +372,7 @@ def invalid_exact(ctx: RunContext) -> Outcome:
     ``request_too_large``), in the error envelope; never a 2xx."""
     scope = scope_of(ctx)
     run = explore(ctx, invalid_requests(scope), lambda req, r: _judge_exact(req, send(ctx, req)),
-                  examples=invalid_examples(scope))
+                  examples=invalid_examples(scope), batch=GenRequest.key)
     return _finish(ctx, run, "invalid requests", _judge_exact, "each got its exact status and error type")
 
 
@@ -346,7 +382,7 @@ def invalid_no_5xx(ctx: RunContext) -> Outcome:
     """MUST answer a malformed request as the client's error (4xx), never as a server failure."""
     scope = scope_of(ctx)
     run = explore(ctx, invalid_requests(scope), lambda req, r: _judge_no_5xx(req, send(ctx, req)),
-                  examples=invalid_examples(scope))
+                  examples=invalid_examples(scope), batch=GenRequest.key)
     return _finish(ctx, run, "invalid requests", _judge_no_5xx, "none got a 5xx")
 
 
@@ -407,7 +443,7 @@ def compare_agree(ctx: RunContext) -> Outcome:
             return None
 
         run = explore(ctx, mixed_requests(scope), lambda req, r: judge(req, send(ctx, req)),
-                      examples=valid_examples(scope) + invalid_examples(scope))
+                      examples=valid_examples(scope) + invalid_examples(scope), batch=GenRequest.key)
         if run.failure is None:
             return Outcome.passed(f"{run.examples} generated requests: both targets agreed")
         req = run.failure

@@ -14,6 +14,8 @@ import pytest
 
 from conformance._catalog import Verdict, load_catalog
 from conformance._run import RunConfig, RunContext, RunSetupError, preflight, run_check
+from conformance._strategies import GenRequest, Scope, valid_examples, valid_requests
+from conformance.checks.generated import explore
 from conformance.stub.server import serve_in_thread
 
 KEY = "test-key"
@@ -95,3 +97,30 @@ def test_budget_options_are_checked() -> None:
         RunConfig(target="http://x", examples=0).validate()
     with pytest.raises(RunSetupError):
         RunConfig(target="http://x", fuzz_seconds=0).validate()
+
+
+# -- exploring in batches ------------------------------------------------------------------------
+
+
+def _offline(examples: int) -> RunContext:
+    """A run context for explore() alone (nothing is sent: the properties below judge locally)."""
+    return RunContext.open(RunConfig(target="http://127.0.0.1:9", examples=examples, fuzz_seconds=60.0, hypothesis_seed=3))
+
+
+def test_batches_count_the_examples_judged() -> None:
+    seen: list = []
+    with _offline(120) as ctx:
+        run = explore(ctx, valid_requests(Scope()), lambda req, r: seen.append(req.key()),
+                      examples=valid_examples(Scope()), batch=GenRequest.key)
+    assert run.failure is None and run.examples == 120 + len(valid_examples(Scope())) == len(seen)
+
+
+def test_a_batched_failure_is_one_minimal_request() -> None:
+    def prop(req, run) -> str | None:
+        return "streams" if req.body.get("stream") is True else None
+
+    with _offline(300) as ctx:
+        run = explore(ctx, valid_requests(Scope()), prop, batch=GenRequest.key)
+    assert isinstance(run.failure, GenRequest) and run.reason == "streams"
+    assert run.failure.body == {"model": Scope().model, "messages": [{"role": "user", "content": "Hi"}],
+                                "max_tokens": 1, "stream": True}
