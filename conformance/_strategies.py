@@ -17,13 +17,15 @@ contract makes a SHOULD (a wrong content type, an unknown top-level field) are m
 they must never get a 5xx, but their exact answer is not a MUST.
 
 Every strategy draws from Hypothesis choices, so a failing example shrinks; nothing here
-sends requests. A request is built from few, larger choices (about 25, where one choice per
-character and per nested schema took over 100): text is an index into a curated pool of
-interesting strings (:data:`TEXTS`), one in five a free unicode string drawn as one choice;
-tool schemas, thinking configurations, stop sequences and metadata come from precomputed
-pools; each decision is one choice whose low values mean "absent", drawn in a fixed order
-before the variable parts, which are spans of their own. So the simplest request is the
-minimal one and a failing example shrinks to what shows the failure.
+sends requests. A request is built from few, larger choices (about a dozen, where one choice per
+character and per nested schema took over 100): its decisions are the bytes of one drawn
+byte string (each byte one decision at a fixed position, 0 its simplest option, "absent"
+first), each turn, the tools and a tool round trip one byte string more; text is an index
+into a curated pool of interesting strings (:data:`TEXTS`), about one in six a free unicode
+string (one choice, whatever its length); tool schemas, thinking configurations, stop
+sequences and metadata come from precomputed pools. Hypothesis shrinks a byte string byte
+by byte, so the simplest request is the minimal one and a failing example shrinks to what
+shows the failure.
 ``tests/generated/test_strategies.py`` checks every valid body against the schema, every MUST
 mutation against it too (invalid, or a cross-field rule broken), that each shape promised
 above is generated, and that failing examples shrink.
@@ -221,8 +223,8 @@ def _visible(text: str) -> str:
 
 
 def _text(draw: st.DrawFn, byte: int, pool: Sequence[str] = TEXTS) -> str:
-    """From a decision byte: a curated string, or (one byte in six) a free unicode string,
-    drawn then (one more choice)."""
+    """From a decision byte: a curated string, or (about one byte in six) a free unicode
+    string, drawn then (one more choice)."""
     i = _index(byte, len(pool) + _FREE_SLOTS)
     if i < len(pool):
         return pool[i]
@@ -540,7 +542,10 @@ def _mutate(draw: st.DrawFn, scope: Scope, only: str | None = None) -> GenReques
     body = draw(valid_bodies(scope))
     kinds = mutation_kinds(scope)
     kind = only or kinds[_index(_decisions(draw, 1)[0], len(kinds))]  # evenly spread
-    b = json.loads(json.dumps(body))  # a private copy to mutate
+    # a private copy to mutate: the body and its turns (the mutations below replace values in
+    # these, never change a shared value in place)
+    b = dict(body)
+    b["messages"] = [dict(turn) for turn in body["messages"]]
 
     if kind == "missing-required":
         name = draw(st.sampled_from(["model", "messages", "max_tokens"]))
