@@ -28,6 +28,7 @@ test case is spread over several requests, and a failure still shrinks to one re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -36,7 +37,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -65,6 +66,8 @@ from conformance.checks._common import declined, describe, error_type_of
 PATH = "/v1/messages"
 OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
 OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
+OPERATIONS = (("/v1/messages", "POST"), ("/v1/messages/count_tokens", "POST"),
+              ("/v1/models", "GET"), ("/v1/models/{model_id}", "GET"))  # schemas/openapi.yaml's
 KNOWN_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
                           "message_delta", "message_stop", "ping", "error"})
 
@@ -161,7 +164,7 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
     for ex in reversed(examples):
         property_holds = hypothesis_example(ex)(property_holds)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _no_source_constants():
             warnings.simplefilter("ignore", HypothesisWarning)  # e.g. the repr of an oversize body
             property_holds()
     except (_OutOfTime, _Enough):
@@ -172,6 +175,32 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
     return run
 
 
+@contextlib.contextmanager
+def _no_source_constants() -> Iterator[None]:
+    """Generation draws from the strategies alone, not from literals in our source.
+
+    Hypothesis mixes literals from the source of every loaded local (non-site-packages) module
+    into what it generates. Which modules are loaded differs between a serial run and an xdist
+    worker, and the literals change with every edit of our own code, so one seed would not give
+    one set of requests (and the kill matrix would not be reproducible). Hypothesis offers no
+    setting for this; its private hook is swapped while we explore, and left alone if it moved.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        getter, cache, empty = providers._get_local_constants, providers.CONSTANTS_CACHE.cache, providers.Constants()
+    except (ImportError, AttributeError):  # pragma: no cover - a Hypothesis without the feature
+        yield
+        return
+    providers._get_local_constants = lambda: empty
+    cache.clear()  # permitted constants computed with the local ones
+    try:
+        yield
+    finally:
+        providers._get_local_constants = getter
+        cache.clear()
+
+
 # ----------------------------------------------------------------------------- per-run state
 
 
@@ -179,6 +208,7 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
 class _State:
     cache: dict[tuple, Exchange] = field(default_factory=dict)
     schemathesis: Any = None
+    openapi: Any = None  # the run's own schemathesis schema (see _schema)
 
 
 _STATES: "weakref.WeakKeyDictionary[RunContext, _State]" = weakref.WeakKeyDictionary()
@@ -470,8 +500,17 @@ BUILTIN = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _schema() -> Any:
+def _schema(ctx: RunContext) -> Any:
+    """schemas/openapi.yaml loaded for this run: schemathesis keeps state on a schema from one
+    generation to the next, so a schema shared by runs in one process (the kill matrix, an
+    xdist worker) would make what a run generates depend on the runs before it."""
+    state = _state(ctx)
+    if state.openapi is None:
+        state.openapi = _load_schema()
+    return state.openapi
+
+
+def _load_schema() -> Any:
     import schemathesis
 
     schema = schemathesis.openapi.from_path(str(OPENAPI))
@@ -479,6 +518,9 @@ def _schema() -> Any:
     # with wrong ones) through ``schema.transport``; a WSGI app there routes them to the run's
     # Target, so they are capped, bounded and redacted like every other exchange
     schema.app = _PROBE_APP
+    # with an app, schemathesis would also mine its source (this module) for literals to
+    # generate with: what it generates would then change with our code, not with the contract
+    schema.config.analysis.constants.enabled = False
     return schema
 
 
@@ -662,20 +704,28 @@ def _cross_field(case: Any) -> bool:
 def _strategies(ctx: RunContext) -> list[Any]:
     from schemathesis.generation import GenerationMode
 
-    schema = _schema()
+    schema = _schema(ctx)
     fixed = {"anthropic-version": OPENAPI_VERSION}
     model = ctx.model
     out = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        strategy = schema.as_strategy(generation_mode=mode, headers=fixed)
-        if mode is GenerationMode.POSITIVE:
-            strategy = strategy.map(functools.partial(_serve_model, model))
-        out.append(strategy)
+        # one operation after another, POST /v1/messages first: Hypothesis's first and simplest
+        # choices go to the operation the contract is about (a small budget still reaches it)
+        per_operation = [schema[path][method].as_strategy(generation_mode=mode, headers=fixed)
+                         for path, method in OPERATIONS]
+        out.append(st.one_of(per_operation).map(functools.partial(_serve_model, model)))
+    # and the negative cases of POST /v1/messages alone, with a budget of their own: a server
+    # that accepts anything must meet several of them, whatever the other operations drew
+    messages = schema["/v1/messages"]["POST"].as_strategy(generation_mode=GenerationMode.NEGATIVE, headers=fixed)
+    out.append(messages.map(functools.partial(_serve_model, model)))
     return out
 
 
 def _serve_model(model: str, case: Any) -> Any:
-    """Positive cases name the run's model, so the target answers them rather than 404."""
+    """Cases name the run's model, so the target answers them rather than 404 for an unknown
+    model: a positive case is then accepted, and a negative one is judged on what it negates.
+    (``model`` is any string in the request schemas, so a string model is never the negated
+    part; a negative ``model_id`` in a path may be, so only positive ones are replaced.)"""
     if isinstance(case.body, dict) and isinstance(case.body.get("model"), str):
         case.body["model"] = model
     path = case.path_parameters or {}
