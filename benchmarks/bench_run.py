@@ -6,8 +6,9 @@ Three measurements in one run, each repeated and reported as a median:
   * `pytest` over the suites, serial, as a user runs it (stub started by the plugin);
   * the same with pytest-xdist `-n 2`;
   * both again with a larger fuzz budget (`--examples 100`), where the checks, not start-up,
-    dominate: each xdist worker pays its own start-up (imports, its own stub) and repeats the
-    probes its checks share, so `-n 2` only pays once the run is long enough.
+    dominate. Under xdist the controller starts one stub for the run and the checks that share
+    state (probes, the SDK import, the schemathesis pass) run on one worker; on 2 cores the
+    stub, two workers and the controller still share the CPU, which caps the speed-up.
 
     python benchmarks/bench_run.py [--repeat N]
 """
