@@ -170,6 +170,7 @@ class RecordedRequest:
 # ---------------------------------------------------------------------------- exchange
 
 _NO_JSON = object()
+TRUNCATED_HEAD_BYTES = 64 * 1024  # what is kept of a body cut at the cap: the evidence excerpt and more
 # evidence keeps this many characters of each body: a whole Message or error, and enough of
 # a page of HTML or garbage to recognise it, without a junk answer filling the report
 EXCERPT_CHARS = 16 * 1024
@@ -207,6 +208,15 @@ class Exchange:
             f"<Exchange {self.request.method} {red.text(self.request.url)} -> {red.text(outcome or '')} "
             f"({self.body_bytes} bytes{extra}, {self.elapsed:.3f} s{red.text(err)})>"
         )
+
+    def keep_body(self, received: bytearray) -> None:
+        """Store the body as received; a body cut at the cap (``body_truncated``) cannot be
+        judged, only shown, so only its head is kept: a run's memory then does not grow by the
+        cap per exchange, and :attr:`body_bytes` still says how much arrived."""
+        if self.body_truncated:
+            self.bytes_read = len(received)
+            del received[TRUNCATED_HEAD_BYTES:]
+        self.body = bytes(received)
 
     @property
     def body_bytes(self) -> int:

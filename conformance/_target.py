@@ -66,7 +66,6 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-TRUNCATED_HEAD_BYTES = 64 * 1024  # what is kept of a body cut at the cap: the evidence excerpt and more
 DEFAULT_MAX_BODY_BYTES = 2 * 2**20
 
 
@@ -511,12 +510,7 @@ class Target:
             if ended_by_server:
                 ex.events.extend(parser.close(time.perf_counter() - t0))
             ex.sse_anomalies = list(parser.anomalies)
-        if ex.body_truncated:
-            # a body cut at the cap cannot be judged, only shown: keep what a report shows
-            # (Exchange.to_dict's excerpt), so a run's memory does not grow by the cap per exchange
-            ex.bytes_read = len(body)
-            del body[TRUNCATED_HEAD_BYTES:]
-        ex.body = bytes(body)
+        ex.keep_body(body)
         if error is None and 300 <= response.status_code < 400 and ex.header("location") is not None:
             error = f"redirect to {ex.header('location')} not followed"
         if error is not None:

@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance._target import TRUNCATED_HEAD_BYTES, Target, Timeouts
+from conformance._exchange import TRUNCATED_HEAD_BYTES
+from conformance._target import Target, Timeouts
 
 # a key full of shell metacharacters, with a distinctive marker to search for
 CANARY = "CANARY7f3a9c"

@@ -672,26 +672,27 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
     # whatever schemathesis meant it to show
     limit = ctx.config.max_body_bytes
     oversize = ex.status == 413 and limit is not None and len(sent.get("content") or b"") > limit
-    for name in names:
-        if name == "positive_data_acceptance" and _cross_field(case):
-            continue
-        if name in ("negative_data_rejection", "positive_data_acceptance") and oversize:
-            continue
-        if name == "response_schema_conformance" and streamed:
-            # openapi.yaml describes the stream as one string, so schemathesis would hold each
-            # event's JSON against `type: string`; streams are judged by stream.* and fuzz.valid.*
-            continue
-        token = _PROBE_CTX.set(ctx)
-        try:
-            case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
-        except _ProbeUnanswered:
-            continue
-        except FailureGroup as exc:
-            failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
-        except AssertionError as exc:
-            failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        finally:
-            _PROBE_CTX.reset(token)
+    token = _PROBE_CTX.set(ctx)  # where _ProbeApp sends schemathesis's own probes
+    try:
+        for name in names:
+            if name == "positive_data_acceptance" and _cross_field(case):
+                continue
+            if name in ("negative_data_rejection", "positive_data_acceptance") and oversize:
+                continue
+            if name == "response_schema_conformance" and streamed:
+                # openapi.yaml describes the stream as one string, so schemathesis would hold each
+                # event's JSON against `type: string`; streams are judged by stream.* and fuzz.valid.*
+                continue
+            try:
+                case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
+            except _ProbeUnanswered:
+                continue
+            except FailureGroup as exc:
+                failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
+            except AssertionError as exc:
+                failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    finally:
+        _PROBE_CTX.reset(token)
     return failed, ex
 
 

@@ -27,7 +27,6 @@ from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange, RecordedRequest
 from conformance._redact import WRONG_API_KEY, Redactor
 from conformance._run import RunContext, probe
-from conformance._target import TRUNCATED_HEAD_BYTES
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL
 
 # The SDK 2.x sends only `Authorization: Bearer` for api_key= (contract §5.1).
@@ -239,10 +238,7 @@ class _Recording:
                 if ex.complete:
                     ex.events.extend(self.parser.close(time.perf_counter() - self.t0))
                 ex.sse_anomalies = list(self.parser.anomalies)
-            if ex.body_truncated:
-                ex.bytes_read = len(self.body)
-                del self.body[TRUNCATED_HEAD_BYTES:]
-            ex.body = bytes(self.body)
+            ex.keep_body(self.body)
             ex.elapsed = time.perf_counter() - self.t0
         return self.ex
 
