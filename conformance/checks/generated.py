@@ -209,6 +209,7 @@ class _State:
     cache: dict[tuple, Exchange] = field(default_factory=dict)
     schemathesis: Any = None
     openapi: Any = None  # the run's own schemathesis schema (see _schema)
+    probes: int = 0  # schemathesis probes sent through _ProbeApp
 
 
 _STATES: "weakref.WeakKeyDictionary[RunContext, _State]" = weakref.WeakKeyDictionary()
@@ -562,6 +563,7 @@ class _ProbeApp:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         ex = ctx.send(environ["REQUEST_METHOD"], path, headers=headers, content=body or None, auth="none", stream=False)
+        _state(ctx).probes += 1
         if ex.status is None:
             raise _ProbeUnanswered(ex.transport_error or "no HTTP response")
         start_response(f"{ex.status} {ex.reason or 'Status'}",
@@ -593,6 +595,7 @@ class _Pass:
     cases: int = 0
     failures: dict[str, tuple[Any, str]] = field(default_factory=dict)
     skipped: int = 0
+    judged: dict[str, int] = field(default_factory=dict)  # per check, the cases it had something to judge
 
 
 _CLIENT_HEADERS = frozenset({"authorization", "x-api-key", "user-agent", "accept", "accept-encoding", "connection",
@@ -647,23 +650,32 @@ def _response(ex: Exchange, url: str, sent: dict[str, Any]) -> Any:
                     elapsed=ex.elapsed, verify=True)
 
 
-def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, str], Exchange | None]:
-    """Send one case through the context; failing built-in checks -> their message."""
+def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, str], Exchange | None, set[str]]:
+    """Send one case through the context: (failing built-in checks -> their message, the
+    exchange, the checks that had something to judge in this case).
+
+    A check judges a case when it applies to it: ignored_auth only when it sent its probes (a
+    2xx to a case with credentials), the data checks only to cases of their generation mode.
+    A check that judged nothing in a whole run cannot claim to have held (see _builtin_check).
+    """
     from schemathesis.core.failures import FailureGroup
 
     sent = _case_kwargs(ctx, case)
     if sent is None:
-        return {}, None
+        return {}, None, set()
     cache = _state(ctx).cache
     key = ("schemathesis", sent["method"], sent["path"], tuple(sorted(sent["headers"].items())), sent.get("content"))
     if key not in cache:
         cache[key] = ctx.send(sent["method"], sent["path"], headers=sent["headers"], content=sent.get("content"), stream=sent["stream"])
     ex = cache[key]
     if ex.status is None:
-        return {name: f"no HTTP response ({ex.transport_error})" for name in names if name == "not_a_server_error"}, ex
+        failing = {name: f"no HTTP response ({ex.transport_error})" for name in names if name == "not_a_server_error"}
+        return failing, ex, set(failing)
     response = _response(ex, ctx.target.base_url + sent["path"], sent)
     functions = _checks()
     failed: dict[str, str] = {}
+    judged: set[str] = set()
+    mode = case.meta.generation.mode if case.meta is not None else None
     # no credentials here: ignored_auth re-sends the case with them removed or replaced,
     # through _ProbeApp and so through the run's Target
     transport = {"base_url": ctx.target.base_url, "headers": {"anthropic-version": OPENAPI_VERSION}, "app": _PROBE_APP}
@@ -683,6 +695,7 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
                 # openapi.yaml describes the stream as one string, so schemathesis would hold each
                 # event's JSON against `type: string`; streams are judged by stream.* and fuzz.valid.*
                 continue
+            probes = _state(ctx).probes
             try:
                 case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
             except _ProbeUnanswered:
@@ -691,9 +704,22 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
                 failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
             except AssertionError as exc:
                 failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            if name in failed or _applies(name, mode, probes != _state(ctx).probes):
+                judged.add(name)
     finally:
         _PROBE_CTX.reset(token)
-    return failed, ex
+    return failed, ex, judged
+
+
+def _applies(name: str, mode: Any, probed: bool) -> bool:
+    """Whether a built-in check that raised nothing had something to judge in a case."""
+    if name == "ignored_auth":
+        return probed
+    if name == "negative_data_rejection":
+        return mode is not None and not mode.is_positive
+    if name == "positive_data_acceptance":
+        return mode is None or mode.is_positive
+    return True
 
 
 def _cross_field(case: Any) -> bool:
@@ -742,11 +768,13 @@ def _shared_pass(ctx: RunContext) -> _Pass:
         names = [name for name, _, _ in BUILTIN]
 
         def prop(case: Any, run: Exploration) -> str | None:
-            failed, ex = _run_case(ctx, case, [n for n in names if n not in result.failures])
+            failed, ex, judged = _run_case(ctx, case, [n for n in names if n not in result.failures])
             if ex is None:
                 result.skipped += 1
                 return None
             result.cases += 1
+            for name in judged:
+                result.judged[name] = result.judged.get(name, 0) + 1
             for name, message in failed.items():
                 result.failures.setdefault(name, (case, message))
             return None
@@ -761,7 +789,13 @@ def _builtin_check(name: str) -> Callable[[RunContext], Outcome]:
     def judge(ctx: RunContext) -> Outcome:
         shared = _shared_pass(ctx)
         if name not in shared.failures:
-            return Outcome.passed(f"{shared.cases} schemathesis cases over schemas/openapi.yaml: {name} held")
+            judged = shared.judged.get(name, 0)
+            if not judged:
+                # e.g. ignored_auth without a single 2xx to probe: nothing held, nothing was tested
+                return Outcome.inconclusive(f"{shared.cases} schemathesis cases over schemas/openapi.yaml, none that "
+                                            f"{name} could judge within the budget (--examples, --fuzz-seconds)")
+            return Outcome.passed(f"{shared.cases} schemathesis cases over schemas/openapi.yaml: {name} held "
+                                  f"on the {judged} it applies to")
         first_case, first_message = shared.failures[name]
         mode = first_case.meta.generation.mode if first_case.meta is not None else None
         strategy = next(s for s, m in zip(_strategies(ctx), ("positive", "negative")) if mode is None or m == mode.value)

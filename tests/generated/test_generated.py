@@ -74,10 +74,27 @@ def test_schemathesis_checks_become_catalog_results() -> None:
     assert ids == [f"fuzz.schemathesis.{n}" for n in (
         "not-a-server-error", "status-code-conformance", "content-type-conformance", "response-schema-conformance",
         "negative-data-rejection", "positive-data-acceptance", "ignored-auth")]
-    results = run(["ignore-auth"], patterns=["fuzz.schemathesis.*"], examples=8, fuzz_seconds=1.5)
+    # bounded by --examples, not by the clock: a slow machine must reach the same verdicts
+    results = run(["ignore-auth"], patterns=["fuzz.schemathesis.*"], examples=8, fuzz_seconds=120)
     assert results["fuzz.schemathesis.ignored-auth"].verdict is Verdict.FAILED
     assert len(results["fuzz.schemathesis.ignored-auth"].evidence) == 1
     assert results["fuzz.schemathesis.not-a-server-error"].verdict is Verdict.PASSED
+
+
+def test_a_builtin_check_that_judged_nothing_is_inconclusive() -> None:
+    """ignored_auth only judges a case that got a 2xx: with none in the budget it has tested
+    nothing, and "held" would be a skip counted as a pass."""
+    from conformance.checks import generated
+
+    with serve_in_thread(api_keys=[KEY], max_body_bytes=LIMIT) as url:
+        with RunContext.open(RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT)) as ctx:
+            preflight(ctx)
+            generated._state(ctx).schemathesis = generated._Pass(cases=5, judged={"not_a_server_error": 5})
+            checks = {c.id: c for c in load_catalog().select(patterns=["fuzz.schemathesis.*"])}
+            held = run_check(ctx, checks["fuzz.schemathesis.not-a-server-error"])
+            idle = run_check(ctx, checks["fuzz.schemathesis.ignored-auth"])
+    assert held.verdict is Verdict.PASSED and "held on the 5" in held.outcome.message
+    assert idle.verdict is Verdict.INCONCLUSIVE and "none that ignored_auth could judge" in idle.outcome.message
 
 
 def test_compare_reports_a_disagreement() -> None:
