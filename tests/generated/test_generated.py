@@ -28,7 +28,7 @@ LIMIT = 65536
 def run(faults=(), patterns=("fuzz.valid.*", "fuzz.invalid.*"), **config) -> dict:
     with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=LIMIT) as url:
         cfg = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=config.pop("examples", 15),
-                        fuzz_seconds=config.pop("fuzz_seconds", 2.0), **config)
+                        fuzz_seconds=config.pop("fuzz_seconds", 60.0), **config)
         with RunContext.open(cfg) as ctx:
             preflight(ctx)
             return {c.id: run_check(ctx, c) for c in load_catalog().select(profile=cfg.profile, patterns=list(patterns))}
