@@ -758,7 +758,19 @@ def _serve_model(model: str, case: Any) -> Any:
     path = case.path_parameters or {}
     if "model_id" in path and case.meta is not None and case.meta.generation.mode.is_positive:
         path["model_id"] = model
+    # Is the case positive or negative? schemathesis decides at generation, and decides again
+    # (against the schema) for every part of a case that was assigned since, when its ``meta``
+    # is next read. Its ignored_auth check assigns the headers only when it probes, that is
+    # after a 2xx, and the mode read afterwards can differ: a negation that left the body valid
+    # is found then. Re-judged here, before anything is sent, the mode is the same whatever the
+    # target answers, so one seed gives one pass (and the kill matrix one row per fault).
+    for name in _CONTAINERS:
+        setattr(case, name, getattr(case, name))
+    case.meta  # noqa: B018 (the read is the re-judging)
     return case
+
+
+_CONTAINERS = ("path_parameters", "headers", "cookies", "query", "body")
 
 
 def _shared_pass(ctx: RunContext) -> _Pass:
@@ -779,10 +791,40 @@ def _shared_pass(ctx: RunContext) -> _Pass:
                 result.failures.setdefault(name, (case, message))
             return None
 
-        for strategy in _strategies(ctx):
-            explore(ctx, strategy, prop, shrink=False)
+        for index, strategy in enumerate(_strategies(ctx)):
+            key = (effective_seed(ctx), ctx.model, ctx.config.examples, index)
+            if key in _DRAWN:
+                _replay(ctx, _DRAWN[key], prop)
+                continue
+            drawn: list[Any] = []
+            run = explore(ctx, strategy, lambda case, run, drawn=drawn: drawn.append(case) or prop(case, run), shrink=False)
+            if not run.out_of_time:  # a cut list is not what the seed gives
+                _DRAWN[key] = drawn
+                while len(_DRAWN) > _DRAWN_KEPT:
+                    _DRAWN.pop(next(iter(_DRAWN)))
         state.schemathesis = result
     return state.schemathesis
+
+
+# The cases the shared pass drew, per process: (seed, model, --examples, strategy) -> cases.
+# The pass never fails an example, so what Hypothesis draws depends on those four alone, not on
+# the answers: a later run with the same four (the kill matrix: one run per fault) replays the
+# cases instead of drawing them again (about 3 s of schemathesis generation per run).
+_DRAWN: dict[tuple, list[Any]] = {}
+_DRAWN_KEPT = 12
+
+
+def _replay(ctx: RunContext, cases: list[Any], prop: Callable[[Any, Exploration], str | None]) -> Exploration:
+    """:func:`explore` over cases drawn before, within the same --fuzz-seconds bound."""
+    run = Exploration()
+    deadline = time.monotonic() + ctx.config.fuzz_seconds
+    for case in cases:
+        if time.monotonic() > deadline:
+            run.out_of_time = True
+            break
+        run.examples += 1
+        prop(case, run)
+    return run
 
 
 def _builtin_check(name: str) -> Callable[[RunContext], Outcome]:

@@ -141,3 +141,26 @@ def test_a_batched_failure_is_one_minimal_request() -> None:
     assert isinstance(run.failure, GenRequest) and run.reason == "streams"
     assert run.failure.body == {"model": Scope().model, "messages": [{"role": "user", "content": "Hi"}],
                                 "max_tokens": 1, "stream": True}
+
+
+def test_a_later_run_replays_the_schemathesis_cases_it_would_draw() -> None:
+    """The shared schemathesis pass of a second run with the same seed, model and budget (the
+    kill matrix: one run per fault) replays the cases drawn by the first: the same requests, in
+    the same order, as a fresh draw sends."""
+    from conformance.checks import generated
+
+    def requests_sent(fresh: bool) -> list[tuple]:
+        if fresh:
+            generated._DRAWN.clear()
+        with serve_in_thread(api_keys=[KEY], faults=["ignore-auth"], max_body_bytes=LIMIT) as url:
+            with RunContext.open(RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=8,
+                                           fuzz_seconds=120, hypothesis_seed=11)) as ctx:
+                preflight(ctx)
+                generated._shared_pass(ctx)
+                return [k[1:] for k in generated._state(ctx).cache if k[0] == "schemathesis"]
+
+    fresh = requests_sent(fresh=True)
+    assert len(generated._DRAWN) == 3  # positive, negative, negative POST /v1/messages
+    replayed = requests_sent(fresh=False)
+    assert len(fresh) >= 16 and replayed == fresh
+    assert requests_sent(fresh=True) == fresh
