@@ -38,7 +38,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .. import _schema
-from . import render
+from . import _json, render
 from .catalog import Catalog
 from .faults import FaultSet
 from .generate import UnsupportedSchema, base62_id, input_tokens, plan_reply
@@ -121,13 +121,13 @@ class Stub:
     def respond(
         self, request_id: str, status: int, body: Any, headers: dict[str, str] | None = None, content_type: str = "application/json"
     ) -> Response:
-        out = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        out = _json.dumps(body)
         return Response(out, status, {**self.faults.headers(request_id), **(headers or {})}, content_type)
 
     def error_response(self, request_id: str, err: ApiError) -> Response:
         body = render.error_body(err.error_type, err.message, self.faults.body_request_id(request_id))
         status, body, ctype, headers = self.faults.error(err.status, body, err.headers)
-        out = json.dumps(body, separators=(",", ":")).encode()
+        out = _json.dumps(body)
         return Response(out, status, {**self.faults.headers(request_id), **headers}, ctype)
 
     # ------------------------------------------------------------ request checks
@@ -186,7 +186,7 @@ class Stub:
             except ValueError:
                 raise ApiError(400, "invalid_request_error", "body: not valid JSON") from None
         try:
-            return json.loads(data.decode("utf-8"))
+            return _json.loads(data)
         except UnicodeDecodeError:
             raise ApiError(400, "invalid_request_error", "body: not valid UTF-8") from None
         except (json.JSONDecodeError, RecursionError) as exc:

@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
+from . import _json
 from .generate import Options
 
 Kind = Literal["defect", "control"]
@@ -258,7 +259,7 @@ _WRONG_TYPES = {
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _json.dumps_text(value)
 
 
 class FaultSet:

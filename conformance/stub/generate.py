@@ -52,6 +52,8 @@ from typing import Any
 
 import jsonschema
 
+from . import _json
+
 VOCABULARY: tuple[str, ...] = tuple(
     """alpha bright canyon delta ember forest granite harbor island jasper kettle lantern meadow
     nectar orbit pebble quartz river summit timber umber valley willow xenon yonder zephyr amber
@@ -346,9 +348,7 @@ def _full_text(body: dict, seed: int) -> str:
         result = results[-1]
         words = _tool_result_text(result).split()[:20]
         return f"The {names.get(result.get('tool_use_id'), 'requested')} tool returned: {' '.join(words)}."
-    digest = hashlib.blake2b(
-        json.dumps([messages, body.get("system"), seed], sort_keys=True, default=str).encode(), digest_size=32
-    ).digest()
+    digest = hashlib.blake2b(_json.sorted_dumps([messages, body.get("system"), seed]), digest_size=32).digest()
     count = 20 + digest[0] % 21
     # word i is VOCABULARY[digest[1 + i % 31] * (i + 1) % len(VOCABULARY)], looked up in C
     words = list(map(tuple.__getitem__, _WORD_TABLE[:count], (digest[1:32] * 2)[:count]))
