@@ -8,6 +8,7 @@ over for those, so the stub answers the same requests as before, only faster.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -35,11 +36,18 @@ def sorted_dumps(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True, default=str).encode()
 
 
+# 19 digits in a row may be an integer beyond 64 bits, which orjson reads as a float
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
 def loads(data: bytes) -> Any:
     """Parse a request body; ValueError (JSONDecodeError, UnicodeDecodeError or RecursionError
     from :mod:`json`) when it is not JSON. orjson's verdict is final only when it accepts:
-    on refusal :mod:`json` decides, and its error names the problem."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data.decode("utf-8"))
+    on refusal :mod:`json` decides, and its error names the problem. A body with a long run of
+    digits goes to :mod:`json` at once: an integer stays an integer, however large."""
+    if _LONG_NUMBER.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data.decode("utf-8"))

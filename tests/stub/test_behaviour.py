@@ -399,3 +399,30 @@ def test_models_file(tmp_path: Path, start_stub) -> None:
     assert [m["id"] for m in page["data"]] == ["m-one", "m-two"] and page["data"][1]["display_name"] == "Two"
     assert post(url, body(model="m-two")).status_code == 200
     error_of(post(url, body(model=MODEL)), 404, "not_found_error")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_what_strict_json_refuses_is_still_answered(stub_url: str, stream: bool) -> None:
+    """A lone surrogate (legal as a JSON \\u escape, not as UTF-8) echoed into the answer and an
+    integer beyond 64 bits in metadata: the stub's fast JSON refuses both, the answer must not."""
+    raw = ('{"model": "%s", "max_tokens": 50, "stream": %s, "metadata": {"user_id": "u"},'
+           ' "messages": [{"role": "user", "content": "repeat: a\\ud800b"}],'
+           ' "tool_choice": {"type": "none"}, "tools": [{"name": "t", "input_schema": {"type": "object", "maxProperties": 123456789012345678901234567890}}]}'
+           % (MODEL, "true" if stream else "false"))
+    r = HTTP.post(stub_url + "/v1/messages", content=raw.encode(), headers=headers())
+    assert r.status_code == 200, r.text
+    if stream:
+        payloads = [json.loads(data) for _, data in parse_sse(r.text)]
+        text = "".join(p["delta"]["text"] for p in payloads if p["type"] == "content_block_delta")
+    else:
+        text = r.json()["content"][0]["text"]
+    assert text == "a\ud800b"
+
+
+def test_a_huge_integer_stays_an_integer() -> None:
+    """JSON has no size limit on integers; orjson reads one beyond 64 bits as a float."""
+    from conformance.stub import _json
+
+    n = 123456789012345678901234567890
+    assert _json.loads(b'{"max_tokens": %d, "x": [1.5, -7]}' % n) == {"max_tokens": n, "x": [1.5, -7]}
+    assert type(_json.loads(b"%d" % n)) is int
