@@ -29,13 +29,14 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .. import _schema
 from . import _json, render
@@ -72,6 +73,63 @@ class ApiError(Exception):
     def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.error_type, self.message, self.headers = status, error_type, message, headers or {}
+
+
+def header_map(request: Request) -> dict[str, str]:
+    """The request's headers as a dict, for lookups that do not scan: names are lower case
+    (ASGI), and of a repeated header the first counts, as with Starlette's ``Headers.get``."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(request.scope["headers"])}
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "request_too_large", f"request body exceeds {limit} bytes")
+
+
+async def _whole_body(request: Request) -> bytes:
+    """The body, read straight from the ASGI ``receive`` (``Request.body`` goes through an
+    async generator, a cost on every request)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class _Endpoint:
+    """An ASGI endpoint around ``handler(request) -> Response``.
+
+    Starlette would wrap a function endpoint in ``request_response``, which sets up exception
+    handling again on every request; the app's ExceptionMiddleware and ServerErrorMiddleware
+    already surround every route, so the handlers' exceptions still reach ``http_error`` and
+    ``crash``. (A per-request cost, measured with benchmarks/bench_stub.py.)
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+class _Answer(Response):
+    """A complete answer whose raw headers are built in one pass, as Starlette would build them
+    (``content-length``, ``content-type`` with ``charset=utf-8`` for text types, unless given)."""
+
+    def __init__(self, body: bytes, status: int, headers: dict[str, str], media_type: str) -> None:
+        self.status_code, self.body, self.background = status, body, None
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        given = {name for name, _ in raw}
+        if b"content-length" not in given:
+            raw.append((b"content-length", str(len(body)).encode()))
+        if b"content-type" not in given:
+            if media_type.startswith("text/") and "charset=" not in media_type.lower():
+                media_type += "; charset=utf-8"
+            raw.append((b"content-type", media_type.encode("latin-1")))
+        self.raw_headers = raw
 
 
 def _field_path(pointer: str) -> str:
@@ -112,9 +170,11 @@ class Stub:
 
     # ------------------------------------------------------------ ids
 
-    def next_ids(self) -> tuple[int, str]:
+    def next_ids(self) -> tuple[int, str, str]:
+        """(counter, request id, message id) for the next request: one hash gives both ids."""
         n = next(self._counter)
-        return n, "req_" + base62_id(self.config.seed, n, "req")
+        both = base62_id(self.config.seed, n, length=48)
+        return n, "req_" + both[:24], "msg_" + both[24:]
 
     # ------------------------------------------------------------ answers
 
@@ -122,33 +182,33 @@ class Stub:
         self, request_id: str, status: int, body: Any, headers: dict[str, str] | None = None, content_type: str = "application/json"
     ) -> Response:
         out = _json.dumps(body)
-        return Response(out, status, {**self.faults.headers(request_id), **(headers or {})}, content_type)
+        return _Answer(out, status, {**self.faults.headers(request_id), **(headers or {})}, content_type)
 
     def error_response(self, request_id: str, err: ApiError) -> Response:
         body = render.error_body(err.error_type, err.message, self.faults.body_request_id(request_id))
         status, body, ctype, headers = self.faults.error(err.status, body, err.headers)
         out = _json.dumps(body)
-        return Response(out, status, {**self.faults.headers(request_id), **headers}, ctype)
+        return _Answer(out, status, {**self.faults.headers(request_id), **headers}, ctype)
 
     # ------------------------------------------------------------ request checks
 
-    def authenticate(self, request: Request) -> None:
+    def authenticate(self, headers: dict[str, str]) -> None:
         """401 ``authentication_error`` unless x-api-key or Bearer carries a known key (§5.1)."""
         styles = self.faults.auth_styles()
         if styles is None:
             return
-        key = request.headers.get("x-api-key") if "x-api-key" in styles else None
+        key = headers.get("x-api-key") if "x-api-key" in styles else None
         if key is None and "bearer" in styles:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            scheme, _, token = headers.get("authorization", "").partition(" ")
             key = token.strip() if scheme.lower() == "bearer" else None
         if key is None:
             raise ApiError(401, "authentication_error", "missing credentials: send x-api-key or Authorization: Bearer")
         if not any(hmac.compare_digest(key.encode(), k) for k in self._keys):
             raise ApiError(401, "authentication_error", "invalid x-api-key")
 
-    def api_version(self, request: Request) -> str:
+    def api_version(self, headers: dict[str, str]) -> str:
         """400 unless anthropic-version names a supported version (§9 item 4)."""
-        version = request.headers.get("anthropic-version")
+        version = headers.get("anthropic-version")
         if not self.faults.version_required:
             return version if version in API_VERSIONS else API_VERSIONS[0]
         if version is None:
@@ -157,27 +217,26 @@ class Stub:
             raise ApiError(400, "invalid_request_error", f"anthropic-version: unsupported version {version!r}; use one of {', '.join(API_VERSIONS)}")
         return version
 
-    async def read_json(self, request: Request) -> Any:
+    async def read_json(self, request: Request, headers: dict[str, str]) -> Any:
         """The body, bounded by max_body_bytes (413 ``request_too_large``), as JSON (400)."""
         lenient = self.faults.lenient_body_parsing
-        ctype = request.headers.get("content-type", "")
+        ctype = headers.get("content-type", "")
         if ctype.split(";")[0].strip().lower() != "application/json" and not lenient:
             raise ApiError(400, "invalid_request_error", "content-type: expected application/json")
         limit = self.faults.body_limit(self.config.max_body_bytes)
-        too_large = ApiError(413, "request_too_large", f"request body exceeds {limit} bytes")
-        declared = request.headers.get("content-length")
+        declared = headers.get("content-length")
         if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
-            raise too_large
+            raise _too_large(limit)
         if declared is not None and declared.isdigit():
             # the server frames the body by its declared length, which is within the limit
-            data = await request.body()
+            data = await _whole_body(request)
         else:
             parts: list[bytes] = []
             size = 0
             async for chunk in request.stream():
                 size += len(chunk)
                 if limit is not None and size > limit:
-                    raise too_large  # stop reading: never buffer past the limit
+                    raise _too_large(limit)  # stop reading: never buffer past the limit
                 parts.append(chunk)
             data = b"".join(parts)
         if lenient:
@@ -251,23 +310,24 @@ def create_app(config: StubConfig | None = None) -> Starlette:
     faults = stub.faults
 
     async def messages(request: Request) -> Response:
-        counter, rid = stub.next_ids()
+        counter, rid, mid = stub.next_ids()
+        headers = header_map(request)
         try:
-            stub.authenticate(request)
-            version = stub.api_version(request)
-            raw = await stub.read_json(request)
+            stub.authenticate(headers)
+            version = stub.api_version(headers)
+            raw = await stub.read_json(request, headers)
             body = stub.validate("messages-request", raw, version)
             stub.check_model(body["model"])
-            refusal = faults.refusal(body, request.headers)
+            refusal = faults.refusal(body, headers)
             if refusal is not None:
                 raise ApiError(*refusal)
             stream = body.get("stream") is True
             if faults.stream_from_accept:
-                stream = stream and "text/event-stream" in request.headers.get("accept", "")
-            failure = _FAILURES.get(body["model"]) or request.headers.get(FAILURE_HEADER)
+                stream = stream and "text/event-stream" in headers.get("accept", "")
+            failure = _FAILURES.get(body["model"]) or headers.get(FAILURE_HEADER)
             if failure in ("429", "529", "500") or (failure == "mid-stream" and not stream):
                 raise _deliberate(failure)
-            msg_id = faults.message_id("msg_" + base62_id(stub.config.seed, counter, "msg"), counter)
+            msg_id = faults.message_id(mid, counter)
             reply = plan_reply(faults.gen_body(body), seed=stub.config.seed, ident=f"{stub.config.seed}:{counter}", opts=faults.options)
         except UnsupportedSchema as exc:
             return stub.error_response(rid, ApiError(400, "invalid_request_error", f"tools.input_schema: {exc}"))
@@ -288,13 +348,14 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         return StreamingResponse(_write(chunks, delay), 200, headers, faults.stream_content_type)
 
     async def count_tokens(request: Request) -> Response:
-        _, rid = stub.next_ids()
+        _, rid, _ = stub.next_ids()
         try:
             if faults.missing_endpoint("count_tokens"):
                 raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
-            stub.authenticate(request)
-            version = stub.api_version(request)
-            body = stub.validate("count-tokens-request", await stub.read_json(request), version)
+            headers = header_map(request)
+            stub.authenticate(headers)
+            version = stub.api_version(headers)
+            body = stub.validate("count-tokens-request", await stub.read_json(request, headers), version)
             stub.check_model(body["model"])
             problem = None if faults.validation == "none" else _semantic_problem(body)
             if problem:
@@ -304,22 +365,24 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         return stub.respond(rid, 200, {"input_tokens": faults.count_tokens(faults.gen_body(body), input_tokens)})
 
     async def list_models(request: Request) -> Response:
-        _, rid = stub.next_ids()
+        _, rid, _ = stub.next_ids()
         try:
-            stub.authenticate(request)
-            stub.api_version(request)
+            headers = header_map(request)
+            stub.authenticate(headers)
+            stub.api_version(headers)
             page = _page(stub.config.catalog, request)
         except ApiError as err:
             return stub.error_response(rid, err)
         return stub.respond(rid, 200, faults.models_page(page, stub.config.catalog.models))
 
     async def get_model(request: Request) -> Response:
-        _, rid = stub.next_ids()
+        _, rid, _ = stub.next_ids()
         try:
             if faults.missing_endpoint("model"):
                 raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
-            stub.authenticate(request)
-            stub.api_version(request)
+            headers = header_map(request)
+            stub.authenticate(headers)
+            stub.api_version(headers)
             model_id = request.path_params["model_id"]
             info = stub.config.catalog.get(model_id)
             if info is None:
@@ -331,7 +394,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         """404 for unknown paths and 405 for wrong methods, in the JSON envelope (§9 item 33)."""
         assert isinstance(exc, HTTPException)
-        _, rid = stub.next_ids()
+        _, rid, _ = stub.next_ids()
         if exc.status_code == 404 and "plain-text-404" in faults:
             return Response(b"404 page not found\n", 404, faults.headers(rid), "text/plain; charset=utf-8")
         if exc.status_code == 405:
@@ -344,14 +407,14 @@ def create_app(config: StubConfig | None = None) -> Starlette:
 
     async def crash(request: Request, exc: Exception) -> Response:
         """A bug in the stub still answers in the envelope (and tests assert it never happens)."""
-        _, rid = stub.next_ids()
+        _, rid, _ = stub.next_ids()
         return stub.error_response(rid, ApiError(500, "api_error", f"stub internal error: {type(exc).__name__}"))
 
     routes = [
-        Route("/v1/messages", messages, methods=["POST"]),
-        Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
-        Route("/v1/models", list_models, methods=["GET"]),
-        Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+        Route("/v1/messages", _Endpoint(messages), methods=["POST"]),
+        Route("/v1/messages/count_tokens", _Endpoint(count_tokens), methods=["POST"]),
+        Route("/v1/models", _Endpoint(list_models), methods=["GET"]),
+        Route("/v1/models/{model_id:path}", _Endpoint(get_model), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash})
     app.state.stub = stub

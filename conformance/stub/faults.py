@@ -20,6 +20,7 @@ How faults are applied (the clean path in ``app.py``/``render.py`` reads like th
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
@@ -371,8 +372,9 @@ class FaultSet:
             return 500, "api_error", "internal server error"
         return None
 
-    @property
+    @functools.cached_property
     def options(self) -> Options:
+        """What the answer generator honours (fixed per stub: computed once)."""
         return Options(
             honour_max_tokens="ignore-max-tokens" not in self.names,
             honour_stop_sequences="ignore-stop-sequences" not in self.names,

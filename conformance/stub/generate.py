@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,14 +138,25 @@ def input_tokens(body: dict) -> int:
     return total
 
 
-def last_user_text(messages: list[dict]) -> str:
-    """Text of the last ``user`` turn (a final assistant turn is a prefill, skipped)."""
+def _last_user(messages: list) -> dict | None:
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "user":
-            return "\n".join(
-                str(b.get("text", "")) for b in _blocks(message.get("content")) if b.get("type") == "text"
-            )
-    return ""
+            return message
+    return None
+
+
+def _turn_text(message: dict | None) -> str:
+    if message is None:
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content  # the shorthand for one text block
+    return "\n".join(str(b.get("text", "")) for b in _blocks(content) if b.get("type") == "text")
+
+
+def last_user_text(messages: list[dict]) -> str:
+    """Text of the last ``user`` turn (a final assistant turn is a prefill, skipped)."""
+    return _turn_text(_last_user(messages))
 
 
 # ---------------------------------------------------------------- tool inputs
@@ -325,7 +337,8 @@ def _base_text(body: dict, seed: int) -> str:
 
 def _full_text(body: dict, seed: int) -> str:
     messages = body.get("messages") or []
-    user_text = last_user_text(messages)
+    last_user = _last_user(messages)
+    user_text = _turn_text(last_user)
     match = _REPEAT.search(user_text)
     if match:
         return match.group(1)
@@ -335,8 +348,8 @@ def _full_text(body: dict, seed: int) -> str:
         step = 1 if end >= start else -1
         end = start + step * min(abs(end - start), _MAX_COUNT - 1)
         return " ".join(str(n) for n in range(start, end + step, step))
-    last_user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
-    results = [b for b in _blocks(last_user.get("content")) if b.get("type") == "tool_result"] if last_user else []
+    content = last_user.get("content") if last_user else None
+    results = [b for b in _blocks(content) if b.get("type") == "tool_result"] if isinstance(content, list) else []
     if results:
         names = {
             b.get("id"): b.get("name")
@@ -351,7 +364,7 @@ def _full_text(body: dict, seed: int) -> str:
     digest = hashlib.blake2b(_json.sorted_dumps([messages, body.get("system"), seed]), digest_size=32).digest()
     count = 20 + digest[0] % 21
     # word i is VOCABULARY[digest[1 + i % 31] * (i + 1) % len(VOCABULARY)], looked up in C
-    words = list(map(tuple.__getitem__, _WORD_TABLE[:count], (digest[1:32] * 2)[:count]))
+    words = list(map(operator.getitem, _WORD_TABLE[:count], (digest[1:32] * 2)[:count]))
     words[0] = words[0].capitalize()
     return " ".join(words) + "."
 
