@@ -31,16 +31,22 @@ def test_share_groups() -> None:
 def test_workers_share_one_stub_and_each_group_runs_on_one_worker(tmp_path: Path) -> None:
     report_dir = tmp_path / "reports"
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v", f"--report-dir={report_dir}",
-           "--checks=sdk.*", "--checks=auth.*", "--checks=errors.*", "--checks=response.*"]
+           "--checks=sdk.*", "--checks=auth.*", "--checks=errors.*", "--checks=response.*", "--checks=stream.*",
+           "--checks=request.*"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "scheduling tests via ShareGroupScheduling" in out, out[-3000:]
 
     workers: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, str] = {}  # worker -> the group of the first check it reported
     for worker, check_id in re.findall(r"\[(gw\d+)\] \[[ \d]+%\] PASSED \S+::(\S+)", out):
         workers[share_group(check_id)].add(worker)
-    assert set(workers) == {"sdk", "auth", "errors", "response"}, out[-3000:]
+        first.setdefault(worker, share_group(check_id))
+    assert set(workers) == {"sdk", "auth", "errors", "response", "stream", "request"}, out[-3000:]
+    # the longest group goes first (GROUP_SECONDS), though xdist alone would start with the
+    # groups of most checks (stream, request)
+    assert first[next(iter(workers["sdk"]))] == "sdk", first
     assert all(len(w) == 1 for w in workers.values()), dict(workers)
     assert len(set().union(*workers.values())) == 2, "both workers got work"
 
