@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import quote
 
 import jsonschema
 import jsonschema_rs
@@ -170,7 +171,25 @@ _BASE = jsonschema.Draft202012Validator
 _PROPERTIES, _ITEMS, _ANY_OF, _ONE_OF = (_BASE.VALIDATORS[k] for k in ("properties", "items", "anyOf", "oneOf"))
 
 
-def _pruning_validator(rs_registry: Any) -> type:
+def _locations(registry: referencing.Registry) -> dict[int, str]:
+    """id of every subschema object in the registry's documents -> its URI with JSON pointer."""
+    where: dict[int, str] = {}
+
+    def walk(node: Any, uri: str, pointer: str) -> None:
+        if isinstance(node, dict):
+            where.setdefault(id(node), f"{uri}#{pointer}")
+            for key, value in node.items():
+                walk(value, uri, f"{pointer}/{quote(str(key).replace('~', '~0').replace('/', '~1'), safe='$')}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, uri, f"{pointer}/{index}")
+
+    for uri, resource in registry.items():
+        walk(resource.contents, uri, "")
+    return where
+
+
+def _pruning_validator(rs_registry: Any, registry: referencing.Registry) -> type:
     """Draft 2020-12 as jsonschema implements it, with one change: before it descends into a
     property, an array item or a union branch, jsonschema-rs is asked whether that part is
     valid, and a valid part is not descended into.
@@ -180,20 +199,24 @@ def _pruning_validator(rs_registry: Any) -> type:
     is the cost: a large request with one bad field was explained in milliseconds, nearly all
     of it spent proving its valid parts valid.
     """
-    compiled: dict[tuple[str, int], tuple[Any, Any]] = {}
+    # a subschema is compiled by reference to where it sits in its document, so that its own
+    # references ("#/$defs/...") resolve in that document
+    where = _locations(registry)
+    compiled: dict[int, Any] = {}
 
     def valid(validator: Any, subschema: Any, value: Any) -> bool:
         if isinstance(subschema, bool):
             return subschema
-        base = getattr(validator._resolver, "_base_uri", "")
-        key = (base, id(subschema))
+        key = id(subschema)
         if key not in compiled:
-            try:
-                fast = jsonschema_rs.Draft202012Validator(subschema, registry=rs_registry, base_uri=base or None)
-            except Exception:  # noqa: BLE001 - cannot tell: descend as jsonschema does
-                fast = None
-            compiled[key] = (subschema, fast)  # the subschema is kept, so its id stays its own
-        fast = compiled[key][1]
+            fast = None
+            if key in where:
+                try:
+                    fast = jsonschema_rs.Draft202012Validator({"$ref": where[key]}, registry=rs_registry)
+                except Exception:  # noqa: BLE001 - cannot tell: descend as jsonschema does
+                    fast = None
+            compiled[key] = fast
+        fast = compiled[key]
         try:
             return fast is not None and fast.is_valid(value)
         except Exception:  # noqa: BLE001
@@ -250,7 +273,7 @@ class Validator:
         # own class for the dialect named there; the resolver gives relative references their base
         root = {k: v for k, v in self._schema.items() if k != "$schema"}
         resolver = self._registry.resolver(base_uri=self.path.as_uri())
-        return _pruning_validator(self._rs_registry)(root, registry=self._registry, _resolver=resolver)
+        return _pruning_validator(self._rs_registry, self._registry)(root, registry=self._registry, _resolver=resolver)
 
     def is_valid(self, instance: Any) -> bool:
         return self._fast.is_valid(instance)
