@@ -1,6 +1,6 @@
 """Generated requests per second, end to end against the stub, beside a schemathesis CLI run.
 
-    /work/venv/bin/python benchmarks/bench_generation.py [--examples 300]
+    /work/venv/bin/python benchmarks/bench_generation.py [--examples 300] [--repeat 3]
 
 One stub process (``conformance.stub.server.StubProcess``) serves every run. Printed, each on
 its own line:
@@ -11,7 +11,7 @@ its own line:
   judged by the fuzz properties. They are drawn as the fuzz checks draw them (a Hypothesis
   example is a list of up to ``generated.BATCH`` distinct requests); beside the end-to-end
   rate: the generation-only rate, and the end-to-end rate with one request per Hypothesis
-  example (goal: at least 200 requests/s end to end);
+  example (goal: at least 200 requests/s end to end); each a median of ``--repeat`` runs;
 * ``schemathesis run schemas/openapi.yaml`` (the CLI, fuzzing phase, no shrinking, seed 0,
   positive and negative modes) with the same ``--max-examples`` budget per operation, against
   the same stub; its rate is its test cases over its wall time (process start-up included,
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -80,7 +81,7 @@ def drive(strategy, requests: int, each, batched: bool = True) -> tuple[int, flo
     return count, time.perf_counter() - start
 
 
-def ours(url: str, examples: int) -> None:
+def ours(url: str, examples: int, repeat: int) -> None:
     config = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT)
     with RunContext.open(config) as ctx:
         preflight(ctx)
@@ -90,7 +91,6 @@ def ours(url: str, examples: int) -> None:
             ("invalid", invalid_requests(scope), generated._judge_exact),
         ):
             drive(strategy, 20, lambda r: None)  # warm-up: strategy construction, caches
-            n, gen = drive(strategy, examples, lambda r: None)
             failures = 0
 
             def each(req) -> None:
@@ -98,11 +98,19 @@ def ours(url: str, examples: int) -> None:
                 ex = ctx.send("POST", "/v1/messages", **req.send_kwargs())
                 failures += judge(req, ex) is not None
 
-            m, e2e = drive(strategy, examples, each)
-            single, one = drive(strategy, examples, each, batched=False)
-            print(f"ours {name:8} {m:5d} requests  {m / e2e:7.1f} req/s end to end   "
-                  f"(generation alone {n / gen:7.1f}/s; one request per Hypothesis example "
-                  f"{single / one:7.1f} req/s end to end; {failures} property failures)")
+            rates: dict[str, list[float]] = {"e2e": [], "gen": [], "single": []}
+            for _ in range(repeat):  # interleaved, so that the three see the same machine
+                n, gen = drive(strategy, examples, lambda r: None)
+                m, e2e = drive(strategy, examples, each)
+                single, one = drive(strategy, examples, each, batched=False)
+                rates["gen"].append(n / gen)
+                rates["e2e"].append(m / e2e)
+                rates["single"].append(single / one)
+            med = {k: statistics.median(v) for k, v in rates.items()}
+            runs = ", ".join(f"{r:.0f}" for r in rates["e2e"])
+            print(f"ours {name:8} {m:5d} requests  {med['e2e']:7.1f} req/s end to end, median of {repeat} ({runs})   "
+                  f"(generation alone {med['gen']:7.1f}/s; one request per Hypothesis example "
+                  f"{med['single']:7.1f} req/s end to end; {failures} property failures)")
 
 
 def schemathesis_cli(url: str, examples: int) -> None:
@@ -129,10 +137,11 @@ def schemathesis_cli(url: str, examples: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=300, help="examples per property / per operation (default 300)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of our properties, reported as medians (default 3)")
     args = parser.parse_args()
     with StubProcess(api_keys=[KEY], max_body_bytes=LIMIT) as stub:
         url = stub.base_url
-        ours(url, args.examples)
+        ours(url, args.examples, args.repeat)
         schemathesis_cli(url, args.examples)
     return 0
 
