@@ -13,7 +13,8 @@ file is registered in a :mod:`referencing` registry under its ``file://`` URI, a
 has no retriever, so nothing is ever fetched from the network.
 
 Validation uses ``jsonschema`` for readable errors (JSON pointer of the failing value, what was
-expected, what came) and ``jsonschema-rs`` for the yes/no fast path: the benchmark in
+expected, what came) and ``jsonschema-rs`` for the yes/no fast path (and, while jsonschema
+explains a failure, to skip the parts that are valid: see ``_pruning_validator``): the benchmark in
 ``benchmarks/bench_schema.py`` shows why, and ``tests/test_schema_loader.py`` checks that both
 give the same verdict on every example.
 """
@@ -254,9 +255,6 @@ class Validator:
         self.path = path
         self._schema = schema
         self._registry = registry
-        # The files carry no $id: a root that only refers to the file's URI gives relative
-        # references their base without touching the document.
-        self._reference = jsonschema.Draft202012Validator({"$ref": path.as_uri()}, registry=registry)
 
     @cached_property
     def _rs_registry(self) -> Any:
