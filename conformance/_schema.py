@@ -205,7 +205,7 @@ def _pruning_validator(rs_registry: Any, registry: referencing.Registry) -> type
     where = _locations(registry)
     compiled: dict[int, Any] = {}
 
-    def valid(validator: Any, subschema: Any, value: Any) -> bool:
+    def valid(subschema: Any, value: Any) -> bool:
         if isinstance(subschema, bool):
             return subschema
         key = id(subschema)
@@ -225,7 +225,7 @@ def _pruning_validator(rs_registry: Any, registry: referencing.Registry) -> type
 
     def properties(validator: Any, props: Any, instance: Any, schema: Any) -> Any:
         if validator.is_type(instance, "object"):
-            props = {k: v for k, v in props.items() if k in instance and not valid(validator, v, instance[k])}
+            props = {k: v for k, v in props.items() if k in instance and not valid(v, instance[k])}
         yield from _PROPERTIES(validator, props, instance, schema)
 
     def items(validator: Any, item_schema: Any, instance: Any, schema: Any) -> Any:
@@ -233,36 +233,51 @@ def _pruning_validator(rs_registry: Any, registry: referencing.Registry) -> type
             yield from _ITEMS(validator, item_schema, instance, schema)
             return
         for index in range(len(schema.get("prefixItems", [])), len(instance)):
-            if not valid(validator, item_schema, instance[index]):
+            if not valid(item_schema, instance[index]):
                 yield from validator.descend(instance=instance[index], schema=item_schema, path=index)
 
     def any_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Any:
-        if not any(valid(validator, b, instance) for b in branches):
+        if not any(valid(b, instance) for b in branches):
             yield from _ANY_OF(validator, branches, instance, schema)
 
     def one_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Any:
-        if sum(valid(validator, b, instance) for b in branches) != 1:
+        if sum(valid(b, instance) for b in branches) != 1:
             yield from _ONE_OF(validator, branches, instance, schema)
 
     return jsonschema.validators.extend(_BASE, {"properties": properties, "items": items, "anyOf": any_of, "oneOf": one_of})
 
 
+class _Shared:
+    """What the validators over one registry share, built once and when first needed: the
+    jsonschema-rs registry, and the jsonschema class that explains failures (with the
+    subschemas it has compiled)."""
+
+    def __init__(self, registry: referencing.Registry) -> None:
+        self.registry = registry
+
+    @cached_property
+    def rs_registry(self) -> Any:
+        return jsonschema_rs.Registry([(uri, resource.contents) for uri, resource in self.registry.items()])
+
+    @cached_property
+    def explaining(self) -> type:
+        return _pruning_validator(self.rs_registry, self.registry)
+
+
 class Validator:
     """A compiled schema: ``is_valid`` is the fast path, ``errors`` explains a failure."""
 
-    def __init__(self, name: str, path: Path, schema: dict, registry: referencing.Registry) -> None:
+    def __init__(self, name: str, path: Path, schema: dict, registry: referencing.Registry,
+                 shared: _Shared | None = None) -> None:
         self.name = name
         self.path = path
         self._schema = schema
         self._registry = registry
-
-    @cached_property
-    def _rs_registry(self) -> Any:
-        return jsonschema_rs.Registry([(uri, resource.contents) for uri, resource in self._registry.items()])
+        self._shared = shared if shared is not None else _Shared(registry)
 
     @cached_property
     def _fast(self) -> Any:
-        return jsonschema_rs.Draft202012Validator(self._schema, registry=self._rs_registry, base_uri=self.path.as_uri())
+        return jsonschema_rs.Draft202012Validator(self._schema, registry=self._shared.rs_registry, base_uri=self.path.as_uri())
 
     @cached_property
     def _slow(self) -> Any:
@@ -271,7 +286,7 @@ class Validator:
         # own class for the dialect named there; the resolver gives relative references their base
         root = {k: v for k, v in self._schema.items() if k != "$schema"}
         resolver = self._registry.resolver(base_uri=self.path.as_uri())
-        return _pruning_validator(self._rs_registry, self._registry)(root, registry=self._registry, _resolver=resolver)
+        return self._shared.explaining(root, registry=self._registry, _resolver=resolver)
 
     def is_valid(self, instance: Any) -> bool:
         return self._fast.is_valid(instance)
@@ -315,6 +330,7 @@ class SchemaSet:
             for path, doc in self._documents.values()
         ).crawl()
         self._validators: dict[str, Validator] = {}
+        self._shared = _Shared(self.registry)
 
     @property
     def files(self) -> list[str]:
@@ -348,7 +364,7 @@ class SchemaSet:
             stem = self.resolve(name, profile=profile, version=version)
         if stem not in self._validators:
             path, document = self._documents[stem]
-            self._validators[stem] = Validator(stem, path, document, self.registry)
+            self._validators[stem] = Validator(stem, path, document, self.registry, self._shared)
         return self._validators[stem]
 
     def validate(self, name: str, instance: Any, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> list[SchemaError]:

@@ -663,7 +663,8 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
     sent = _case_kwargs(ctx, case)
     if sent is None:
         return {}, None, set()
-    cache = _state(ctx).cache
+    state = _state(ctx)
+    cache = state.cache
     key = ("schemathesis", sent["method"], sent["path"], tuple(sorted(sent["headers"].items())), sent.get("content"))
     if key not in cache:
         cache[key] = ctx.send(sent["method"], sent["path"], headers=sent["headers"], content=sent.get("content"), stream=sent["stream"])
@@ -695,7 +696,7 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
                 # openapi.yaml describes the stream as one string, so schemathesis would hold each
                 # event's JSON against `type: string`; streams are judged by stream.* and fuzz.valid.*
                 continue
-            probes = _state(ctx).probes
+            probes = state.probes
             try:
                 case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
             except _ProbeUnanswered:
@@ -704,7 +705,7 @@ def _run_case(ctx: RunContext, case: Any, names: list[str]) -> tuple[dict[str, s
                 failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
             except AssertionError as exc:
                 failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            if name in failed or _applies(name, mode, probes != _state(ctx).probes):
+            if name in failed or _applies(name, mode, probes != state.probes):
                 judged.add(name)
     finally:
         _PROBE_CTX.reset(token)
