@@ -23,7 +23,9 @@ are cached per run by the request's bytes, so properties over the same strategy 
 two ``valid`` ones, the two ``invalid`` ones) send each request once. The ``valid``,
 ``invalid`` and ``compare`` properties draw their requests in batches (a Hypothesis example is
 a list of up to :data:`BATCH` distinct requests, judged one by one): Hypothesis's own work per
-test case is spread over several requests, and a failure still shrinks to one request.
+test case is spread over several requests, and a failure still shrinks to one request. The
+invalid requests of a batch are mutations of one valid body (drawing it is most of a
+mutation's cost).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from conformance._strategies import (
     GenRequest,
     Scope,
     invalid_examples,
-    invalid_requests,
+    invalid_batches,
     mixed_requests,
     valid_examples,
     valid_requests,
@@ -108,7 +110,7 @@ BATCH = 8  # at most this many requests per Hypothesis example (batched properti
 
 def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, Exploration], str | None],
             *, shrink: bool = True, seconds: float | None = None, examples: tuple = (),
-            batch: Callable[[Any], Any] | None = None) -> Exploration:
+            batch: Callable[[Any], Any] | None = None, drawn_lists: bool = False) -> Exploration:
     """Run Hypothesis over ``strategy``: ``prop(example, run)`` returns a failure reason or None.
 
     ``examples`` are tried first (Hypothesis's explicit phase), then generated ones.
@@ -124,6 +126,8 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
     deletes the others from the list and shrinks that one, so the minimal failing example is
     one example, as without batches. (The list is unique, so Hypothesis's mutator does not
     copy one element over another, and no example is sent twice in a batch.)
+    With ``drawn_lists``, ``strategy`` draws such lists itself (invalid requests: several
+    mutations of one valid body, see :func:`conformance._strategies.invalid_batches`).
     """
     run = Exploration()
     deadline = time.monotonic() + (seconds if seconds is not None else ctx.config.fuzz_seconds)
@@ -141,10 +145,10 @@ def explore(ctx: RunContext, strategy: st.SearchStrategy, prop: Callable[[Any, E
             run.failure, run.reason = example, reason
             raise _Failed(reason)
 
-    if batch is None:
+    if batch is None and not drawn_lists:
         given_strategy, test = strategy, judge
     else:
-        given_strategy = st.lists(strategy, min_size=1, max_size=BATCH, unique_by=batch)
+        given_strategy = strategy if drawn_lists else st.lists(strategy, min_size=1, max_size=BATCH, unique_by=batch)
         examples = (list(examples),) if examples else ()  # one batch: the first failing one ends it
 
         def test(items: list) -> None:
@@ -402,8 +406,8 @@ def invalid_exact(ctx: RunContext) -> Outcome:
     contract gives it (400 ``invalid_request_error``, 404 ``not_found_error``, 413
     ``request_too_large``), in the error envelope; never a 2xx."""
     scope = scope_of(ctx)
-    run = explore(ctx, invalid_requests(scope), lambda req, r: _judge_exact(req, send(ctx, req)),
-                  examples=invalid_examples(scope), batch=GenRequest.key)
+    run = explore(ctx, invalid_batches(scope, BATCH), lambda req, r: _judge_exact(req, send(ctx, req)),
+                  examples=invalid_examples(scope), drawn_lists=True)
     return _finish(ctx, run, "invalid requests", _judge_exact, "each got its exact status and error type")
 
 
@@ -412,8 +416,8 @@ def invalid_exact(ctx: RunContext) -> Outcome:
 def invalid_no_5xx(ctx: RunContext) -> Outcome:
     """MUST answer a malformed request as the client's error (4xx), never as a server failure."""
     scope = scope_of(ctx)
-    run = explore(ctx, invalid_requests(scope), lambda req, r: _judge_no_5xx(req, send(ctx, req)),
-                  examples=invalid_examples(scope), batch=GenRequest.key)
+    run = explore(ctx, invalid_batches(scope, BATCH), lambda req, r: _judge_no_5xx(req, send(ctx, req)),
+                  examples=invalid_examples(scope), drawn_lists=True)
     return _finish(ctx, run, "invalid requests", _judge_no_5xx, "none got a 5xx")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from hypothesis import Phase, find, given, seed, settings
+from hypothesis import strategies as st
 
 from conformance._schema import load_schemas
 from conformance._strategies import (
@@ -25,6 +26,8 @@ from conformance._strategies import (
     TOOL_SCHEMAS,
     Scope,
     cross_field_problem,
+    _one_mutation,
+    invalid_batches,
     invalid_examples,
     invalid_requests,
     mutation_kinds,
@@ -91,6 +94,36 @@ def test_invalid_requests_break_the_contract(scope: Scope) -> None:
     assert kinds.count("missing-required") == 3 and "unknown-model" in kinds
     assert ("oversize" in kinds) == (scope.max_body_bytes is not None)
     assert all(broken(r) or not r.must for r in invalid_examples(scope))
+
+
+@pytest.mark.parametrize("scope", SCOPES, ids=IDS)
+def test_a_batch_is_distinct_invalid_requests_from_one_valid_body(scope: Scope) -> None:
+    """The fuzz properties draw invalid requests in batches, mutations of one valid body: each
+    breaks the contract (its one mutation, no other), and no mutation changes the body the
+    others are made from."""
+    validator = load_schemas().validator("messages-request", profile=scope.profile, version=scope.version)
+
+    def broken(req) -> bool:
+        if req.raw is not None or req.kind == "unknown-model":
+            return True
+        return not validator.is_valid(req.body) or cross_field_problem(req.body) is not None
+
+    @QUICK
+    @given(invalid_batches(scope, 8))
+    def batches_hold(batch) -> None:
+        assert 1 <= len(batch) <= 8 and len({r.key() for r in batch}) == len(batch)
+        assert all(not r.valid and (broken(r) or not r.must) for r in batch), batch
+
+    @QUICK
+    @given(valid_bodies(scope), st.data())
+    def body_untouched(body, data) -> None:
+        before = json.dumps(body)
+        for _ in range(4):
+            req = data.draw(_one_mutation(scope, body))
+            assert json.dumps(body) == before, req.kind
+
+    batches_hold()
+    body_untouched()
 
 
 # -- what is covered -----------------------------------------------------------------------------
