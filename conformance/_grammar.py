@@ -65,7 +65,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from conformance._sse import SSEEvent
 
@@ -240,7 +240,8 @@ class StreamGrammar:
             return
         if done:
             return
-        self._check("event-named", name is not None, pos, f"expected an `event:` line, got an unnamed event with data {_show(event.data)}")
+        self._check("event-named", name is not None, pos,
+                    lambda: f"expected an `event:` line, got an unnamed event with data {_show(event.data)}")
         if name is None:
             return  # the SDK discards unnamed events
 
@@ -253,14 +254,14 @@ class StreamGrammar:
             "data-is-json-object",
             is_obj,
             pos,
-            f"expected a JSON object as data of {name!r}, got "
+            lambda: f"expected a JSON object as data of {name!r}, got "
             + ("invalid JSON" if payload is _MISSING else f"JSON {type(payload).__name__}")
             + f": {_show(event.data)}",
         )
         p: dict | None = payload if is_obj else None
         if p is not None and name != "error":
             t = _get(p, "type")
-            self._check("type-matches-event", t == name, pos, f"expected data.type {name!r}, got {_desc(t)}")
+            self._check("type-matches-event", t == name, pos, lambda: f"expected data.type {name!r}, got {_desc(t)}")
 
         if name == "ping":
             return
@@ -310,20 +311,22 @@ class StreamGrammar:
 
     # ------------------------------------------------------------------ helpers
 
-    def _check(self, rule: str, ok: bool, position: int, message: str) -> bool:
+    def _check(self, rule: str, ok: bool, position: int, message: str | Callable[[], str]) -> bool:
+        """Record ``rule`` as evaluated, and a violation unless ``ok``. A message that shows
+        values is a callable, made only for a violation (the checks run on every event)."""
         self._evaluated.add(rule)
         if not ok:
-            self.violations.append(Violation(rule, position, message))
+            self.violations.append(Violation(rule, position, message if isinstance(message, str) else message()))
         return ok
 
-    def _structure(self, ok: bool, pos: int, message: str) -> bool:
+    def _structure(self, ok: bool, pos: int, message: str | Callable[[], str]) -> bool:
         return self._check("payload-structure", ok, pos, message)
 
     def _index(self, p: dict | None, name: str, pos: int) -> int | None:
         if p is None:
             return None
         idx = _get(p, "index")
-        if self._structure(_is_int(idx), pos, f"expected an integer index in {name}, got {_desc(idx)}"):
+        if self._structure(_is_int(idx), pos, lambda: f"expected an integer index in {name}, got {_desc(idx)}"):
             return idx
         return None
 
@@ -387,7 +390,7 @@ class StreamGrammar:
             self.message = {"content": []}
             return
         m = _get(p, "message")
-        if not self._structure(isinstance(m, dict), pos, f"expected message_start.message to be an object, got {_desc(m)}"):
+        if not self._structure(isinstance(m, dict), pos, lambda: f"expected message_start.message to be an object, got {_desc(m)}"):
             self.message = {"content": []}
             return
         content = _get(m, "content")
@@ -395,18 +398,18 @@ class StreamGrammar:
             "message-start-content-empty",
             content == [],
             pos,
-            f"expected message_start.message.content [], got {_desc(content)}",
+            lambda: f"expected message_start.message.content [], got {_desc(content)}",
         )
         sr, ss = m.get("stop_reason"), m.get("stop_sequence")
         self._check(
             "message-start-stop-reason-null",
             sr is None and ss is None,
             pos,
-            f"expected stop_reason and stop_sequence null in message_start, got {_show(sr)} and {_show(ss)}",
+            lambda: f"expected stop_reason and stop_sequence null in message_start, got {_show(sr)} and {_show(ss)}",
         )
         usage = _get(m, "usage")
         if not isinstance(usage, dict):
-            self._check("message-start-usage", False, pos, f"expected a usage object in message_start, got {_desc(usage)}")
+            self._check("message-start-usage", False, pos, lambda: f"expected a usage object in message_start, got {_desc(usage)}")
         else:
             it, ot = _get(usage, "input_tokens"), usage.get("output_tokens")
             ok = _is_int(it) and (ot is None or _is_int(ot))
@@ -414,7 +417,7 @@ class StreamGrammar:
                 "message-start-usage",
                 ok,
                 pos,
-                f"expected integer usage.input_tokens (and output_tokens), got {_desc(it)} and {_show(ot)}",
+                lambda: f"expected integer usage.input_tokens (and output_tokens), got {_desc(it)} and {_show(ot)}",
             )
             if _is_int(ot):
                 self._output_tokens = ot
@@ -430,7 +433,7 @@ class StreamGrammar:
         if p is not None and self._structure(
             isinstance(cb, dict) and isinstance(cb.get("type"), str),
             pos,
-            f"expected content_block to be an object with a string type, got {_desc(cb)}",
+            lambda: f"expected content_block to be an object with a string type, got {_desc(cb)}",
         ):
             btype = cb["type"]
         if idx is None:
@@ -480,7 +483,7 @@ class StreamGrammar:
         if not self._structure(
             isinstance(d, dict) and isinstance(d.get("type"), str),
             pos,
-            f"expected delta to be an object with a string type, got {_desc(d)}",
+            lambda: f"expected delta to be an object with a string type, got {_desc(d)}",
         ):
             return
         dt = d["type"]
@@ -496,7 +499,7 @@ class StreamGrammar:
             return
         key, typ = _DELTA_FIELD[dt]
         val = _get(d, key)
-        if not self._structure(isinstance(val, typ), pos, f"expected {dt}.{key} to be a {typ.__name__}, got {_desc(val)}"):
+        if not self._structure(isinstance(val, typ), pos, lambda: f"expected {dt}.{key} to be a {typ.__name__}, got {_desc(val)}"):
             return
         if block.type == "thinking":
             self._check(
@@ -538,7 +541,7 @@ class StreamGrammar:
                 "tool-input-json",
                 isinstance(value, dict),
                 block.position,
-                f"expected concatenated partial_json of block {block.index} to be a JSON object, got "
+                lambda: f"expected concatenated partial_json of block {block.index} to be a JSON object, got "
                 + ("invalid JSON" if value is _MISSING else type(value).__name__)
                 + f": {_show(buf)}",
             )
@@ -586,7 +589,7 @@ class StreamGrammar:
         if p is None:
             return
         d = _get(p, "delta")
-        if self._structure(isinstance(d, dict), pos, f"expected message_delta.delta to be an object, got {_desc(d)}"):
+        if self._structure(isinstance(d, dict), pos, lambda: f"expected message_delta.delta to be an object, got {_desc(d)}"):
             assert isinstance(d, dict)
             sr = d.get("stop_reason")
             if self._check(
@@ -596,7 +599,7 @@ class StreamGrammar:
                     "stop-reason-in-enum",
                     isinstance(sr, str) and sr in STOP_REASONS,
                     pos,
-                    f"expected stop_reason in {sorted(STOP_REASONS)}, got {_show(sr)}",
+                    lambda: f"expected stop_reason in {sorted(STOP_REASONS)}, got {_show(sr)}",
                 )
                 ss = d.get("stop_sequence")
                 if sr == "stop_sequence":
@@ -611,7 +614,7 @@ class StreamGrammar:
                         "stop-sequence-iff",
                         ss is None,
                         pos,
-                        f"expected stop_sequence null with stop_reason {_show(sr)}, got {_show(ss)}",
+                        lambda: f"expected stop_sequence null with stop_reason {_show(sr)}, got {_show(ss)}",
                     )
             if self.message is not None:
                 self.message["stop_reason"] = sr
@@ -626,7 +629,7 @@ class StreamGrammar:
             "message-delta-usage",
             _is_int(ot),
             pos,
-            "expected integer message_delta.usage.output_tokens, got "
+            lambda: "expected integer message_delta.usage.output_tokens, got "
             + (f"usage {_desc(u)}" if not isinstance(u, dict) else _desc(ot)),
         ):
             return
