@@ -571,20 +571,20 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
     b["messages"] = [dict(turn) for turn in body["messages"]]
 
     if kind == "missing-required":
-        name = draw(st.sampled_from(["model", "messages", "max_tokens"]))
+        name = _pick(draw, ["model", "messages", "max_tokens"])
         del b[name]
         return _bad(b, kind, f"no {name}")
     if kind == "wrong-type":
         names = list(_DARK_WRONG if scope.darkbloom else _WRONG)
         name = _pick(draw, names + ["messages[].content", "messages[].role"])
         if name == "messages[].content":
-            i = draw(st.integers(0, len(b["messages"]) - 1))
-            b["messages"][i]["content"] = draw(st.sampled_from([42, None, {"text": "x"}, True]))
+            i = _int(draw, 0, len(b["messages"]) - 1)
+            b["messages"][i]["content"] = _pick(draw, [42, None, {"text": "x"}, True])
         elif name == "messages[].role":
-            i = draw(st.integers(0, len(b["messages"]) - 1))
-            b["messages"][i]["role"] = draw(st.sampled_from([1, None, ["user"]]))
+            i = _int(draw, 0, len(b["messages"]) - 1)
+            b["messages"][i]["role"] = _pick(draw, [1, None, ["user"]])
         else:
-            b[name] = draw(st.sampled_from(_WRONG[name]))
+            b[name] = _pick(draw, _WRONG[name])
         return _bad(b, kind, f"{name} of the wrong JSON type")
     if kind == "out-of-range":
         options = ["max_tokens", "empty-messages"]
@@ -595,7 +595,7 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
         what = _pick(draw, options)
         if what == "max_tokens":
             top = -1 if scope.version == V2026 and not scope.darkbloom else 0
-            b["max_tokens"] = draw(st.integers(-(2**31), top))
+            b["max_tokens"] = _int(draw, -(2**31), top)
             b.pop("thinking", None)
             return _bad(b, kind, f"max_tokens {b['max_tokens']}")
         if what == "empty-messages":
@@ -606,69 +606,69 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
             b.pop("thinking", None)
             return _bad(b, kind, f"temperature {b['temperature']}")
         if what == "budget-tokens":
-            b["thinking"] = {"type": "enabled", "budget_tokens": draw(st.integers(0, 1023))}
+            b["thinking"] = {"type": "enabled", "budget_tokens": _int(draw, 0, 1023)}
             b["max_tokens"] = max(b["max_tokens"], 2048)
             return _bad(b, kind, f"thinking.budget_tokens {b['thinking']['budget_tokens']} (< 1024)")
-        budget = draw(st.integers(1024, 4096))
+        budget = _int(draw, 1024, 4096)
         b["thinking"] = {"type": "enabled", "budget_tokens": budget}
-        b["max_tokens"] = draw(st.integers(1, budget))
+        b["max_tokens"] = _int(draw, 1, budget)
         b.pop("temperature", None)
         return _bad(b, kind, f"thinking.budget_tokens {budget} >= max_tokens {b['max_tokens']}")
     if kind == "unknown-enum":
         options = ["role"] if scope.darkbloom else ["role", "tool_choice", "thinking", "service_tier", "block-source"]
         what = _pick(draw, options)
         if what == "role":
-            i = draw(st.integers(0, len(b["messages"]) - 1))
+            i = _int(draw, 0, len(b["messages"]) - 1)
             roles = ["robot", "tool", "developer", "User", ""] + (["system"] if scope.version == V2023 or scope.darkbloom else [])
             b["messages"][i]["role"] = _pick(draw, roles)
             return _bad(b, kind, f"messages[{i}].role {b['messages'][i]['role']!r}")
         if what == "tool_choice":
-            b["tool_choice"] = {"type": draw(st.sampled_from(["sometimes", "required", "ANY", ""]))}
+            b["tool_choice"] = {"type": _pick(draw, ["sometimes", "required", "ANY", ""])}
             return _bad(b, kind, f"tool_choice.type {b['tool_choice']['type']!r}")
         if what == "thinking":
-            b["thinking"] = {"type": draw(st.sampled_from(["on", "maybe", "ENABLED", ""]))}
+            b["thinking"] = {"type": _pick(draw, ["on", "maybe", "ENABLED", ""])}
             return _bad(b, kind, f"thinking.type {b['thinking']['type']!r}")
         if what == "service_tier":
-            b["service_tier"] = draw(st.sampled_from(["premium", "priority", "free", ""]))
+            b["service_tier"] = _pick(draw, ["premium", "priority", "free", ""])
             return _bad(b, kind, f"service_tier {b['service_tier']!r}")
         b["messages"][-1 if b["messages"][-1]["role"] == "user" else -2]["content"] = [
-            {"type": "image", "source": {"type": draw(st.sampled_from(["ftp", "carrier-pigeon", ""])), "data": "AAAA"}}]
+            {"type": "image", "source": {"type": _pick(draw, ["ftp", "carrier-pigeon", ""]), "data": "AAAA"}}]
         return _bad(b, kind, "image source type unknown")
     if kind == "unknown-block-type":
-        i = draw(st.integers(0, len(b["messages"]) - 1))
-        btype = draw(st.sampled_from(["hologram", "txt", "Text", "video", ""]))
+        i = _int(draw, 0, len(b["messages"]) - 1)
+        btype = _pick(draw, ["hologram", "txt", "Text", "video", ""])
         b["messages"][i]["content"] = [{"type": btype, "text": draw(unicode_text(1, 10))}]
         return _bad(b, kind, f"messages[{i}].content[0].type {btype!r}")
     if kind == "truncated-json":
         data = _dumps(b)
-        cut = draw(st.integers(1, len(data) - 1))
+        cut = _int(draw, 1, len(data) - 1)
         return _bad(b, kind, f"body cut to {cut} of {len(data)} bytes", raw=data[:cut])
     if kind == "non-utf8-json":
         data = _dumps(b)
         # a byte that can never occur in UTF-8, placed inside the last user turn's text
         marker = _dumps(b["messages"][-1]["content"])
         at = data.rfind(marker)
-        bad = draw(st.sampled_from([b"\xff", b"\xc0", b"\xe9", b"\xfe\xfe", b"\xed\xa0\x80"]))
+        bad = _pick(draw, [b"\xff", b"\xc0", b"\xe9", b"\xfe\xfe", b"\xed\xa0\x80"])
         insert = at + 2 if at >= 0 else len(data) - 1
         return _bad(b, kind, f"byte(s) {bad.hex()} inside a string", raw=data[:insert] + bad + data[insert:])
     if kind == "unknown-model":
-        b["model"] = UNKNOWN_MODEL + draw(st.sampled_from(["", "-x", "-😀"]))
+        b["model"] = UNKNOWN_MODEL + _pick(draw, ["", "-x", "-😀"])
         return _bad(b, kind, f"model {b['model']!r}", status=404, error_type="not_found_error")
     if kind == "sampling-param-2026":
-        name = draw(st.sampled_from(["temperature", "top_p", "top_k"]))
-        b[name] = draw(st.integers(0, 1)) if name != "top_k" else draw(st.integers(0, 50))
+        name = _pick(draw, ["temperature", "top_p", "top_k"])
+        b[name] = _int(draw, 0, 1) if name != "top_k" else _int(draw, 0, 50)
         return _bad(b, kind, f"{name} under anthropic-version 2026-10-21")
     if kind == "oversize":
         assert scope.max_body_bytes is not None
         data = _dumps(b)
-        pad = scope.max_body_bytes + 1 - len(data) + draw(st.integers(0, 64))
+        pad = scope.max_body_bytes + 1 - len(data) + _int(draw, 0, 64)
         return _bad(b, kind, f"body of {len(data) + max(0, pad)} bytes (limit {scope.max_body_bytes})",
                     raw=data + b" " * max(0, pad), status=413, error_type="request_too_large")
     if kind == "wrong-content-type":
-        ctype = draw(st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "application/xml"]))
+        ctype = _pick(draw, ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
         return _bad(b, kind, f"content-type {ctype}", raw=_dumps(b), headers=(("content-type", ctype),), must=False)
     # unknown-field: a SHOULD (contract §1 preamble)
-    name = draw(st.sampled_from(["temperature_2", "unknown_field", "max_tokens_to_sample", "prompt"]))
+    name = _pick(draw, ["temperature_2", "unknown_field", "max_tokens_to_sample", "prompt"])
     b[name] = draw(st.one_of(st.integers(0, 9), unicode_text(0, 8)))
     return _bad(b, kind, f"unknown top-level field {name!r}", must=False)
 
