@@ -14,7 +14,8 @@ has no retriever, so nothing is ever fetched from the network.
 
 Validation uses ``jsonschema`` for readable errors (JSON pointer of the failing value, what was
 expected, what came) and ``jsonschema-rs`` for the yes/no fast path (and, while jsonschema
-explains a failure, to skip the parts that are valid: see ``_pruning_validator``): the benchmark in
+explains a failure, to skip the parts that are valid: see ``_pruning_validator``; union branches
+whose discriminator differs are explained once per value: ``_TagFirst``): the benchmark in
 ``benchmarks/bench_schema.py`` shows why, and ``tests/test_schema_loader.py`` checks that both
 give the same verdict on every example.
 """
@@ -107,6 +108,11 @@ def _expected(error: jsonschema.ValidationError) -> str:
 _DISCRIMINATORS = ("type", "role")
 
 
+def _tag_miss(e: jsonschema.ValidationError) -> bool:
+    """The error of a ``type``/``role`` discriminator that differs from the branch's constant."""
+    return len(e.relative_path) == 1 and e.relative_path[0] in _DISCRIMINATORS and e.validator in ("const", "enum")
+
+
 def _branch_misses(errors: list[jsonschema.ValidationError]) -> bool:
     """True when a oneOf/anyOf branch fails for not being meant for this instance at all.
 
@@ -117,7 +123,7 @@ def _branch_misses(errors: list[jsonschema.ValidationError]) -> bool:
         rel = list(e.relative_path)
         if not rel and e.validator == "type":
             return True
-        if len(rel) == 1 and rel[0] in _DISCRIMINATORS and e.validator in ("const", "enum"):
+        if _tag_miss(e):
             return True
         if not rel and e.validator == "required" and any(d in e.validator_value for d in _DISCRIMINATORS) and isinstance(e.instance, dict) and not any(d in e.instance for d in _DISCRIMINATORS):
             continue
@@ -236,15 +242,63 @@ def _pruning_validator(rs_registry: Any, registry: referencing.Registry) -> type
             if not valid(item_schema, instance[index]):
                 yield from validator.descend(instance=instance[index], schema=item_schema, path=index)
 
+    # (branch, its index, the instance's discriminators) -> jsonschema's errors showing that
+    # the branch is not meant for such an instance, or [] when it may be; see _TagFirst
+    misses: dict[tuple, list[jsonschema.ValidationError]] = {}
+
     def any_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Any:
         if not any(valid(b, instance) for b in branches):
-            yield from _ANY_OF(validator, branches, instance, schema)
+            yield from _ANY_OF(_TagFirst(validator, instance, misses), branches, instance, schema)
 
     def one_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Any:
         if sum(valid(b, instance) for b in branches) != 1:
-            yield from _ONE_OF(validator, branches, instance, schema)
+            yield from _ONE_OF(_TagFirst(validator, instance, misses), branches, instance, schema)
 
     return jsonschema.validators.extend(_BASE, {"properties": properties, "items": items, "anyOf": any_of, "oneOf": one_of})
+
+
+_MISSES_KEPT = 4096  # entries of a _TagFirst cache (the discriminator values come from requests)
+
+
+class _TagFirst:
+    """The validator jsonschema's anyOf/oneOf descend with when no branch is valid.
+
+    A branch whose discriminator (``type``, ``role``) differs from the instance's explains
+    nothing (:func:`_branch_misses`): only the discriminator's errors are read of it. Which
+    branches miss depends on the discriminator values alone, so those errors are found once
+    per branch and value, by descending with the discriminators alone, and later failures get
+    copies. A content block of an unknown type, explained against every block type in full,
+    took about 3 ms of the stub's answer. A branch that may be meant for the instance is
+    descended into in full, as jsonschema does.
+    """
+
+    __slots__ = ("_validator", "_tags", "_misses")
+
+    def __init__(self, validator: Any, instance: Any, misses: dict[tuple, list[jsonschema.ValidationError]]) -> None:
+        self._validator = validator
+        self._misses = misses
+        tags = tuple((k, instance[k]) for k in _DISCRIMINATORS if k in instance) if isinstance(instance, dict) else ()
+        try:
+            hash(tags)
+        except TypeError:  # a discriminator that is an object or array: no shortcut
+            tags = ()
+        self._tags = tags
+
+    def descend(self, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None) -> Any:
+        if self._tags and path is None:
+            key = (id(schema), schema_path, self._tags)
+            found = self._misses.get(key)
+            if found is None:
+                if len(self._misses) >= _MISSES_KEPT:
+                    self._misses.clear()
+                found = [e for e in self._validator.descend(dict(self._tags), schema, None, schema_path, resolver) if _tag_miss(e)]
+                self._misses[key] = found
+            if found:
+                return [jsonschema.ValidationError.create_from(e) for e in found]
+        return self._validator.descend(instance, schema, path, schema_path, resolver)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._validator, name)
 
 
 class _Shared:

@@ -124,3 +124,26 @@ def test_errors_are_jsonschemas_own_with_valid_parts_skipped(name: str, version:
 
     same_errors()
     assert len(compared) >= 20  # the property saw enough schema-invalid bodies to mean something
+
+
+def test_a_union_no_branch_of_is_meant_for_is_explained_as_jsonschema_does_cold_and_cached() -> None:
+    """Branches whose discriminator differs are explained once per discriminator value
+    (_TagFirst): the errors stay jsonschema's own the first time and every time after, for
+    blocks and sources of unknown types, of known types with bad fields, and of odd tag values."""
+    import jsonschema
+
+    from conformance._schema import _to_error
+
+    validator = load_schemas().validator("messages-request", profile="anthropic", version="2023-06-01")
+    plain = jsonschema.Draft202012Validator({"$ref": validator.path.as_uri()}, registry=validator._registry)
+    blocks = [
+        {"type": "hologram", "text": "x"}, {"type": "", "text": "x"}, {"type": "text", "text": 5},
+        {"type": "image", "source": {"type": "ftp", "data": "AAAA"}}, {"type": "image", "source": {"type": "base64"}},
+        {"type": ["text"], "text": "x"}, {"type": {"t": 1}}, {"type": None, "text": "x"}, {"text": "no type"},
+        {"type": "tool_result", "tool_use_id": "t", "content": [{"type": "hologram"}]},
+    ]
+    for _ in range(2):
+        for block in blocks:
+            body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [block]}]}
+            expected = [_to_error(e) for e in sorted(plain.iter_errors(body), key=jsonschema.exceptions.relevance)]
+            assert expected and validator.errors(body) == expected, block
