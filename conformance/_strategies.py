@@ -171,6 +171,8 @@ def _int(draw: st.DrawFn, low: int, high: int) -> int:
     """``draw(st.integers(low, high))`` through a cache of built strategies (mutations)."""
     strategy = _INTS.get((low, high))
     if strategy is None:
+        if len(_INTS) >= 4096:  # bounds that follow a body's length vary without end
+            _INTS.clear()
         strategy = _INTS[(low, high)] = st.integers(low, high)
     return draw(strategy)
 
