@@ -147,9 +147,10 @@ def run_suites(args: Sequence[str]) -> int:
         argv = ["--help"]
     if not any(a == "--report-dir" or a.startswith("--report-dir=") for a in argv):
         argv += ["--report-dir", "reports"]
-    # -c os.devnull and --rootdir keep a user's pytest.ini/conftest.py out of the run.
+    # -c os.devnull and --rootdir keep a user's pytest.ini/conftest.py out of the run;
+    # schemathesis is a library here, and its pytest plugin's import costs each run ~1 s.
     return int(pytest.main([
-        str(suite), "-p", "conformance.plugin", "-p", "no:cacheprovider",
+        str(suite), "-p", "conformance.plugin", "-p", "no:cacheprovider", "-p", "no:schemathesis",
         "-c", os.devnull, "--rootdir", str(suite), *argv,
     ]))
 
