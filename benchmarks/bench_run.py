@@ -6,9 +6,11 @@ Three measurements in one run, each repeated and reported as a median:
   * `pytest` over the suites, serial, as a user runs it (stub started by the plugin);
   * the same with pytest-xdist `-n 2`;
   * both again with a larger fuzz budget (`--examples 100`), where the checks, not start-up,
-    dominate. Under xdist the controller starts one stub for the run and the checks that share
-    state (probes, the SDK import, the schemathesis pass) run on one worker; on 2 cores the
-    stub, two workers and the controller still share the CPU, which caps the speed-up.
+    dominate. Under xdist the controller starts one stub for the run, the checks that share
+    state (probes, the SDK import) run on one worker, and the two workers share the parts of the
+    schemathesis pass (each drawn once); on 2 cores the stub, two workers and the controller
+    still share the CPU, and at the default budget the pass's parts are bounded by
+    --fuzz-seconds (about 3 s each, whatever the CPU), which caps the speed-up.
 
     python benchmarks/bench_run.py [--repeat N]
 """

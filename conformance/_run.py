@@ -81,6 +81,9 @@ class RunConfig:
     hypothesis_seed: int | None = None
     examples: int = 25
     fuzz_seconds: float = 3.0
+    # Where the processes of one run (xdist workers) share the parts of the schemathesis pass;
+    # None: this process computes them all. Set by the plugin, not an option.
+    share_dir: str | None = None
 
     def validate(self) -> None:
         if self.profile not in PROFILES:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -77,6 +79,7 @@ ABORT_PROPERTY = "conformance_abort"  # why the run could not go on (exit 2), on
 DEFAULT_RUN_BUDGET = 3600.0
 STOP_AFTER_FAILURES = 6  # requests in a row without any HTTP response: the target is gone
 WORKER_STUB_URL = "conformance_stub_url"  # xdist workerinput: the controller's stub
+WORKER_SHARE_DIR = "conformance_share_dir"  # xdist workerinput: where workers share the schemathesis pass
 
 
 # -- options and configuration ----------------------------------------------------------------
@@ -191,6 +194,7 @@ class ConformanceState:
             raise RunSetupError(f"{STUB_FAULT} applies to the bundled stub only; drop it or drop {TARGET}")
         self.report_dir = Path(opt(REPORT_DIR)) if opt(REPORT_DIR) else None
         self._stub: Any = None
+        self._share_dir: str | None = None
         self._ctx: RunContext | None = None
         self.results: list[dict] = []  # filled on the controller from report properties
 
@@ -200,6 +204,10 @@ class ConformanceState:
             raise RunSetupError(self.setup_error)
         if self._ctx is None:
             config = self.run_config
+            share = getattr(self.pytest_config, "workerinput", {}).get(WORKER_SHARE_DIR)
+            if share:
+                config = RunConfig(**{**config.__dict__, "share_dir": share})
+                self.run_config = config
             if self.own_stub:
                 # The stub declares its request-size limit, so the 413 check runs against it.
                 limit = config.max_body_bytes or STUB_BODY_LIMIT
@@ -237,6 +245,13 @@ class ConformanceState:
             self._stub = stub
         return self._stub.base_url
 
+    def share_dir(self) -> str:
+        """On the xdist controller: a directory of this run's own, where its workers share the
+        parts of the schemathesis pass; removed when the run ends."""
+        if self._share_dir is None:
+            self._share_dir = tempfile.mkdtemp(prefix="conformance-run-")
+        return self._share_dir
+
     @property
     def secrets(self) -> frozenset[str]:
         """The strings never to show, also before (or without) a run context."""
@@ -257,6 +272,9 @@ class ConformanceState:
         if self._stub is not None:
             self._stub.__exit__(None, None, None)
             self._stub = None
+        if self._share_dir is not None:
+            shutil.rmtree(self._share_dir, ignore_errors=True)
+            self._share_dir = None
 
 
 _STATE = pytest.StashKey[ConformanceState]()
@@ -355,12 +373,19 @@ class CheckFailure(Exception):
 # Seconds a share group takes in a default run against the stub (reports/results.json, summed
 # per group); every other group takes well under one. The xdist scheduler starts the longest first.
 GROUP_SECONDS = {"fuzz.schemathesis": 9.7, "sdk": 3.3, "fuzz.invalid": 0.3, "fuzz.valid": 0.3}
+# The schemathesis checks that form a second group, scheduled last: its worker then computes
+# the parts of the pass the first group's worker has not claimed yet (generated._Parts)
+SCHEMATHESIS_LATE = frozenset({"fuzz.schemathesis.negative-data-rejection", "fuzz.schemathesis.positive-data-acceptance",
+                               "fuzz.schemathesis.ignored-auth"})
 
 
 def share_group(check_id: str) -> str:
-    """The checks that share per-process state (probes, the SDK import, the schemathesis pass,
-    a fuzz property's answer cache) form one group, which xdist runs on one worker: the state
-    is then built once per run instead of once per worker."""
+    """The checks that share per-process state (probes, the SDK import, a fuzz property's
+    answer cache) form one group, which xdist runs on one worker: the state is then built once
+    per run instead of once per worker. The schemathesis checks are two groups that share the
+    pass's parts through a directory of the run instead (:func:`generated._shared_pass`)."""
+    if check_id in SCHEMATHESIS_LATE:
+        return "fuzz.schemathesis.late"
     family, _, rest = check_id.partition(".")
     if family == "fuzz":
         return "fuzz." + rest.partition(".")[0]
@@ -437,10 +462,14 @@ def _is_conformance_run(config: pytest.Config) -> bool:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """Runs on the xdist controller as each worker is set up: the bundled stub is started once,
-    here, and every worker is handed its URL (one stub per run, not one per worker)."""
+    here, and every worker is handed its URL (one stub per run, not one per worker), and the
+    directory where the workers share the schemathesis pass."""
     config = node.config
     state = config.stash.get(_STATE, None)
-    if state is None or not state.own_stub or state.setup_error is not None or not _is_conformance_run(config):
+    if state is None or not _is_conformance_run(config):
+        return
+    node.workerinput[WORKER_SHARE_DIR] = state.share_dir()
+    if not state.own_stub or state.setup_error is not None:
         return
     try:
         node.workerinput[WORKER_STUB_URL] = state.stub_url()

@@ -11,7 +11,9 @@ Each check is one property, explored by Hypothesis inside the check with the run
   the error envelope; none gets a 5xx.
 * ``fuzz.schemathesis.*``: schemathesis's own checks over ``schemas/openapi.yaml`` (positive and
   negative generation, ``anthropic-version: 2023-06-01`` pinned, the body schemas being the
-  2023-06-01 ones); one shared pass, then each failing check shrinks its own example.
+  2023-06-01 ones); one shared pass (three parts, one per strategy; under xdist, workers share
+  the parts through the run's directory: :class:`_Parts`), then each failing check shrinks its
+  own example.
 * ``fuzz.compare.agree``: with ``--compare URL2`` the same generated requests go to both
   targets; a disagreement in acceptance, error type or stream grammar fails, with the minimal
   request that shows it.
@@ -30,9 +32,12 @@ mutation's cost).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import hashlib
 import json
+import os
 import time
 import warnings
 import weakref
@@ -213,6 +218,7 @@ class _State:
     cache: dict[tuple, Exchange] = field(default_factory=dict)
     schemathesis: Any = None
     openapi: Any = None  # the run's own schemathesis schema (see _schema)
+    strategies: Any = None  # the pass's strategies over it (see _strategies)
     probes: int = 0  # schemathesis probes sent through _ProbeApp
 
 
@@ -592,14 +598,103 @@ def _auth_headers(ctx: RunContext) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"} if ctx.target.auth == "bearer" else {"x-api-key": key}
 
 
+@dataclass(frozen=True)
+class _Finding:
+    """A built-in check's first failing case: its generation mode, why, and the request as
+    ``ctx.send`` arguments (what can cross from one process to another)."""
+
+    mode: str | None
+    message: str
+    sent: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        content = self.sent.get("content")
+        return {"mode": self.mode, "message": self.message,
+                "sent": {**self.sent, "content": None if content is None else base64.b64encode(content).decode()}}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "_Finding":
+        content = d["sent"].get("content")
+        return cls(d["mode"], d["message"], {**d["sent"], "content": None if content is None else base64.b64decode(content)})
+
+
 @dataclass
 class _Pass:
-    """The shared schemathesis pass: per built-in check, the first failing case and why."""
+    """The shared schemathesis pass, or one part of it: per built-in check, the first failing
+    case and why, and how many cases each check could judge."""
 
     cases: int = 0
-    failures: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    failures: dict[str, _Finding] = field(default_factory=dict)
     skipped: int = 0
     judged: dict[str, int] = field(default_factory=dict)  # per check, the cases it had something to judge
+
+    def add(self, part: "_Pass") -> None:
+        """Count ``part`` in; a check's first failure stays the one found in the earlier part."""
+        self.cases += part.cases
+        self.skipped += part.skipped
+        for name, n in part.judged.items():
+            self.judged[name] = self.judged.get(name, 0) + n
+        for name, finding in part.failures.items():
+            self.failures.setdefault(name, finding)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cases": self.cases, "skipped": self.skipped, "judged": self.judged,
+                "failures": {name: f.to_json() for name, f in self.failures.items()}}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "_Pass":
+        return cls(d["cases"], {name: _Finding.from_json(f) for name, f in d["failures"].items()}, d["skipped"], d["judged"])
+
+
+class _Parts:
+    """The parts of the schemathesis pass (one per strategy), each computed once per run.
+
+    Without a share directory (one process) every part is computed here. Under xdist the
+    workers share the controller's directory: the schemathesis checks are split into two share
+    groups, and whichever worker first needs the pass claims each part nobody has claimed (an
+    ``O_EXCL`` claim file) and computes it, then waits for the parts another worker claimed. A
+    part given up (its run budget ran out) or not delivered within the bound is computed here.
+    """
+
+    def __init__(self, directory: str | None, key: str) -> None:
+        self.directory = Path(directory) if directory else None
+        self.key = key
+
+    def _path(self, index: int, what: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"schemathesis-{self.key}-part{index}.{what}"
+
+    def claim(self, index: int) -> bool:
+        if self.directory is None:
+            return True
+        try:
+            os.close(os.open(self._path(index, "claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
+
+    def put(self, index: int, part: _Pass) -> None:
+        if self.directory is not None:
+            tmp = self._path(index, f"{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(part.to_json()), encoding="utf-8")
+            os.replace(tmp, self._path(index, "json"))
+
+    def abandon(self, index: int) -> None:
+        if self.directory is not None:
+            self._path(index, "abandoned").touch()
+
+    def wait(self, index: int, seconds: float) -> _Pass | None:
+        """The part another process claimed, once it is there; None if it was given up or did
+        not come within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        done, abandoned = self._path(index, "json"), self._path(index, "abandoned")
+        while time.monotonic() < deadline:
+            if done.exists():
+                return _Pass.from_json(json.loads(done.read_text(encoding="utf-8")))
+            if abandoned.exists():
+                return None
+            time.sleep(0.02)
+        return None
 
 
 _CLIENT_HEADERS = frozenset({"authorization", "x-api-key", "user-agent", "accept", "accept-encoding", "connection",
@@ -733,7 +828,21 @@ def _cross_field(case: Any) -> bool:
     return case.method.upper() == "POST" and cross_field_problem(case.body) is not None
 
 
+# The strategies of the pass (_strategies), one part each: positive cases of every operation,
+# negative ones, and negative ones of POST /v1/messages alone.
+PASS_PARTS = 3
+
+
 def _strategies(ctx: RunContext) -> list[Any]:
+    """The pass's strategies, built once per run (and only by a process that draws from them)."""
+    state = _state(ctx)
+    if state.strategies is None:
+        state.strategies = _build_strategies(ctx)
+        assert len(state.strategies) == PASS_PARTS
+    return state.strategies
+
+
+def _build_strategies(ctx: RunContext) -> list[Any]:
     from schemathesis.generation import GenerationMode
 
     schema = _schema(ctx)
@@ -781,34 +890,62 @@ _CONTAINERS = ("path_parameters", "headers", "cookies", "query", "body")
 def _shared_pass(ctx: RunContext) -> _Pass:
     state = _state(ctx)
     if state.schemathesis is None:
+        c = ctx.config
+        key = hashlib.sha256(repr((effective_seed(ctx), ctx.model, c.examples, c.fuzz_seconds)).encode()).hexdigest()[:16]
+        parts = _Parts(c.share_dir, key)
+        found: dict[int, _Pass] = {}
+        for index in range(PASS_PARTS):
+            if parts.claim(index):
+                try:
+                    found[index] = _run_part(ctx, index)
+                except BaseException:
+                    parts.abandon(index)
+                    raise
+                parts.put(index, found[index])
+        # a part another worker computes: no longer than its own bound (--fuzz-seconds, and the
+        # exchange in progress when that ran out) before it is computed here instead
+        bound = c.fuzz_seconds + 2 * c.total_timeout
+        for index in range(PASS_PARTS):
+            if index not in found:
+                found[index] = parts.wait(index, bound) or _run_part(ctx, index)
         result = _Pass()
-        names = [name for name, _, _ in BUILTIN]
-
-        def prop(case: Any, run: Exploration) -> str | None:
-            failed, ex, judged = _run_case(ctx, case, [n for n in names if n not in result.failures])
-            if ex is None:
-                result.skipped += 1
-                return None
-            result.cases += 1
-            for name in judged:
-                result.judged[name] = result.judged.get(name, 0) + 1
-            for name, message in failed.items():
-                result.failures.setdefault(name, (case, message))
-            return None
-
-        for index, strategy in enumerate(_strategies(ctx)):
-            key = (effective_seed(ctx), ctx.model, ctx.config.examples, index)
-            if key in _DRAWN:
-                _replay(ctx, _DRAWN[key], prop)
-                continue
-            drawn: list[Any] = []
-            run = explore(ctx, strategy, lambda case, run, drawn=drawn: drawn.append(case) or prop(case, run), shrink=False)
-            if not run.out_of_time:  # a cut list is not what the seed gives
-                _DRAWN[key] = drawn
-                while len(_DRAWN) > _DRAWN_KEPT:
-                    _DRAWN.pop(next(iter(_DRAWN)))
+        for index in range(PASS_PARTS):
+            result.add(found[index])
         state.schemathesis = result
     return state.schemathesis
+
+
+def _run_part(ctx: RunContext, index: int) -> _Pass:
+    """One part of the pass: the cases of one strategy, each judged by every built-in check."""
+    part = _Pass()
+    names = [name for name, _, _ in BUILTIN]
+
+    def prop(case: Any, run: Exploration) -> str | None:
+        failed, ex, judged = _run_case(ctx, case, [n for n in names if n not in part.failures])
+        if ex is None:
+            part.skipped += 1
+            return None
+        part.cases += 1
+        for name in judged:
+            part.judged[name] = part.judged.get(name, 0) + 1
+        for name, message in failed.items():
+            if name not in part.failures:
+                mode = case.meta.generation.mode.value if case.meta is not None else None
+                part.failures[name] = _Finding(mode, message, _case_kwargs(ctx, case) or {})
+        return None
+
+    strategy = _strategies(ctx)[index]
+    key = (effective_seed(ctx), ctx.model, ctx.config.examples, index)
+    if key in _DRAWN:
+        _replay(ctx, _DRAWN[key], prop)
+        return part
+    drawn: list[Any] = []
+    run = explore(ctx, strategy, lambda case, run: drawn.append(case) or prop(case, run), shrink=False)
+    if not run.out_of_time:  # a cut list is not what the seed gives
+        _DRAWN[key] = drawn
+        while len(_DRAWN) > _DRAWN_KEPT:
+            _DRAWN.pop(next(iter(_DRAWN)))
+    return part
 
 
 # The cases the shared pass drew, per process: (seed, model, --examples, strategy) -> cases.
@@ -843,23 +980,26 @@ def _builtin_check(name: str) -> Callable[[RunContext], Outcome]:
                                             f"{name} could judge within the budget (--examples, --fuzz-seconds)")
             return Outcome.passed(f"{shared.cases} schemathesis cases over schemas/openapi.yaml: {name} held "
                                   f"on the {judged} it applies to")
-        first_case, first_message = shared.failures[name]
-        mode = first_case.meta.generation.mode if first_case.meta is not None else None
-        strategy = next(s for s, m in zip(_strategies(ctx), ("positive", "negative")) if mode is None or m == mode.value)
+        first = shared.failures[name]
+        mode = first.mode
+        strategy = next(s for s, m in zip(_strategies(ctx), ("positive", "negative")) if mode is None or m == mode)
 
         def prop(case: Any, run: Exploration) -> str | None:
             return _run_case(ctx, case, [name])[0].get(name)
 
         run = explore(ctx, strategy, prop, shrink=True)
-        case, message = (run.failure, run.reason) if run.failure is not None else (first_case, first_message)
-        sent = _case_kwargs(ctx, case)
-        assert sent is not None
+        if run.failure is not None:
+            sent, message = _case_kwargs(ctx, run.failure), run.reason
+            mode = run.failure.meta.generation.mode.value if run.failure.meta is not None else mode
+        else:
+            sent, message = first.sent, first.message
+        assert sent
         auth = "none" if name == "ignored_auth" else None
         headers = {k: v for k, v in sent["headers"].items() if not (auth and k.lower() in ("x-api-key", "authorization"))}
         ex = ctx.send(sent["method"], sent["path"], headers=headers, content=sent.get("content"), stream=sent["stream"],
                       **({"auth": auth} if auth else {}))
         ctx.evidence(ex)
-        return Outcome.failed(f"schemathesis {name}: {message}; minimal case ({mode.value if mode else 'explicit'}): "
+        return Outcome.failed(f"schemathesis {name}: {message}; minimal case ({mode or 'explicit'}): "
                               f"{ex.request.curl(ctx.secrets)}")
 
     judge.__name__ = f"schemathesis_{name}"

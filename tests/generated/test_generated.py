@@ -164,3 +164,44 @@ def test_a_later_run_replays_the_schemathesis_cases_it_would_draw() -> None:
     replayed = requests_sent(fresh=False)
     assert len(fresh) >= 16 and replayed == fresh
     assert requests_sent(fresh=True) == fresh
+
+
+def test_processes_sharing_a_run_directory_compute_each_part_of_the_pass_once(tmp_path) -> None:
+    """Under xdist the schemathesis checks are two share groups, and the workers share the
+    pass's parts through the run's directory (generated._Parts): a process that finds a part
+    claimed takes the other's result instead of drawing and sending it again, failures and
+    their requests included; a part given up by its claimant is computed by the process that
+    needs it."""
+    from conformance.checks import generated
+
+    share = tmp_path / "run"
+    share.mkdir()
+    with serve_in_thread(api_keys=[KEY], faults=["ignore-auth"], max_body_bytes=LIMIT) as url:
+        config = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=6, fuzz_seconds=120,
+                           hypothesis_seed=5, share_dir=str(share))
+
+        def pass_of() -> tuple[generated._Pass, int, generated.RunContext]:
+            ctx = RunContext.open(config)
+            preflight(ctx)
+            result = generated._shared_pass(ctx)
+            sent = sum(1 for k in generated._state(ctx).cache if k[0] == "schemathesis")
+            return result, sent, ctx
+
+        first, first_sent, ctx1 = pass_of()
+        second, second_sent, ctx2 = pass_of()
+        try:
+            assert first_sent > 0 and second_sent == 0  # the second process drew and sent nothing
+            assert second.to_json() == first.to_json() and "ignored_auth" in second.failures
+            outcome = generated._builtin_check("ignored_auth")(ctx2)  # shrinks from the shared finding
+            assert outcome.verdict.value == "failed" and "minimal case" in outcome.message, outcome.message
+        finally:
+            ctx1.close()
+            ctx2.close()
+
+        # a part its claimant gave up (the run budget ran out mid-part) is computed here
+        parts = generated._Parts(str(share), "k")
+        assert parts.claim(0) and not parts.claim(0)
+        parts.abandon(0)
+        assert parts.wait(0, 5) is None
+        assert parts.claim(1)
+        assert parts.wait(1, 0.1) is None  # claimed and never delivered: the bound ends the wait
