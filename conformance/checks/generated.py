@@ -598,6 +598,9 @@ def _auth_headers(ctx: RunContext) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"} if ctx.target.auth == "bearer" else {"x-api-key": key}
 
 
+_CREDENTIALS = frozenset({"authorization", "x-api-key"})
+
+
 @dataclass(frozen=True)
 class _Finding:
     """A built-in check's first failing case: its generation mode, why, and the request as
@@ -609,8 +612,11 @@ class _Finding:
 
     def to_json(self) -> dict[str, Any]:
         content = self.sent.get("content")
+        # the key never goes to disk: re-sent, the case gets the run's credentials from the Target
+        headers = {k: v for k, v in (self.sent.get("headers") or {}).items() if k.lower() not in _CREDENTIALS}
         return {"mode": self.mode, "message": self.message,
-                "sent": {**self.sent, "content": None if content is None else base64.b64encode(content).decode()}}
+                "sent": {**self.sent, "headers": headers,
+                         "content": None if content is None else base64.b64encode(content).decode()}}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "_Finding":

@@ -192,6 +192,7 @@ def test_processes_sharing_a_run_directory_compute_each_part_of_the_pass_once(tm
         try:
             assert first_sent > 0 and second_sent == 0  # the second process drew and sent nothing
             assert second.to_json() == first.to_json() and "ignored_auth" in second.failures
+            assert all(KEY.encode() not in f.read_bytes() for f in share.iterdir()), "the API key went to disk"
             outcome = generated._builtin_check("ignored_auth")(ctx2)  # shrinks from the shared finding
             assert outcome.verdict.value == "failed" and "minimal case" in outcome.message, outcome.message
         finally:
