@@ -1001,7 +1001,7 @@ def _builtin_check(name: str) -> Callable[[RunContext], Outcome]:
             sent, message = first.sent, first.message
         assert sent
         auth = "none" if name == "ignored_auth" else None
-        headers = {k: v for k, v in sent["headers"].items() if not (auth and k.lower() in ("x-api-key", "authorization"))}
+        headers = {k: v for k, v in sent["headers"].items() if not (auth and k.lower() in _CREDENTIALS)}
         ex = ctx.send(sent["method"], sent["path"], headers=headers, content=sent.get("content"), stream=sent["stream"],
                       **({"auth": auth} if auth else {}))
         ctx.evidence(ex)
