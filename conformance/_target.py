@@ -27,6 +27,9 @@ the time left in the current exchange's budget (kept in a context variable). Bet
 the same deadlines are checked again, so a custom ``transport=`` (which bypasses the backend)
 is still bounded as soon as it yields data.
 
+Each exchange goes straight to the httpx transport (``handle_request``, the whole transport
+contract), with no ``httpx.Client`` around it: exchanges are independent (no cookie jar: a
+``Set-Cookie`` is recorded, never sent back) and a third less CPU per exchange is spent.
 Redirects are never followed (credentials must not travel to another origin): a 3xx answer is
 recorded as is, with ``transport_error`` naming the ``Location``. ``https`` certificates are
 verified unless ``insecure=True``. No environment proxy or ``.netrc`` is consulted.
@@ -323,13 +326,13 @@ class Target:
             ssl_context = httpx.create_ssl_context(verify=not self.insecure, trust_env=False)
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=5.0)
             transport = _Transport(ssl_context=ssl_context, limits=limits)
-        self._client = httpx.Client(
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=timeouts.connect),
-            headers={"accept": "application/json", "accept-encoding": "identity", "user-agent": _user_agent()},
-        )
+        # Exchanges go straight to the transport (its handle_request is the whole contract): an
+        # httpx.Client around it would add cookies, redirects and auth flows the harness does not
+        # use, a third of the client's CPU per exchange (measured: 1.0 -> 0.65 ms).
+        self._transport = transport
+        self._timeout = {"connect": timeouts.connect, "read": timeouts.read, "write": timeouts.read, "pool": timeouts.connect}
+        self._default_headers = (("Connection", "keep-alive"), ("accept", "application/json"),
+                                 ("accept-encoding", "identity"), ("user-agent", _user_agent()))
 
     # ------------------------------------------------------------------ plumbing
 
@@ -346,7 +349,7 @@ class Target:
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> Target:
         return self
@@ -412,15 +415,14 @@ class Target:
         wanted.update(self.headers)
         for name, value in (headers or {}).items():
             wanted[name.lower()] = value
-        request = self._client.build_request(
-            method,
-            self.base_url + path,
-            content=body or None,
-            headers={k: v for k, v in wanted.items() if v is not None},
-        )
-        for name, value in wanted.items():
-            if value is None and name in request.headers:
-                del request.headers[name]
+        sent: dict[str, str] = {}
+        for name, value in self._default_headers:  # a default keeps its place when overridden
+            value = wanted.pop(name.lower(), value)
+            if value is not None:
+                sent[name] = value
+        sent.update((name, value) for name, value in wanted.items() if value is not None)
+        request = httpx.Request(method, self.base_url + path, content=body or None, headers=sent,
+                                extensions={"timeout": self._timeout})
         recorded = RecordedRequest(
             method=request.method,
             url=str(request.url),
@@ -442,7 +444,7 @@ class Target:
         token = _BUDGET.set(budget)
         try:
             try:
-                response = self._client.send(request, stream=True)
+                response = self._transport.handle_request(request)
             except httpx.HTTPError as exc:
                 ex.transport_error = self._describe(exc, budget, before_response=True)
             else:

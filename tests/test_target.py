@@ -235,3 +235,20 @@ def test_custom_transport_is_used_and_recorded():
         ex = t.messages({"stream": True})
     assert seen == [KEY]
     assert ex.complete and [e.event for e in ex.events] == ["ping"] and ex.first_byte_after is not None
+
+
+def test_exchanges_are_independent_no_cookie_is_sent_back():
+    # a target's Set-Cookie must not make one exchange depend on an earlier one (the Target
+    # talks to its transport directly, with no client-side cookie jar)
+    import httpx
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"set-cookie": "session=abc; Path=/"})
+
+    with Target("http://stub.invalid", api_key=KEY, transport=httpx.MockTransport(handler)) as t:
+        first, second = t.send("GET", "/v1/models"), t.send("GET", "/v1/models")
+    assert first.header("set-cookie") == "session=abc; Path=/"
+    assert seen == [None, None] and second.request.header("cookie") is None
