@@ -72,17 +72,18 @@ class GenRequest:
         return isinstance(self.body, dict) and self.body.get("stream") is True and self.raw is None
 
     def send_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``ctx.send("POST", "/v1/messages", **kw)``."""
-        kw: dict[str, Any] = {}
+        """Keyword arguments for ``ctx.send("POST", "/v1/messages", **kw)``: the body is sent as the
+        bytes the request is known by (:attr:`payload`), encoded once."""
+        return {"content": self.payload, "headers": {"content-type": "application/json", **dict(self.headers)},
+                "stream": self.stream}
+
+    @functools.cached_property
+    def payload(self) -> bytes:
+        """What goes on the wire: ``raw``, or ``body`` as compact UTF-8 JSON (as ``Target.send(json=)``
+        would encode it)."""
         if self.raw is not None:
-            kw["content"] = self.raw
-            kw["headers"] = {"content-type": "application/json", **dict(self.headers)}
-        else:
-            kw["json"] = self.body
-            if self.headers:
-                kw["headers"] = dict(self.headers)
-        kw["stream"] = self.stream
-        return kw
+            return self.raw
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
     def __repr__(self) -> str:  # short: Hypothesis prints examples, and an oversize body is huge
         data = self.raw if self.raw is not None else json.dumps(self.body, ensure_ascii=False)
@@ -98,8 +99,7 @@ class GenRequest:
 
     @functools.cached_property
     def _key(self) -> tuple:  # computed once: the answer cache and the pipeline both ask
-        payload = self.raw if self.raw is not None else json.dumps(self.body, ensure_ascii=False, sort_keys=False).encode("utf-8")
-        return (payload, self.headers, self.raw is not None)
+        return (self.payload, self.headers, self.raw is not None)
 
     def describe(self) -> str:
         if self.valid:
