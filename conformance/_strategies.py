@@ -19,15 +19,15 @@ them in batches (:func:`invalid_batches`): several mutations of one valid body, 
 them changes.
 
 Every strategy draws from Hypothesis choices, so a failing example shrinks; nothing here
-sends requests. A request is built from few, larger choices (about a dozen, where one choice per
+sends requests. A request is built from few, larger choices (a handful, where one choice per
 character and per nested schema took over 100): its decisions are the bytes of one drawn
 byte string (each byte one decision at a fixed position, 0 its simplest option, "absent"
-first), each turn, the tools and a tool round trip one byte string more; text is an index
-into a curated pool of interesting strings (:data:`TEXTS`), about one in six a free unicode
-string (one choice, whatever its length); tool schemas, thinking configurations, stop
-sequences and metadata come from precomputed pools. Hypothesis shrinks a byte string byte
-by byte, so the simplest request is the minimal one and a failing example shrinks to what
-shows the failure.
+first, each turn's decisions among them); the tools, a tool round trip and a long history
+one byte string more each; text is an index into a curated pool of interesting strings
+(:data:`TEXTS`), about one in six a free unicode string (one choice, whatever its length);
+tool schemas, thinking configurations, stop sequences and metadata come from precomputed
+pools. Hypothesis shrinks a byte string byte by byte, so the simplest request is the minimal
+one and a failing example shrinks to what shows the failure.
 ``tests/generated/test_strategies.py`` checks every valid body against the schema, every MUST
 mutation against it too (invalid, or a cross-field rule broken), that each shape promised
 above is generated, and that failing examples shrink.
@@ -281,13 +281,19 @@ def _text_block(text: str) -> dict:
     return {"type": "text", "text": text}
 
 
-# Variable parts are sub-strategies: each is a span of choices, which the shrinker deletes as
-# a whole once the decision that asked for it goes to "absent" or a history gets shorter.
-@st.composite
-def _turn(draw: st.DrawFn, darkbloom: bool, prompt: bool) -> Any:
+TURN_BYTES = 4  # decisions of a turn: text, form, second and third block
+PROMPT_BYTES = 6  # of the final user turn: and the two bounds of "Count from a to b"
+MAX_HISTORY = 6  # turns before the final one (besides a long history)
+
+
+def _turn(draw: st.DrawFn, d: bytes, darkbloom: bool, prompt: bool) -> Any:
     """String content, or a list of one to three text blocks (never empty text: the real API
-    refuses it): one choice, and one more per free string."""
-    d = _decisions(draw, 6)  # text, form, second and third block, count bounds
+    refuses it), from its decision bytes ``d``; one more choice per free string.
+
+    A turn's decisions are bytes of the body's decision string, at fixed positions: a turn of
+    its own would be two more Hypothesis draws (a span and its byte string) per turn, a quarter
+    of the cost of generating a body (measured), and a shorter history shifts no other decision.
+    """
     text = _prompt(draw, d[0:1] + d[4:6]) if prompt else _text(draw, d[0])
     form = 0 if darkbloom else _index(d[1], 4)  # a string, or 1-3 blocks
     if form == 0:
@@ -295,6 +301,8 @@ def _turn(draw: st.DrawFn, darkbloom: bool, prompt: bool) -> Any:
     return [_text_block(text)] + [_text_block(_text(draw, d[1 + k])) for k in range(1, form)]
 
 
+# Parts that only some requests have are sub-strategies: each is a span of choices, which the
+# shrinker deletes as a whole once the decision that asked for it goes to "absent".
 @st.composite
 def _long_history(draw: st.DrawFn, darkbloom: bool) -> list[Any]:
     """16-64 turns: the pool in turn from a drawn start, as strings and blocks (one choice)."""
@@ -307,7 +315,6 @@ def _long_history(draw: st.DrawFn, darkbloom: bool) -> list[Any]:
     return out
 
 
-_TURNS = {(d, p): _turn(d, p) for d in (False, True) for p in (False, True)}
 _LONG = {d: _long_history(d) for d in (False, True)}
 
 
@@ -412,6 +419,9 @@ _STOPS = STOP_SEQUENCES + (_ABSENT,)  # _ABSENT: a free one
 _TEMPERATURES = TEMPERATURES + (_ABSENT,)  # _ABSENT: a free one
 
 
+_BODY_BYTES = 16 + TURN_BYTES * MAX_HISTORY + PROMPT_BYTES
+
+
 @functools.lru_cache(maxsize=None)
 def valid_bodies(scope: Scope) -> st.SearchStrategy[dict]:
     """Request bodies valid for ``scope`` (schema and cross-field rules)."""
@@ -422,16 +432,18 @@ def valid_bodies(scope: Scope) -> st.SearchStrategy[dict]:
 def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
     """A request body valid for ``scope`` (schema and cross-field rules).
 
-    First the decisions (one choice: 16 bytes), then the variable parts, each its own span.
+    First the decisions (one choice: 16 bytes for the body, then those of up to
+    :data:`MAX_HISTORY` history turns and of the final user turn), then the optional parts, each
+    its own span.
     """
     full = not scope.darkbloom
-    d = _decisions(draw, 16)
+    d = _decisions(draw, _BODY_BYTES)
     # -- the decisions (a decision that does not apply to the scope is read and ignored)
     n_tools = _absent_or(d[0], (1, 2, 3), 3) if full and scope.tools else None  # a quarter of requests
     thinking = _absent_or(d[1], THINKING, 4) if full and scope.thinking else None
     thinks = thinking is not None and thinking["type"] != "disabled"
     prefill = full and not thinks and _one_in(d[2], 6)
-    history = _index(d[3], 7)  # turns before the final user turn
+    history = _index(d[3], MAX_HISTORY + 1)  # turns before the final user turn
     long = _one_in(d[4], 16)  # and 16-64 more turns before those
     flips = max(0, _index(d[5], 128) - 64)  # half the time, roles in the history flipped (bit 0: its last turn)
     round_trip = n_tools is not None and _one_in(d[6], 2)
@@ -448,14 +460,14 @@ def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
     body: dict[str, Any] = {"model": scope.model}
     tools = draw(_TOOLS[n_tools]) if n_tools else None
     contents = draw(_LONG[scope.darkbloom]) if long else []
-    contents += [draw(_TURNS[(scope.darkbloom, False)]) for _ in range(history)]
+    contents += [_turn(draw, d[16 + TURN_BYTES * k:16 + TURN_BYTES * (k + 1)], scope.darkbloom, False) for k in range(history)]
     turns = [{"content": c} for c in contents]
     n = len(turns)
     for i, turn in enumerate(turns):  # alternating up to the final user turn, unless flipped
         turn["role"] = "assistant" if ((n - i) % 2 == 1) != bool(n - 1 - i < history and flips >> (n - 1 - i) & 1) else "user"
     if tools is not None and round_trip:
         turns += draw(_ROUND_TRIPS[tools[which_tool % len(tools)]["name"]])
-    turns.append({"role": "user", "content": draw(_TURNS[(scope.darkbloom, True)])})
+    turns.append({"role": "user", "content": _turn(draw, d[-PROMPT_BYTES:], scope.darkbloom, True)})
     if prefill:
         turns.append({"role": "assistant", "content": _visible(draw(_TEXT[False]).rstrip())})
     body["messages"] = turns
@@ -705,7 +717,7 @@ def _minimal(scope: Scope, text: str = "Hi", **extra: Any) -> dict:
 def valid_examples(scope: Scope) -> tuple[GenRequest, ...]:
     """Hand-written valid requests tried before the generated ones, so that each constraint
     is exercised at any budget: a tight max_tokens, a stop sequence the answer contains, a
-    forced tool, streaming, thinking."""
+    forced tool, a sampling parameter (2023-06-01), streaming, thinking."""
     weather = {"name": "get_weather", "description": "Weather for a city",
                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
     bodies: list[dict] = [_minimal(scope, max_tokens=1), _minimal(scope, "Say hello, 世界 😀 مرحبا", system="Be brief.")]
@@ -720,6 +732,8 @@ def valid_examples(scope: Scope) -> tuple[GenRequest, ...]:
                               {"role": "assistant", "content": "Hi."},
                               {"role": "user", "content": "And now?"}]
         bodies += [stop, forced, shapes]
+        if scope.version == V2023:  # sampling parameters are documented under 2023-06-01 only
+            bodies.append(_minimal(scope, "Hello", temperature=0.5))
         if scope.stream:
             bodies += [{**stop, "stream": True}, {**forced, "stream": True}, _minimal(scope, max_tokens=1, stream=True)]
         if scope.thinking:
