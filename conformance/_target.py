@@ -29,7 +29,7 @@ is still bounded as soon as it yields data.
 
 Each exchange goes straight to the httpx transport (``handle_request``, the whole transport
 contract), with no ``httpx.Client`` around it: exchanges are independent (no cookie jar: a
-``Set-Cookie`` is recorded, never sent back) and a third less CPU per exchange is spent.
+``Set-Cookie`` is recorded, never sent back), and each costs a third less CPU.
 Redirects are never followed (credentials must not travel to another origin): a 3xx answer is
 recorded as is, with ``transport_error`` naming the ``Location``. ``https`` certificates are
 verified unless ``insecure=True``. No environment proxy or ``.netrc`` is consulted.
