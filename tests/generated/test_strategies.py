@@ -26,7 +26,7 @@ from conformance._strategies import (
     TOOL_SCHEMAS,
     Scope,
     cross_field_problem,
-    _one_mutation,
+    _mutation,
     invalid_batches,
     invalid_examples,
     invalid_requests,
@@ -114,12 +114,16 @@ def test_a_batch_is_distinct_invalid_requests_from_one_valid_body(scope: Scope) 
         assert 1 <= len(batch) <= 8 and len({r.key() for r in batch}) == len(batch)
         assert all(not r.valid and (broken(r) or not r.must) for r in batch), batch
 
+    @st.composite
+    def mutation_of(draw, body):
+        return _mutation(draw, scope, body, None)
+
     @QUICK
     @given(valid_bodies(scope), st.data())
     def body_untouched(body, data) -> None:
         before = json.dumps(body)
         for _ in range(4):
-            req = data.draw(_one_mutation(scope, body))
+            req = data.draw(mutation_of(body))
             assert json.dumps(body) == before, req.kind
 
     batches_hold()
