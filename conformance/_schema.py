@@ -286,7 +286,8 @@ class _TagFirst:
 
     def descend(self, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None) -> Any:
         if self._tags and path is None:
-            key = (id(schema), schema_path, self._tags)
+            # with the values' types: True, 1 and 1.0 are one key in Python, three values in JSON
+            key = (id(schema), schema_path, self._tags, tuple(type(v) for _, v in self._tags))
             found = self._misses.get(key)
             if found is None:
                 if len(self._misses) >= _MISSES_KEPT:

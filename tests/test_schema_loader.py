@@ -129,7 +129,8 @@ def test_errors_are_jsonschemas_own_with_valid_parts_skipped(name: str, version:
 def test_a_union_no_branch_of_is_meant_for_is_explained_as_jsonschema_does_cold_and_cached() -> None:
     """Branches whose discriminator differs are explained once per discriminator value
     (_TagFirst): the errors stay jsonschema's own the first time and every time after, for
-    blocks and sources of unknown types, of known types with bad fields, and of odd tag values."""
+    blocks and sources of unknown types, of known types with bad fields, and of odd tag values
+    (True, 1 and 1.0 among them: equal keys in Python)."""
     import jsonschema
 
     from conformance._schema import _to_error
@@ -141,9 +142,20 @@ def test_a_union_no_branch_of_is_meant_for_is_explained_as_jsonschema_does_cold_
         {"type": "image", "source": {"type": "ftp", "data": "AAAA"}}, {"type": "image", "source": {"type": "base64"}},
         {"type": ["text"], "text": "x"}, {"type": {"t": 1}}, {"type": None, "text": "x"}, {"text": "no type"},
         {"type": "tool_result", "tool_use_id": "t", "content": [{"type": "hologram"}]},
+        # equal in Python, not in JSON: each is explained as itself
+        {"type": True, "text": "x"}, {"type": 1, "text": "x"}, {"type": 1.0, "text": "x"},
     ]
     for _ in range(2):
         for block in blocks:
             body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [block]}]}
             expected = [_to_error(e) for e in sorted(plain.iter_errors(body), key=jsonschema.exceptions.relevance)]
             assert expected and validator.errors(body) == expected, block
+            # the branches' own errors (cached per discriminator) show this block's tag, not an equal one's
+            tags = [e.instance for e in _tree(validator._slow.iter_errors(body)) if list(e.absolute_path) == ["messages", 0, "content", 0, "type"]]
+            assert all(type(t) is type(block.get("type")) and t == block.get("type") for t in tags), (block, tags)
+
+
+def _tree(errors):
+    for e in errors:
+        yield e
+        yield from _tree(e.context)
