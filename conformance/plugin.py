@@ -206,12 +206,12 @@ class ConformanceState:
             config = self.run_config
             share = getattr(self.pytest_config, "workerinput", {}).get(WORKER_SHARE_DIR)
             if share:
-                config = RunConfig(**{**config.__dict__, "share_dir": share})
+                config = replace(config, share_dir=share)
                 self.run_config = config
             if self.own_stub:
                 # The stub declares its request-size limit, so the 413 check runs against it.
                 limit = config.max_body_bytes or STUB_BODY_LIMIT
-                config = RunConfig(**{**config.__dict__, "target": self.stub_url(), "max_body_bytes": limit})
+                config = replace(config, target=self.stub_url(), max_body_bytes=limit)
                 self.run_config = config
             try:
                 ctx = RunContext.open(config, started=self.started)
