@@ -44,14 +44,14 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def default_schema_dir() -> Path:
-    """The checkout's ``schemas/`` beside the package, else the copy shipped inside the wheel."""
-    for candidate in (_PACKAGE_DIR.parent / "schemas", _PACKAGE_DIR / "_data" / "schemas"):
-        if (candidate / "defs.json").is_file():
+    """The schemas shipped inside the wheel (``conformance/_data/schemas``), else, in a checkout,
+    ``schemas/`` beside the package. The packaged copy is looked for first: an installed
+    package's parent is ``site-packages``, whose ``schemas/`` (if any) belongs to someone else."""
+    candidates = (_PACKAGE_DIR / "_data" / "schemas", _PACKAGE_DIR.parent / "schemas")
+    for candidate in candidates:
+        if (candidate / "defs.json").is_file() and (candidate / "openapi.yaml").is_file():
             return candidate
-    raise SchemaLoadError(
-        f"no schemas found: looked in {_PACKAGE_DIR.parent / 'schemas'} and "
-        f"{_PACKAGE_DIR / '_data' / 'schemas'}"
-    )
+    raise SchemaLoadError(f"no schemas found: looked in {candidates[0]} and {candidates[1]}")
 
 
 class SchemaLoadError(Exception):

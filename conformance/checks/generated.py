@@ -57,6 +57,7 @@ from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import StreamGrammar
 from conformance._run import RunContext, discover_model
+from conformance._schema import default_schema_dir
 from conformance._strategies import (
     Expectations,
     GenRequest,
@@ -71,7 +72,6 @@ from conformance._target import Target, Timeouts
 from conformance.checks._common import declined, describe, error_type_of
 
 PATH = "/v1/messages"
-OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
 OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
 OPERATIONS = (("/v1/messages", "POST"), ("/v1/messages/count_tokens", "POST"),
               ("/v1/models", "GET"), ("/v1/models/{model_id}", "GET"))  # schemas/openapi.yaml's
@@ -524,7 +524,7 @@ def _schema(ctx: RunContext) -> Any:
 def _load_schema() -> Any:
     import schemathesis
 
-    schema = schemathesis.openapi.from_path(str(OPENAPI))
+    schema = schemathesis.openapi.from_path(str(default_schema_dir() / "openapi.yaml"))
     # schemathesis sends its own probes (ignored_auth re-sends a case without credentials and
     # with wrong ones) through ``schema.transport``; a WSGI app there routes them to the run's
     # Target, so they are capped, bounded and redacted like every other exchange

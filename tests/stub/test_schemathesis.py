@@ -9,7 +9,6 @@ spares every pytest process (each xdist worker, each ``conformance run``) the pl
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +18,9 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from stub_helpers import KEY, V1
 
-from conformance._schema import load_schemas
+from conformance._schema import default_schema_dir, load_schemas
 
-OPENAPI = Path(__file__).resolve().parents[2] / "schemas" / "openapi.yaml"
+OPENAPI = default_schema_dir() / "openapi.yaml"
 schema = schemathesis.openapi.from_path(OPENAPI)
 _SCHEMAS = load_schemas()
 VALIDATORS = {
