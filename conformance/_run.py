@@ -24,11 +24,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from conformance._catalog import Check, Level, Outcome, Verdict
 from conformance._exchange import Exchange
+from conformance._options import AUTH_CHOICES, GATES
 from conformance._schema import API_VERSIONS, PROFILES, SchemaSet, load_schemas
 from conformance._target import Target, TargetError, Timeouts
-
-AUTH_CHOICES = ("both", "x-api-key", "bearer")
-GATES = ("must", "should")
 
 
 class RunSetupError(Exception):
@@ -564,8 +562,14 @@ def gate_verdict(results: Iterable[Result | dict], gate: str = "must") -> tuple[
         return 5, "GATE: no check ran"
     blocking = [r for r in rows if r["level"] in levels and r["verdict"] in _BLOCKING]
     if blocking:
+        failed = sum(r["verdict"] == Verdict.FAILED.value for r in blocking)
+        errors = len(blocking) - failed
+        counts = ", ".join(
+            part for part in (f"{failed} failed" if failed else "",
+                              f"{errors} error{'s' * (errors != 1)}" if errors else "") if part
+        )
         ids = ", ".join(r["id"] for r in blocking[:5]) + (" …" if len(blocking) > 5 else "")
-        return 1, f"GATE FAILED ({gate.upper()}): {len(blocking)} check(s) failed: {ids}"
+        return 1, f"GATE FAILED ({gate.upper()}): {counts}: {ids}"
     return 0, f"GATE PASSED ({gate.upper()}): no {'/'.join(sorted(levels))} check failed"
 
 

@@ -110,6 +110,13 @@ def test_gate_verdict_rules() -> None:
     assert gate_verdict([])[0] == 5
 
 
+def test_gate_line_counts_failures_and_errors_apart() -> None:
+    # a harness error is not a failure of the target: the line says which is which
+    assert gate_verdict(rows(("MUST", "error"), ("MUST", "error")))[1] == "GATE FAILED (MUST): 2 errors: x.y.0, x.y.1"
+    assert gate_verdict(rows(("MUST", "failed"), ("MUST", "error")))[1] == "GATE FAILED (MUST): 1 failed, 1 error: x.y.0, x.y.1"
+    assert gate_verdict(rows(("MUST", "failed"), ("SHOULD", "error")))[1] == "GATE FAILED (MUST): 1 failed: x.y.0"
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
