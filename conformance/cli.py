@@ -136,23 +136,12 @@ def _add_run(subparsers: "argparse._SubParsersAction[_Parser]") -> None:
 
 def run_suites(args: Sequence[str]) -> int:
     """``conformance run ARGS``: pytest over the packaged suite, isolated from any local config."""
-    import os
-    from pathlib import Path
+    from ._api import run_pytest
 
-    import pytest
-
-    suite = Path(__file__).resolve().parent / "suite"
     argv = list(args)
     if "--help-options" in argv:
         argv = ["--help"]
-    if not any(a == "--report-dir" or a.startswith("--report-dir=") for a in argv):
-        argv += ["--report-dir", "reports"]
-    # -c os.devnull and --rootdir keep a user's pytest.ini/conftest.py out of the run;
-    # schemathesis is a library here, and its pytest plugin's import costs each run ~1 s.
-    return int(pytest.main([
-        str(suite), "-p", "conformance.plugin", "-p", "no:cacheprovider", "-p", "no:schemathesis",
-        "-c", os.devnull, "--rootdir", str(suite), *argv,
-    ]))
+    return run_pytest(argv)
 
 
 def _add_report(subparsers: "argparse._SubParsersAction[_Parser]") -> None:

@@ -26,8 +26,6 @@ import pytest
 from conformance._catalog import CATALOG, Check, Outcome, Verdict, load_catalog
 from conformance._redact import Redactor
 from conformance._run import (
-    AUTH_CHOICES,
-    GATES,
     Expectations,
     Result,
     RunConfig,
@@ -38,89 +36,30 @@ from conformance._run import (
     results_document,
     run_check,
 )
-from conformance._schema import API_VERSIONS, PROFILES
 from conformance._target import Target, TargetError
+from conformance._options import BY_NAME, ENV_API_KEY, SUITE_SUFFIX, getoption
+from conformance.pytest_plugin import IMPORTED
 
-# Option names, kept as constants so cli.py, docs and tests spell them one way.
-TARGET = "--target"
-API_KEY = "--api-key"
-AUTH = "--auth"
-MODEL = "--model"
-PROFILE = "--profile"
-VERSION = "--anthropic-version"
-TIMEOUT = "--timeout"
-HEADER = "--header"
-SECRET_HEADER = "--secret-header"
-CHECKS = "--checks"
-LIST_CHECKS = "--list-checks"
-GATE = "--gate"
-EXPECT_FAILURES = "--expect-failures"
-MAX_BODY_BYTES = "--max-body-bytes"
-INSECURE = "--insecure"
-REPORT_DIR = "--report-dir"
-STUB_FAULT = "--stub-fault"
-SEED = "--conformance-seed"
-CHECK_TIMEOUT = "--check-timeout"
-RUN_BUDGET = "--run-budget"
-COMPARE = "--compare"
+def _flag(name: str) -> str:
+    return BY_NAME[name].flag
+
+
+# Option names as messages spell them (the short form; see conformance.pytest_plugin)
+TARGET, API_KEY, TIMEOUT, HEADER = _flag("target"), _flag("api-key"), _flag("timeout"), _flag("header")
+CHECKS, LIST_CHECKS, STUB_FAULT, RUN_BUDGET = _flag("checks"), _flag("list-checks"), _flag("stub-fault"), _flag("run-budget")
 HYPOTHESIS_SEED = "--hypothesis-seed"
-EXAMPLES = "--examples"
-FUZZ_SECONDS = "--fuzz-seconds"
 
-ENV_API_KEY = "CONFORMANCE_API_KEY"
-ENV_TARGET = "CONFORMANCE_TARGET"
 STUB_KEY = "test-key"
 STUB_BODY_LIMIT = 1 << 20
-SUITE_SUFFIX = ".suite"
 RESULT_PROPERTY = "conformance_result"
 MODEL_PROPERTY = "model"
-_IMPORTED = [time.perf_counter()]  # the run budget counts from here (once per process; see ConformanceState)
 ABORT_PROPERTY = "conformance_abort"  # why the run could not go on (exit 2), on the item that saw it
-DEFAULT_RUN_BUDGET = 3600.0
 STOP_AFTER_FAILURES = 6  # requests in a row without any HTTP response: the target is gone
 WORKER_STUB_URL = "conformance_stub_url"  # xdist workerinput: the controller's stub
 WORKER_SHARE_DIR = "conformance_share_dir"  # xdist workerinput: where workers share the schemathesis pass
 
 
 # -- options and configuration ----------------------------------------------------------------
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Runs once at start-up: declare the options (each with an environment fallback where useful)."""
-    g = parser.getgroup("conformance", "Anthropic Messages API conformance")
-    g.addoption(TARGET, default=os.environ.get(ENV_TARGET), metavar="URL",
-                help=f"base URL of the server under test (env {ENV_TARGET}); default: start the bundled stub")
-    g.addoption(API_KEY, default=None, metavar="KEY", help=f"API key (env {ENV_API_KEY}); never written to any report")
-    g.addoption(AUTH, default="both", choices=AUTH_CHOICES, help="credential styles to check (default: both)")
-    g.addoption(MODEL, default=None, metavar="ID", help="model id (default: the first id of GET /v1/models)")
-    g.addoption(PROFILE, default="anthropic", help=f"check profile: {', '.join(PROFILES)} (default anthropic)")
-    g.addoption(VERSION, default="2023-06-01", help=f"anthropic-version to send: {', '.join(API_VERSIONS)}")
-    g.addoption(TIMEOUT, type=float, default=30.0, metavar="S", help="read / per-event idle bound in seconds (default 30)")
-    g.addoption(HEADER, action="append", default=[], metavar="NAME:VALUE", help="extra request header (repeatable)")
-    g.addoption(SECRET_HEADER, action="append", default=[], metavar="NAME", help="header name to redact everywhere (repeatable)")
-    g.addoption(CHECKS, action="append", default=[], metavar="GLOB", help="select checks by ID glob (repeatable)")
-    g.addoption(LIST_CHECKS, action="store_true", default=False, help="print the check catalog and exit")
-    g.addoption(GATE, default="must", choices=GATES, help="levels that fail the run: must (default) or should")
-    g.addoption(EXPECT_FAILURES, default=None, metavar="FILE", help="YAML/JSON list of {id, reason, expires}")
-    g.addoption(MAX_BODY_BYTES, type=int, default=None, metavar="N", help="the target's declared request-size limit (enables the 413 check)")
-    g.addoption(INSECURE, action="store_true", default=False, help="accept an https certificate that does not verify")
-    g.addoption(REPORT_DIR, default="reports", metavar="DIR",
-                help="write index.html, results.json, junit.xml and summary.md here (default reports/)")
-    g.addoption(STUB_FAULT, action="append", default=[], metavar="NAME", help="fault to switch on in the bundled stub (repeatable)")
-    g.addoption(SEED, type=int, default=0, metavar="N", help="seed for the bundled stub and generated payloads")
-    g.addoption(CHECK_TIMEOUT, type=float, default=None, metavar="S",
-                help="bound on one check, all its requests included (default: 3 x the per-request bound, "
-                     "which is max(4 x --timeout, 10 s))")
-    g.addoption(RUN_BUDGET, type=float, default=DEFAULT_RUN_BUDGET, metavar="S",
-                help=f"bound on the whole run; checks left when it is spent are errors 'not run' "
-                     f"(default {DEFAULT_RUN_BUDGET:g})")
-    g.addoption(COMPARE, default=None, metavar="URL2",
-                help="differential mode: send the generated requests to URL2 too and report disagreements (fuzz.compare.*)")
-    # --hypothesis-seed belongs to Hypothesis's own pytest plugin (always installed with us);
-    # the fuzz checks read the same option, so one seed makes the whole run repeatable.
-    g.addoption(EXAMPLES, type=int, default=25, metavar="N", help="generated examples per fuzz property (default 25)")
-    g.addoption(FUZZ_SECONDS, type=float, default=3.0, metavar="S",
-                help="time bound of each fuzz property, shrinking included (default 3)")
 
 
 def _parse_headers(values: list[str]) -> dict[str, str]:
@@ -147,37 +86,39 @@ class ConformanceState:
     """Per-process run state: configuration, the stub (if we started it), the context."""
 
     def __init__(self, config: pytest.Config) -> None:
-        opt = config.getoption
+        def opt(name: str) -> Any:
+            return getoption(config, name)
+
         self.pytest_config = config
-        self.faults: list[str] = opt(STUB_FAULT)
-        self.own_stub = opt(TARGET) is None
-        api_key = opt(API_KEY) or os.environ.get(ENV_API_KEY) or (STUB_KEY if self.own_stub else None)
-        # the run budget counts from the plugin's import (before the other plugins load), or
+        self.faults: list[str] = opt("stub-fault")
+        self.own_stub = opt("target") is None
+        api_key = opt("api-key") or os.environ.get(ENV_API_KEY) or (STUB_KEY if self.own_stub else None)
+        # the run budget counts from the entry point's import (before the other plugins load), or
         # from now for a second run in the same process
-        self.started = _IMPORTED.pop() if _IMPORTED else time.perf_counter()
+        self.started = IMPORTED.pop() if IMPORTED else time.perf_counter()
         self.setup_error: str | None = None  # set once the run turned out impossible (exit 2)
-        total_timeout = max(4 * opt(TIMEOUT), 10.0)
+        total_timeout = max(4 * opt("timeout"), 10.0)
         self.run_config = RunConfig(
-            target=opt(TARGET) or "",
+            target=opt("target") or "",
             api_key=api_key,
-            auth=opt(AUTH),
-            model=opt(MODEL),
-            profile=opt(PROFILE),
-            anthropic_version=opt(VERSION),
-            timeout=opt(TIMEOUT),
+            auth=opt("auth"),
+            model=opt("model"),
+            profile=opt("profile"),
+            anthropic_version=opt("anthropic-version"),
+            timeout=opt("timeout"),
             total_timeout=total_timeout,
-            headers=_parse_headers(opt(HEADER)),
-            secret_headers=tuple(opt(SECRET_HEADER)),
-            insecure=opt(INSECURE),
-            seed=opt(SEED),
-            max_body_bytes=opt(MAX_BODY_BYTES),
-            check_timeout=opt(CHECK_TIMEOUT) if opt(CHECK_TIMEOUT) is not None else 3 * total_timeout,
-            run_budget=opt(RUN_BUDGET),
+            headers=_parse_headers(opt("header")),
+            secret_headers=tuple(opt("secret-header")),
+            insecure=opt("insecure"),
+            seed=opt("seed"),
+            max_body_bytes=opt("max-body-bytes"),
+            check_timeout=opt("check-timeout") if opt("check-timeout") is not None else 3 * total_timeout,
+            run_budget=opt("run-budget"),
             stop_after_failures=STOP_AFTER_FAILURES,
-            compare=opt(COMPARE),
+            compare=opt("compare"),
             hypothesis_seed=_hypothesis_seed(config),
-            examples=opt(EXAMPLES),
-            fuzz_seconds=opt(FUZZ_SECONDS),
+            examples=opt("examples"),
+            fuzz_seconds=opt("fuzz-seconds"),
         )
         self.run_config.validate()
         if not self.own_stub:  # a malformed URL is an option error: say so before anything runs
@@ -185,18 +126,49 @@ class ConformanceState:
                 Target(self.run_config.target, api_key=None).close()
             except TargetError as exc:
                 raise RunSetupError(str(exc)) from None
-        self.patterns: list[str] = opt(CHECKS)
-        self.gate: str = opt(GATE)
+        self.patterns: list[str] = opt("checks")
+        self.gate: str = opt("gate")
         self.expectations: Expectations | None = None
-        if opt(EXPECT_FAILURES):
-            self.expectations = Expectations.load(opt(EXPECT_FAILURES), known_ids=[c.id for c in CATALOG])
+        if opt("expect-failures"):
+            self.expectations = Expectations.load(opt("expect-failures"), known_ids=[c.id for c in CATALOG])
         if self.faults and not self.own_stub:
             raise RunSetupError(f"{STUB_FAULT} applies to the bundled stub only; drop it or drop {TARGET}")
-        self.report_dir = Path(opt(REPORT_DIR)) if opt(REPORT_DIR) else None
+        self.report_dir = Path(opt("report-dir")) if opt("report-dir") else None
         self._stub: Any = None
         self._share_dir: str | None = None
         self._ctx: RunContext | None = None
-        self.results: list[dict] = []  # filled on the controller from report properties
+        # filled on the controller from the items' reports (xdist workers' ones included)
+        self.results: list[dict] = []
+        self.model_seen: str | None = None  # workers resolve the model; the controller may not
+        self.aborts: list[str] = []  # why the run could not go on (each reason once)
+        self.other_failed = False  # a test of the session that is not a check failed
+        # set at the end of the session
+        self.gate_line = ""
+        self.document: dict | None = None
+        self.report_files: list[Path] = []
+        self.report_error: str | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Runs on the controller for every report (also xdist workers' ones): collect results.
+
+        The result travels as a JSON user property; it is dropped from the teardown report,
+        before pytest's junitxml reads that one, so a ``--junitxml`` file carries
+        level/ref/verdict only. A failed test that is not a check (a provider's own tests in
+        the same session) is remembered: the gate must not turn it into a pass."""
+        if report.when == "teardown":
+            report.user_properties = [(n, v) for n, v in report.user_properties if n != RESULT_PROPERTY]
+        if report.failed and SUITE_SUFFIX + "::" not in report.nodeid:
+            self.other_failed = True
+        if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+            return
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY:
+                self.results.append(json.loads(value))
+            elif name == MODEL_PROPERTY:
+                self.model_seen = self.model_seen or value
+            elif name == ABORT_PROPERTY and value not in self.aborts:
+                self.aborts.append(value)
 
     def context(self) -> RunContext:
         """The run context, opened (and the stub started, and the target checked) on first use."""
@@ -280,13 +252,13 @@ class ConformanceState:
 _STATE = pytest.StashKey[ConformanceState]()
 
 
+def run_state(config: pytest.Config) -> ConformanceState | None:
+    """The run state of a session in which a conformance run was asked for (else None)."""
+    return config.stash.get(_STATE, None)
+
+
 def redact_text(text: str, secrets: frozenset[str]) -> str:
     return Redactor(secrets).text(text)
-
-
-def _setup_error(message: str) -> None:
-    # One line, exit 2: the run could not happen (bad options, unreachable target).
-    pytest.exit(f"conformance: error: {message}", returncode=2)
 
 
 def _error_line(message: str, secrets: frozenset[str] = frozenset()) -> int:
@@ -306,32 +278,21 @@ def _make_state(config: pytest.Config) -> ConformanceState:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Runs after option parsing: validate options into run state, register the marker."""
+    """Runs after option parsing: register the marker (the run state is made by :func:`start`)."""
     config.addinivalue_line("markers", "conformance_check(id): a catalog check item")
-    if _STATE in config.stash:  # made (and validated) by pytest_cmdline_main
-        return
-    try:
-        state = _make_state(config)
-    except RunSetupError as exc:
-        _setup_error(str(exc))
-        return
-    config.stash[_STATE] = state
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """Runs before the session: validate the options (a bad one is one line on stderr, exit 2);
-    handles ``--list-checks`` before any collection, like ``--fixtures`` does."""
+def start(config: pytest.Config) -> int | None:
+    """Called by the entry point (:mod:`conformance.pytest_plugin`) before the session, once
+    this plugin is registered: validate the options (a bad one is one line on stderr, exit 2);
+    handle ``--list-checks`` before any collection, like ``--fixtures`` does."""
     try:
-        config.stash[_STATE] = _make_state(config)
+        state = config.stash[_STATE] = _make_state(config)
     except RunSetupError as exc:
         return _error_line(str(exc))
-    if config.getoption(LIST_CHECKS, default=False):
-        load_catalog()
-        state = config.stash.get(_STATE, None)
-        patterns = state.patterns if state else []
-        profile = state.run_config.profile if state else None
-        for c in CATALOG.select(profile=profile, patterns=patterns):
+    config.pluginmanager.register(state, "conformance-state")
+    if getoption(config, "list-checks"):
+        for c in CATALOG.select(profile=state.run_config.profile, patterns=state.patterns):
             cap = f" [{c.capability}]" if c.capability else ""
             print(f"{c.id:55} {c.level.value:6} {c.ref:32} {c.requirement}{cap}")
         return 0
@@ -343,6 +304,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.close()
+        if config.pluginmanager.is_registered(state):
+            config.pluginmanager.unregister(state)
 
 
 # -- collection -------------------------------------------------------------------------------
@@ -447,18 +410,6 @@ class CheckItem(pytest.Item):
 # -- distribution (pytest-xdist, when installed) ----------------------------------------------
 
 
-def _is_conformance_run(config: pytest.Config) -> bool:
-    """Whether the run's arguments name the suites (``conformance/suite`` or a ``.suite`` file),
-    as opposed to, say, the self-tests; the xdist controller collects nothing to tell by."""
-    for arg in config.args:
-        path = Path(arg.split("::", 1)[0])
-        if not path.is_absolute():
-            path = config.invocation_params.dir / path
-        if path.suffix == SUITE_SUFFIX or (path.is_dir() and any(path.glob("*" + SUITE_SUFFIX))):
-            return True
-    return False
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """Runs on the xdist controller as each worker is set up: the bundled stub is started once,
@@ -466,7 +417,7 @@ def pytest_configure_node(node: Any) -> None:
     directory where the workers share the schemathesis pass."""
     config = node.config
     state = config.stash.get(_STATE, None)
-    if state is None or not _is_conformance_run(config):
+    if state is None:
         return
     node.workerinput[WORKER_SHARE_DIR] = state.share_dir()
     if not state.own_stub or state.setup_error is not None:
@@ -482,7 +433,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Runs on the xdist controller: a conformance run under ``-n`` (xdist's ``load`` or
     ``loadgroup`` distribution) sends all checks of one :func:`share_group` to one worker, so
     shared state is built once per run. Any other ``--dist`` choice stands."""
-    if config.getvalue("dist") not in ("load", "loadgroup") or not _is_conformance_run(config):
+    if config.getvalue("dist") not in ("load", "loadgroup"):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
@@ -491,6 +442,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         # method; loadgroup's ``@group`` node-id suffix is lost on pytest 9.2, so the scope
         # comes from the check ID itself
         def _split_scope(self, nodeid: str) -> str:
+            if SUITE_SUFFIX + "::" not in nodeid:
+                return nodeid  # a test of the session that is not a check: its own unit, as in load
             return share_group(nodeid.rpartition("::")[2].partition("@")[0])
 
         def _assign_work_unit(self, node: Any) -> None:
@@ -518,8 +471,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if state is None:
         return None
     model = state.run_config.model
-    if (model is None and not config.option.collectonly and not hasattr(config, "workerinput")
-            and _is_conformance_run(config)):
+    if model is None and not config.option.collectonly and not hasattr(config, "workerinput"):
         try:
             model = state.context().model
         except RunSetupError:
@@ -533,31 +485,6 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Runs on the controller for every report (also xdist workers' ones): collect results.
-
-    The result travels as a JSON user property; it is dropped from the teardown report, before
-    pytest's junitxml reads that one, so a ``--junitxml`` file carries level/ref/verdict only.
-    """
-    if report.when == "teardown":
-        report.user_properties = [(n, v) for n, v in report.user_properties if n != RESULT_PROPERTY]
-    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
-        return
-    for name, value in report.user_properties:
-        if name == RESULT_PROPERTY:
-            _results_sink.append(json.loads(value))
-        elif name == MODEL_PROPERTY:
-            _run_info.setdefault("model", value)  # workers resolve the model; the controller may not
-        elif name == ABORT_PROPERTY and value not in _abort_sink:
-            _abort_sink.append(value)
-
-
-_results_sink: list[dict] = []
-_run_info: dict[str, str] = {}
-_abort_sink: list[str] = []  # why the run could not go on (each reason once)
-
-
-@pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     """Before any check runs: reach the target (preflight) once, so an unreachable target,
     a refused key or a bad answer to ``GET /v1/models`` is one line on stderr and exit 2
@@ -567,11 +494,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     state = config.stash.get(_STATE, None)
     if state is None or hasattr(config, "workerinput") or config.option.collectonly:
         return None
-    if config.pluginmanager.getplugin("dsession") is not None:
-        if not _is_conformance_run(config):
-            return None
-    elif not any(isinstance(item, CheckItem) for item in session.items):
-        return None  # not a conformance run (e.g. the self-tests)
+    if config.pluginmanager.getplugin("dsession") is None and not any(isinstance(i, CheckItem) for i in session.items):
+        return None  # every check deselected (-k): nothing to reach the target for
     try:
         state.context()
     except RunSetupError as exc:
@@ -588,10 +512,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     # catalog order, whatever order xdist workers finished in (reports and results.json are stable)
     order = {c.id: i for i, c in enumerate(CATALOG)}
-    state.results = sorted(_results_sink, key=lambda r: order.get(r["id"], len(order)))
-    _results_sink.clear()
-    state.aborts = list(_abort_sink)
-    _abort_sink.clear()
+    state.results.sort(key=lambda r: order.get(r["id"], len(order)))
     if state.setup_error is not None and not state.results:
         session.exitstatus = 2  # preflight failed: the line is on stderr already
         return
@@ -600,12 +521,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     code, line = gate_verdict(state.results, state.gate)
     state.gate_line = line
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = code
+        # the gate decides for the checks; the session's other tests still fail it
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if state.other_failed and code in (0, 5) else code
     if state.aborts:  # the target stopped answering (or could not be reached by a worker)
         session.exitstatus = 2
         _error_line(state.aborts[0], state.secrets)
-    model = state._ctx.model if state._ctx is not None else _run_info.get("model", state.run_config.model)
-    _run_info.clear()
+    model = state._ctx.model if state._ctx is not None else (state.model_seen or state.run_config.model)
     # the bundled stub listens on a port per process: name it (and its faults) instead
     run_config = replace(state.run_config, target=state.describe_target()) if state.own_stub else state.run_config
     state.document = results_document(state.results, run_config, model, state.gate)
@@ -630,16 +551,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from conformance.report.terminal import summary_lines
 
     secrets = state.secrets
-    doc = getattr(state, "document", None) or results_document(state.results, state.run_config, None, state.gate)
-    for line, markup in summary_lines(doc, report_files=getattr(state, "report_files", ())):
+    doc = state.document or results_document(state.results, state.run_config, None, state.gate)
+    for line, markup in summary_lines(doc, report_files=state.report_files):
         tr.write_line(redact_text(line, secrets), **markup)
-    if getattr(state, "report_error", None):
+    if state.report_error:
         tr.write_line(f"conformance: error: {state.report_error}", red=True)
     budget = [r for r in state.results if r["verdict"] == Verdict.ERROR.value
               and r["message"].startswith(("not run: run budget", "not finished: run budget"))]
     if budget:
         tr.write_line(f"conformance: run budget of {state.run_config.run_budget:g} s spent: {len(budget)} check(s) "
                       f"not run or not finished (errors); raise {RUN_BUDGET} or lower {TIMEOUT}", red=True)
-    for reason in getattr(state, "aborts", ()):
+    for reason in state.aborts:
         tr.write_line(redact_text(f"conformance: error: {reason}", secrets), red=True)
-    tr.write_line(getattr(state, "gate_line", ""), bold=True)
+    tr.write_line(state.gate_line, bold=True)
