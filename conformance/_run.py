@@ -573,6 +573,29 @@ def gate_verdict(results: Iterable[Result | dict], gate: str = "must") -> tuple[
     return 0, f"GATE PASSED ({gate.upper()}): no {'/'.join(sorted(levels))} check failed"
 
 
+def _client_versions() -> dict[str, dict[str, str]]:
+    """The clients the run drove (their installed versions) and the SDK release the schemas
+    were aligned with (``schemas/data/sdk-alignment.json``): a verdict about what a client
+    accepts holds for these versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from conformance._schema import default_schema_dir, load_json_file
+
+    clients = {}
+    for dist in ("anthropic",):
+        try:
+            clients[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    out = {"clients": clients}
+    try:
+        alignment = load_json_file(default_schema_dir() / "data" / "sdk-alignment.json")
+        out["schemas_aligned_with"] = {"anthropic": alignment["anthropic"]}
+    except Exception:  # noqa: BLE001 (a checkout without the file: say nothing rather than guess)
+        pass
+    return out
+
+
 def results_document(results: Iterable[Result | dict], config: RunConfig, model: str | None, gate: str) -> dict:
     """The run as one JSON-serialisable document (the result model every writer reads)."""
     from conformance import __version__
@@ -583,7 +606,7 @@ def results_document(results: Iterable[Result | dict], config: RunConfig, model:
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     return {
-        "harness": {"name": "conformance", "version": __version__},
+        "harness": {"name": "conformance", "version": __version__, **_client_versions()},
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "target": config.target,
         "profile": config.profile,

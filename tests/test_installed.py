@@ -73,8 +73,10 @@ def test_conformance_run_from_the_wheel_passes_the_bundled_stub(venv: Path, empt
     _clean_pass(_results(empty / "reports"))
     header = out.split("collected", 1)[0]
     assert "configfile: pytest-run.ini" in header and "dev/null" not in header
-    assert "GATE PASSED (MUST)" in out
+    assert "GATE PASSED (MUST)" in out and "warnings summary" not in out
     assert sorted(p.name for p in empty.iterdir()) == ["reports"]  # no .hypothesis/ left behind
+    doc = _results(empty / "reports")
+    assert doc["harness"]["clients"]["anthropic"] and doc["harness"]["schemas_aligned_with"]["anthropic"]
 
 
 def test_pytest_target_from_the_wheel_in_any_directory(venv: Path, empty: Path) -> None:

@@ -81,4 +81,5 @@ def render_html(doc: dict, diagnoses: list[dict] | None = None) -> str:
         problem=model.PROBLEM,
         data=_script_json({"exchanges": exchanges, "evidence": by_check}),
         gate_passed=doc["gate"]["exit_code"] == 0,
+        clients=model.clients_line(doc),
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from conformance.report.model import clients_line
+
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SKIPPED = frozenset({"expected failure", "unsupported", "inconclusive", "skipped"})
 
@@ -50,6 +52,7 @@ def render_junit(doc: dict) -> str:
     for name, value in (("target", doc["target"]), ("profile", doc["profile"]),
                         ("anthropic_version", doc["anthropic_version"]), ("model", doc.get("model") or ""),
                         ("seed", doc["seed"]), ("harness_version", doc["harness"]["version"]),
+                        ("clients", clients_line(doc)),
                         ("gate", doc["gate"]["verdict"])):
         ET.SubElement(props, "property", {"name": name, "value": _x(value)})
     for r in results:

@@ -27,7 +27,8 @@ def render_markdown(doc: dict, diagnoses: list[dict] | None = None) -> str:
         "",
         f"Target `{doc['target']}` · profile `{doc['profile']}` · anthropic-version `{doc['anthropic_version']}` · "
         f"model `{doc.get('model') or '(unknown)'}` · seed {doc['seed']} · "
-        f"{doc['harness']['name']} {doc['harness']['version']} · {doc['created']}",
+        f"{doc['harness']['name']} {doc['harness']['version']} · {doc['created']}"
+        + (f" · {model.clients_line(doc)}" if model.clients_line(doc) else ""),
         "",
         "**" + ", ".join(f"{n} {v}" for v, n in model.counts(doc["results"]).items()) + f"** of {len(doc['results'])} checks",
         "",

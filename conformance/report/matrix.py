@@ -51,7 +51,8 @@ def build_matrix(docs: Sequence[dict], labels: Sequence[str]) -> dict:
         columns.append({
             "label": label, "target": doc["target"], "profile": doc["profile"],
             "anthropic_version": doc["anthropic_version"], "model": doc.get("model"),
-            "created": doc["created"], "harness": f"{doc['harness']['name']} {doc['harness']['version']}",
+            "created": doc["created"], "harness": " · ".join(filter(None, (f"{doc['harness']['name']} {doc['harness']['version']}",
+                                                  model.clients_line(doc)))),
             "gate": doc["gate"], "counts": model.counts(doc["results"]), "total": len(doc["results"]),
         })
     rows: dict[str, dict] = {}

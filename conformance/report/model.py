@@ -72,6 +72,15 @@ def load_results(path: str | Path) -> dict:
 # -- summaries --------------------------------------------------------------------------------
 
 
+def clients_line(doc: dict) -> str:
+    """``anthropic 2.17.0 (schemas aligned with anthropic 2.17.0)``; empty for a document
+    written before the field existed."""
+    harness = doc.get("harness", {})
+    line = ", ".join(f"{name} {v}" for name, v in harness.get("clients", {}).items())
+    aligned = ", ".join(f"{name} {v}" for name, v in harness.get("schemas_aligned_with", {}).items())
+    return f"{line} (schemas aligned with {aligned})" if line and aligned else line
+
+
 def verdict_rank(verdict: str) -> int:
     return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
 
