@@ -119,7 +119,7 @@ def main() -> None:
                 r = bare.post(url + "/v1/messages", json=body)
                 assert r.status_code == 200 and r.json()["id"] == "msg_bench"
 
-        for kind, body in bodies.items():  # warm up connections, imports, caches
+        for body in bodies.values():  # warm up connections, imports, caches
             for _ in range(50):
                 with_target(body)
                 with_bare(body)

@@ -97,7 +97,7 @@ def ours(url: str, examples: int, repeat: int) -> None:
             drive(strategy, 20, lambda r: None, batches=batches)  # warm-up: strategy construction, caches
             failures = 0
 
-            def each(req) -> None:
+            def each(req, judge=judge) -> None:
                 nonlocal failures
                 ex = ctx.send("POST", "/v1/messages", **req.send_kwargs())
                 failures += judge(req, ex) is not None

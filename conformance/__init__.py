@@ -29,7 +29,17 @@ _WHERE = {
     "load_schemas": "conformance._schema",
 }
 
-__all__ = [*_WHERE, "__version__"]
+__all__ = [
+    "API_VERSIONS",
+    "PROFILES",
+    "RunResult",
+    "SchemaError",
+    "SchemaLoadError",
+    "SchemaSet",
+    "__version__",
+    "load_schemas",
+    "run",
+]
 
 if TYPE_CHECKING:
     from conformance._api import RunResult, run

@@ -65,7 +65,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from conformance._sse import SSEEvent
 
@@ -435,7 +435,7 @@ class StreamGrammar:
             pos,
             lambda: f"expected content_block to be an object with a string type, got {_desc(cb)}",
         ):
-            btype = cb["type"]
+            btype = cast(dict, cb)["type"]  # a dict: checked by the _structure call above
         if idx is None:
             idx = self._next_index  # unreadable index: assume the expected one
         if idx in self._blocks:

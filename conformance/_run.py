@@ -329,7 +329,7 @@ def preflight(ctx: RunContext) -> None:
                 f"the target answered {ex.status} to the API key (sent as {' and as '.join(tried)}): "
                 "check --api-key / CONFORMANCE_API_KEY" + ("" if len(tried) > 1 else " or try --auth both")
             )
-    ctx.model  # resolves (or fails clearly) before any check runs
+    _ = ctx.model  # resolves (or fails clearly) before any check runs
 
 
 # -- results --------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ class Result:
 
 
 @contextlib.contextmanager
-def _alarm(at: float | None):  # type: ignore[no-untyped-def]
+def _alarm(at: float | None):
     """Raise :class:`CheckTimeout` in this thread at ``at`` (perf_counter), where possible.
 
     Only on the main thread of a platform with ``setitimer``, and only when no one else's

@@ -177,16 +177,16 @@ class _BudgetBackend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self._backend = httpcore.SyncBackend()
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         timeout, budget, why = _bounded(timeout, httpcore.ConnectTimeout)
         try:
             return _BudgetStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
         except httpcore.ConnectTimeout:
             if why is not None:
-                budget.fired = why  # type: ignore[union-attr]
+                budget.fired = why
             raise
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
         return _BudgetStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -230,7 +230,7 @@ def _normalise_base_url(raw: object) -> str:
     if not parts.hostname:
         raise TargetError(f"base URL {shown} has no host")
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         raise TargetError(f"base URL {shown} has an invalid port") from None
     if parts.query or parts.fragment or s.endswith(("?", "#")):
@@ -317,7 +317,12 @@ class Target:
         for name, value in self.headers.items():
             if probe.is_secret_header(name):
                 credentials: list[str] = []
-                probe.map_credential(value, lambda c: credentials.append(c) or c)
+
+                def collect(credential: str) -> str:
+                    credentials.append(credential)  # noqa: B023 (called at once, below)
+                    return credential
+
+                probe.map_credential(value, collect)
                 for secret in credentials:  # "Bearer xyz" -> xyz: the scheme is no secret
                     placeholders.setdefault(secret, env_name_for_header(name))
         self.redactor = Redactor(placeholders, names=names)

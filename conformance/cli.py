@@ -11,7 +11,6 @@ subparsers, so ``run`` and ``report`` can be added beside it. Exit codes follow 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import sys
 from typing import NoReturn, Sequence
@@ -181,7 +180,12 @@ def _add_report(subparsers: "argparse._SubParsersAction[_Parser]") -> None:
     render.add_argument("results", metavar="RESULTS", help="results.json file or report directory")
     render.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     render.set_defaults(handler=_report_render)
-    parser.set_defaults(handler=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
+
+    def _help(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    parser.set_defaults(handler=_help)
 
 
 def _report_merge(args: argparse.Namespace) -> int:

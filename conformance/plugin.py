@@ -19,11 +19,12 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, cast
 
 import pytest
 
 from conformance._catalog import CATALOG, Check, Outcome, Verdict, load_catalog
+from conformance._options import BY_NAME, ENV_API_KEY, SUITE_SUFFIX, getoption
 from conformance._redact import Redactor
 from conformance._run import (
     Expectations,
@@ -37,8 +38,11 @@ from conformance._run import (
     run_check,
 )
 from conformance._target import Target, TargetError
-from conformance._options import BY_NAME, ENV_API_KEY, SUITE_SUFFIX, getoption
 from conformance.pytest_plugin import IMPORTED
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _pytest._code.code import TerminalRepr
+
 
 def _flag(name: str) -> str:
     return BY_NAME[name].flag
@@ -163,12 +167,13 @@ class ConformanceState:
         if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
             return
         for name, value in report.user_properties:
+            # every property this plugin sets has a str value (see CheckItem.runtest)
             if name == RESULT_PROPERTY:
-                self.results.append(json.loads(value))
+                self.results.append(json.loads(cast(str, value)))
             elif name == MODEL_PROPERTY:
-                self.model_seen = self.model_seen or value
+                self.model_seen = self.model_seen or cast(str, value)
             elif name == ABORT_PROPERTY and value not in self.aborts:
-                self.aborts.append(value)
+                self.aborts.append(cast(str, value))
 
     def context(self) -> RunContext:
         """The run context, opened (and the stub started, and the target checked) on first use."""
@@ -390,7 +395,7 @@ class CheckItem(pytest.Item):
                 _use_item_location=True,
             )
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, CheckFailure):
             r = excinfo.value.result
             secrets = self.config.stash[_STATE].secrets

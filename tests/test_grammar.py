@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from typing import Any
@@ -644,7 +643,7 @@ def conforming_streams(draw: st.DrawFn) -> list[Item]:
             items.append(tool(i))
             s = json.dumps(draw(_tool_inputs))
             cuts = sorted(draw(st.lists(st.integers(0, len(s)), max_size=4)))
-            for a, b in zip([0, *cuts], [*cuts, len(s)]):
+            for a, b in zip([0, *cuts], [*cuts, len(s)], strict=True):
                 items.append(pj(i, s[a:b]))
                 maybe_ping()
         elif kind == "thinking":

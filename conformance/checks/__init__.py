@@ -5,12 +5,12 @@ Module order is catalog order: the families a provider should fix first come fir
 
 from conformance.checks import (  # noqa: F401
     auth,
+    capabilities,
+    errors,
+    generated,
     request,
     response,
+    sdk,
     semantics,
     stream,
-    errors,
-    sdk,
-    capabilities,
-    generated,
 )

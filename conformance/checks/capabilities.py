@@ -11,6 +11,7 @@ validation, agreement with usage) are then ``unsupported`` rather than failed a 
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 from urllib.parse import quote
 
 from conformance._catalog import ANTHROPIC_ONLY, SHOULD, Outcome, check
@@ -168,8 +169,9 @@ def models_pagination(ctx: RunContext) -> Outcome:
     listed, bad = _listed_ids(walk["full"])
     if bad:
         return bad
+    listed = cast(list[str], listed)  # a list whenever bad is None
     size, pages = walk["size"], walk["pages"]
-    seen: list[str] = []
+    seen: list[Any] = []  # the ids as the pages gave them, strings or not
     for n, ex in enumerate(pages, 1):
         bad = expect_ok(ex)
         if bad:

@@ -11,7 +11,7 @@ defect visible only on those answers is caught here too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from conformance._catalog import MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
@@ -76,6 +76,7 @@ def message_schema(ctx: RunContext) -> Outcome:
     body, bad = _basic_message(ctx)
     if bad:
         return bad
+    body = cast(dict, body)  # a dict whenever bad is None
     judged = [("basic", body)] + _extra_messages(ctx, _schema_probes(ctx))
     for name, msg in judged:
         errors = ctx.schemas.validate("message", msg, profile=ctx.config.profile, version=ctx.config.anthropic_version)
@@ -110,6 +111,7 @@ def no_openai_fields(ctx: RunContext) -> Outcome:
     body, bad = _basic_message(ctx)
     if bad:
         return bad
+    body = cast(dict, body)  # a dict whenever bad is None
     found = [k for k in OPENAI_TOP_LEVEL if k in body]
     usage = body.get("usage")
     if isinstance(usage, dict):
@@ -127,6 +129,7 @@ def msg_prefix(ctx: RunContext) -> Outcome:
     body, bad = _basic_message(ctx)
     if bad:
         return bad
+    body = cast(dict, body)  # a dict whenever bad is None
     ident = body.get("id")
     if not isinstance(ident, str) or not ident.startswith("msg_"):
         return Outcome.mismatch("an id starting with 'msg_'", repr(ident) if ident is not None else "no id")
@@ -141,9 +144,11 @@ def unique_ids(ctx: RunContext) -> Outcome:
     first, bad = _basic_message(ctx)
     if bad:
         return bad
+    first = cast(dict, first)  # a dict whenever bad is None
     second, bad = _message(ctx.probe("basic-again"))
     if bad:
         return bad
+    second = cast(dict, second)  # a dict whenever bad is None
     a, b = first.get("id"), second.get("id")
     if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
         return Outcome.mismatch("a non-empty string id on both answers", f"ids {a!r} and {b!r}")
@@ -161,6 +166,7 @@ def stop_reason_enum(ctx: RunContext) -> Outcome:
     body, bad = _basic_message(ctx)
     if bad:
         return bad
+    body = cast(dict, body)  # a dict whenever bad is None
     judged = [("basic", body)] + _extra_messages(ctx, ("max-tokens-cut",))
     for name, msg in judged:
         reason = msg.get("stop_reason")
@@ -180,6 +186,7 @@ def stop_sequence_iff(ctx: RunContext) -> Outcome:
     body, bad = _basic_message(ctx)
     if bad:
         return bad
+    body = cast(dict, body)  # a dict whenever bad is None
     # stop_sequences is not in the Darkbloom page, so that profile does not send it
     others = ("stop-sequence", "max-tokens-cut") if ctx.config.profile == "anthropic" else ("max-tokens-cut",)
     judged = [("basic", body)] + _extra_messages(ctx, others)
@@ -210,6 +217,7 @@ def usage_ints(ctx: RunContext) -> Outcome:
     body, bad = _basic_message(ctx)
     if bad:
         return bad
+    body = cast(dict, body)  # a dict whenever bad is None
     usage = body.get("usage")
     if not isinstance(usage, dict):
         return Outcome.mismatch("a usage object", "no usage" if usage is None else f"usage {usage!r}")

@@ -21,7 +21,7 @@ import functools
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange, RecordedRequest
@@ -121,7 +121,7 @@ def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = No
     transport = _SdkTransport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure), ctx.target.redactor.extended([key]))
     http = httpx2.Client(
         timeout=timeout,
-        transport=transport,
+        transport=cast("httpx2.BaseTransport", transport),  # duck-typed: handle_request and close
         # Never follow: a redirect to another host would carry the --header values along.
         follow_redirects=False,
         event_hooks={"request": [on_request], "response": [on_response]},

@@ -13,7 +13,7 @@ The count_tokens/usage agreement lives in the ``count-tokens`` family (capabilit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
@@ -215,6 +215,7 @@ def max_tokens_cut(ctx: RunContext) -> Outcome:
     msg, bad = _message(ctx.probe("max-tokens-cut"))
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     reason, out = msg.get("stop_reason"), _tokens(msg, "output_tokens")
     if out is None:
         return Outcome.inconclusive("usage.output_tokens is not an integer, so the cut cannot be measured")
@@ -232,6 +233,7 @@ def max_tokens_bound(ctx: RunContext) -> Outcome:
     msg, bad = _message(ctx.probe("max-tokens-bound"))
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     out = _tokens(msg, "output_tokens")
     if out is None:
         return Outcome.inconclusive("usage.output_tokens is not an integer, so the bound cannot be measured")
@@ -253,6 +255,7 @@ def stop_sequence_honoured(ctx: RunContext) -> Outcome:
     msg, bad = _message(ctx.probe("stop-sequence"))
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     text, reason, seq = _text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
     if STOP_SEQUENCE in text:
         return Outcome.mismatch(
@@ -275,9 +278,11 @@ def _system_counted(ctx: RunContext, probe_name: str, form: str) -> Outcome:
     base, bad = _message(ctx.probe("basic"), "request without system")
     if bad:
         return bad
+    base = cast(dict, base)  # a dict whenever bad is None
     with_system, bad = _message(ctx.probe(probe_name), f"request with system as {form}")
     if bad:
         return bad
+    with_system = cast(dict, with_system)  # a dict whenever bad is None
     a, b = _tokens(base, "input_tokens"), _tokens(with_system, "input_tokens")
     if a is None or b is None:
         return Outcome.inconclusive("usage.input_tokens is not an integer, so the system prompt cannot be measured")
@@ -328,6 +333,7 @@ def multi_turn(ctx: RunContext) -> Outcome:
     msg, bad = _message(ctx.probe("multi-turn"))
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     return Outcome.passed(f"HTTP 200 Message, stop_reason {msg.get('stop_reason')!r}")
 
 
@@ -345,6 +351,7 @@ def prefill(ctx: RunContext) -> Outcome:
     msg, bad = _message(ex)
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     text = _text(msg)
     if text.lstrip().startswith(PREFILL):
         return Outcome.inconclusive(f"the answer repeats the prefill {PREFILL!r} instead of continuing it: {text[:40]!r}")
@@ -371,6 +378,7 @@ def forced_tool(ctx: RunContext) -> Outcome:
     msg, bad = _tools_message(ctx, "tools-forced")
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     uses = _tool_uses(msg)
     reason = msg.get("stop_reason")
     if not uses:
@@ -397,6 +405,7 @@ def toolu_id(ctx: RunContext) -> Outcome:
     msg, bad = _tools_message(ctx, "tools-forced")
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     uses = _tool_uses(msg)
     if not uses:
         return Outcome.inconclusive("the forced-tool answer held no tool_use block to judge")
@@ -414,6 +423,7 @@ def choice_none(ctx: RunContext) -> Outcome:
     msg, bad = _tools_message(ctx, "tools-none")
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     uses, reason = _tool_uses(msg), msg.get("stop_reason")
     if uses or reason == "tool_use":
         return Outcome.mismatch("no tool_use block", f"{len(uses)} tool_use block(s), stop_reason {reason!r}")
@@ -431,6 +441,7 @@ def tool_result_accepted(ctx: RunContext) -> Outcome:
     msg, bad = _tools_message(ctx, "tool-result")
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     return Outcome.passed(f"HTTP 200 Message, stop_reason {msg.get('stop_reason')!r}")
 
 
@@ -471,6 +482,7 @@ def thinking_first(ctx: RunContext) -> Outcome:
     msg, bad = _message(ex, "non-streaming")
     if bad:
         return bad
+    msg = cast(dict, msg)  # a dict whenever bad is None
     verdict = _thinking_shape(msg, "non-streaming")
     if verdict is not None:
         return verdict

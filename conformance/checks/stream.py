@@ -11,6 +11,7 @@ grammar rule (``stream.grammar.<rule>``), judged over every probe whose stream c
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -397,7 +398,7 @@ def delta_increments(ctx: RunContext) -> Outcome:
         for (idx, kind), parts in _delta_pieces(r.exchange.events).items():
             # Snapshot evidence: each delta after the first extends the one before it
             # ("Hi", "Hi there", "Hi there!"): a run of increments practically never does.
-            pairs = [(a, b) for a, b in zip(parts, parts[1:]) if a.strip()]
+            pairs = [(a, b) for a, b in itertools.pairwise(parts) if a.strip()]
             if len(pairs) < 2:
                 continue
             judged += 1

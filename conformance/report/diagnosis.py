@@ -133,7 +133,7 @@ def _tool_input_string(ex: dict) -> str | None:
         for block in body["content"]:
             if isinstance(block, dict) and block.get("type") == "tool_use" and isinstance(block.get("input"), str):
                 return f"{_where(ex)}: tool_use.input is the string {_short(block['input'], 60)}"
-    tool_blocks: dict[int, list[str]] = {}
+    tool_blocks: dict[Any, list[str]] = {}  # keyed by the event's index, whatever JSON value it is
     for _, data in _payloads(ex):
         if not isinstance(data, dict):
             continue
@@ -155,7 +155,7 @@ def _tool_input_string(ex: dict) -> str | None:
 
 
 def _input_tokens_missing(ex: dict) -> str | None:
-    for ev, data in _payloads(ex):
+    for _event, data in _payloads(ex):
         if isinstance(data, dict) and data.get("type") == "message_start" and isinstance(data.get("message"), dict):
             usage = data["message"].get("usage")
             if not isinstance(usage, dict) or "input_tokens" not in usage:
@@ -207,7 +207,8 @@ def _openai_ids(ex: dict) -> str | None:
 def _openai_models(ex: dict) -> str | None:
     body = _body(ex)
     if "/v1/models" in str((ex.get("request") or {}).get("url", "")) and isinstance(body, dict):
-        items = body.get("data") if isinstance(body.get("data"), list) else [body]
+        data = body.get("data")
+        items = data if isinstance(data, list) else [body]
         for item in items:
             if isinstance(item, dict) and item.get("object") == "model" and "owned_by" in item:
                 return f"{_where(ex)}: {_short(item, 80)}"

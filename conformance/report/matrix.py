@@ -25,7 +25,7 @@ def default_labels(paths: Sequence[str | Path], docs: Sequence[dict]) -> list[st
     """A column name per run: the directory of a ``results.json`` (``reports/vllm/results.json``
     -> ``vllm``), else the file's stem; repeated names get ``#2``, ``#3``."""
     labels = []
-    for p, doc in zip(paths, docs):
+    for p, doc in zip(paths, docs, strict=True):
         p = Path(p)
         if p.is_dir():
             name = p.resolve().name
@@ -47,7 +47,7 @@ def build_matrix(docs: Sequence[dict], labels: Sequence[str]) -> dict:
     if len(docs) != len(labels):
         raise ValueError("one label per results document")
     columns = []
-    for label, doc in zip(labels, docs):
+    for label, doc in zip(labels, docs, strict=True):
         columns.append({
             "label": label, "target": doc["target"], "profile": doc["profile"],
             "anthropic_version": doc["anthropic_version"], "model": doc.get("model"),

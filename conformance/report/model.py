@@ -128,7 +128,7 @@ def ordered(doc: dict) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
     out = []
     for fam in sorted(groups, key=fam_key):
         levels = []
-        def lv_key(lv: str) -> tuple[int, int]:
+        def lv_key(lv: str, fam: str = fam) -> tuple[int, int]:
             return (0 if any(r["verdict"] in PROBLEM for r in groups[fam][lv]) else 1, level_rank(lv))
 
         for lv in sorted(groups[fam], key=lv_key):

@@ -920,7 +920,7 @@ def _tool_input_string(events: list[dict[str, Any]]) -> None:
     for e in events:
         if e["type"] == "content_block_delta" and e["delta"]["type"] == "input_json_delta":
             fragments.setdefault(e["index"], []).append(e)
-    for index, deltas in fragments.items():
+    for deltas in fragments.values():
         whole = "".join(d["delta"]["partial_json"] for d in deltas)
         encoded = json.dumps(whole)
         size = max(1, -(-len(encoded) // max(1, len(deltas))))

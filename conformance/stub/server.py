@@ -47,7 +47,7 @@ def make_config(
         api_keys=tuple(api_keys) or StubConfig().api_keys,
         faults=FaultSet(tuple(faults)),
         seed=seed,
-        catalog=Catalog.from_file(models_file) if models_file else Catalog.default(),
+        catalog=Catalog.from_file(os.fspath(models_file)) if models_file else Catalog.default(),
         max_body_bytes=max_body_bytes,
     )
 

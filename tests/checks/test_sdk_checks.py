@@ -27,7 +27,7 @@ CATALOG = load_catalog()
 SDK_IDS = [c.id for c in CATALOG.select(profile="anthropic", patterns=["sdk.*"])]
 
 
-def results(faults: list[str], patterns: list[str] = ["sdk.*"], **config):
+def results(faults: list[str], patterns: tuple[str, ...] = ("sdk.*",), **config):
     with serve_in_thread(api_keys=[KEY], faults=faults) as url:
         with RunContext.open(RunConfig(target=url, api_key=KEY, model=MODEL, timeout=10.0, total_timeout=20.0, **config)) as ctx:
             return {c.id: run_check(ctx, c) for c in CATALOG.select(profile=config.get("profile", "anthropic"),

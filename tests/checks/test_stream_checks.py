@@ -31,7 +31,7 @@ CATALOG = load_catalog()
 STREAM_IDS = [c.id for c in CATALOG.select(profile="anthropic", patterns=["stream.*"])]
 
 
-def verdicts(faults: list[str], patterns: list[str] = ["stream.*"]) -> dict[str, tuple[Verdict, str]]:
+def verdicts(faults: list[str], patterns: tuple[str, ...] = ("stream.*",)) -> dict[str, tuple[Verdict, str]]:
     with serve_in_thread(api_keys=[KEY], faults=faults) as url:
         with RunContext.open(RunConfig(target=url, api_key=KEY, timeout=10.0, total_timeout=20.0)) as ctx:
             return {

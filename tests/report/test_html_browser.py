@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from report_helpers import make_doc
 
 from conformance.report.html import render_html
-
-from report_helpers import make_doc
 
 CHROMIUM = os.environ.get("CONFORMANCE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -7,11 +7,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from report_helpers import CANARY, FAULTS
 
 from conformance.report.markdown import MAX_FAILURES
 from conformance.report.model import problems, schema_errors
-
-from report_helpers import CANARY, FAULTS
 
 pytestmark = pytest.mark.slow
 

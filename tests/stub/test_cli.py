@@ -58,7 +58,7 @@ def test_list_faults() -> None:
     done = run_cli("stub", "--list-faults")
     lines = done.stdout.strip().split("\n")
     assert done.returncode == 0 and len(lines) == len(FAULTS)
-    for line, fault in zip(lines, FAULTS):
+    for line, fault in zip(lines, FAULTS, strict=True):
         assert line.split()[:2] == [fault.name, fault.kind]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Callable
@@ -313,7 +314,7 @@ def _(url: str) -> None:
 def _(url: str) -> None:
     _, events = stream_payloads(url, body())
     texts = [d["delta"]["text"] for n, d in events if n == "content_block_delta"]
-    assert len(texts) > 2 and all(b.startswith(a) for a, b in zip(texts, texts[1:]))
+    assert len(texts) > 2 and all(b.startswith(a) for a, b in itertools.pairwise(texts))
 
 
 @proof("thinking-without-signature")
