@@ -8,6 +8,17 @@ where the variant is an API version (``2023-06-01``, ``2026-10-21``) or a profil
     <name>.<V>.json
     <name>.json
 
+Two overlay files extend the others when they are loaded: each has ``$defs`` with its own
+shapes and an ``x-extend`` list naming where they join the other files (a property added to a
+request body or a definition, a branch added to a union, a value added to an enum; see
+:func:`apply_overlay`). ``schemas/sdk.json`` holds SDK surface the contract document leaves out
+and applies to every validation; ``schemas/beta.json`` holds the beta surface (what the SDK's
+``client.beta.messages`` sends beyond ``client.messages``) and applies only to a validator asked
+for with ``beta=True`` (its documents are registered under ``schemas/_beta/``). The files on disk
+stay without either: ``openapi.yaml``, and so schemathesis, reads them as written. The stub
+validates a request that carries an ``anthropic-beta`` header or the ``?beta=true`` query of
+the beta clients against the beta documents, every other request against the plain ones.
+
 Files reference each other with relative file references (``defs.json#/$defs/Usage``); each
 file is registered in a :mod:`referencing` registry under its ``file://`` URI, and the registry
 has no retriever, so nothing is ever fetched from the network.
@@ -22,6 +33,7 @@ give the same verdict on every example.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -39,6 +51,10 @@ PROFILES = ("anthropic", "darkbloom")
 API_VERSIONS = ("2023-06-01", "2026-10-21")
 DEFAULT_PROFILE = "anthropic"
 DEFAULT_VERSION = "2023-06-01"
+SDK_OVERLAY = "sdk"  # schemas/sdk.json: SDK surface beyond the contract, applied to every validation
+BETA_OVERLAY = "beta"  # schemas/beta.json: the beta surface, applied to beta validation (see above)
+OVERLAYS = (SDK_OVERLAY, BETA_OVERLAY)
+_EXTEND_LISTS = ("anyOf", "oneOf", "enum", "required")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -364,6 +380,59 @@ def _check_scope(profile: str, version: str) -> None:
         raise SchemaLoadError(f"unknown API version {version!r}: choose one of {', '.join(API_VERSIONS)}")
 
 
+def _pointer_get(document: Any, pointer: str, where: str) -> Any:
+    node = document
+    for part in (p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:] if pointer):
+        try:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise SchemaLoadError(f"{where}: no such location in the schemas") from None
+    return node
+
+
+def apply_overlay(documents: dict[str, dict], overlay: dict, name: str = "beta.json") -> dict[str, dict]:
+    """Copies of ``documents`` (file stem -> schema) with ``overlay["x-extend"]`` applied.
+
+    Each entry is ``{"at": ["<file>.json#<pointer>", ...], <keyword>: <value>, ...}``: a
+    ``properties`` object is merged into the node's properties (a name already there is an
+    error: the overlay only adds), a list under ``anyOf``/``oneOf``/``enum``/``required`` is
+    appended to the node's list (a node without ``anyOf``/``oneOf`` becomes the first branch
+    of one). Any other keyword is an error, so a typo cannot pass silently.
+    """
+    out = copy.deepcopy(documents)
+    for index, entry in enumerate(overlay.get("x-extend") or []):
+        for target in entry.get("at") or []:
+            where = f"{name} x-extend[{index}] {target}"
+            file, _, pointer = target.partition("#")
+            stem = file[: -len(".json")] if file.endswith(".json") else file
+            if stem not in out:
+                raise SchemaLoadError(f"{where}: no schema file {file}")
+            node = _pointer_get(out[stem], pointer, where)
+            if not isinstance(node, dict):
+                raise SchemaLoadError(f"{where}: not a schema object")
+            for keyword, value in entry.items():
+                if keyword in ("at", "$comment", "description"):
+                    continue
+                if keyword == "properties":
+                    props = node.setdefault("properties", {})
+                    for prop, sub in value.items():
+                        if prop in props:
+                            raise SchemaLoadError(f"{where}: property {prop!r} is already defined")
+                        props[prop] = copy.deepcopy(sub)
+                elif keyword in ("anyOf", "oneOf") and keyword not in node:
+                    # a single shape becomes the first of several
+                    old = dict(node)
+                    node.clear()
+                    node[keyword] = [old] + copy.deepcopy(value)
+                elif keyword in _EXTEND_LISTS:
+                    if not isinstance(node.get(keyword), list) and keyword != "required":
+                        raise SchemaLoadError(f"{where}: the node has no {keyword} list to extend")
+                    node[keyword] = list(node.get(keyword) or []) + copy.deepcopy(value)
+                else:
+                    raise SchemaLoadError(f"{where}: x-extend cannot apply {keyword!r}")
+    return out
+
+
 class SchemaSet:
     """Every schema in one directory, selectable by name, profile and API version."""
 
@@ -380,12 +449,26 @@ class SchemaSet:
             self._documents[path.name[: -len(".json")]] = (path, document)
         if not self._documents:
             raise SchemaLoadError(f"{directory}: no *.json schema files")
-        self.registry: referencing.Registry = referencing.Registry().with_resources(
-            (path.as_uri(), referencing.jsonschema.DRAFT202012.create_resource(doc))
-            for path, doc in self._documents.values()
-        ).crawl()
+        # every validation reads the documents with sdk.json applied, at the files' own URIs
+        self._on_disk = self._documents
+        sdk = self._on_disk.get(SDK_OVERLAY, (None, {}))[1]
+        applied = apply_overlay({stem: doc for stem, (_, doc) in self._on_disk.items()}, sdk, "sdk.json")
+        self._documents = {stem: (path, applied[stem]) for stem, (path, _) in self._on_disk.items()}
+        self.registry: referencing.Registry = _registry(self._documents.values())
         self._validators: dict[str, Validator] = {}
         self._shared = _Shared(self.registry)
+
+    @cached_property
+    def _beta(self) -> tuple[dict[str, tuple[Path, dict]], referencing.Registry, _Shared]:
+        """The documents with ``beta.json``'s extensions applied too, under ``<dir>/_beta/``."""
+        overlay = self._documents.get(BETA_OVERLAY, (None, {}))[1]
+        applied = apply_overlay({stem: doc for stem, (_, doc) in self._documents.items()}, overlay, "beta.json")
+        documents = {stem: (self.directory / "_beta" / path.name, applied[stem]) for stem, (path, _) in self._documents.items()}
+        registry = _registry(documents.values())
+        return documents, registry, _Shared(registry)
+
+    def _scope(self, beta: bool) -> tuple[dict[str, tuple[Path, dict]], referencing.Registry, _Shared]:
+        return self._beta if beta else (self._documents, self.registry, self._shared)
 
     @property
     def files(self) -> list[str]:
@@ -395,12 +478,12 @@ class SchemaSet:
     @property
     def names(self) -> list[str]:
         """Logical schema names, without variants (``message``, ``messages-request``, ...)."""
-        return sorted({stem.split(".", 1)[0] for stem in self._documents} - {"defs"})
+        return sorted({stem.split(".", 1)[0] for stem in self._documents} - {"defs", *OVERLAYS})
 
     def resolve(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> str:
         """The file stem serving ``name`` for this profile and version."""
         _check_scope(profile, version)
-        if name == "defs":
+        if name in ("defs", *OVERLAYS):
             raise SchemaLoadError("'defs' holds shared definitions only; name a schema: " + ", ".join(self.names))
         candidates = ([f"{name}.darkbloom"] if profile == "darkbloom" else []) + [f"{name}.{version}", name]
         for stem in candidates:
@@ -410,28 +493,54 @@ class SchemaSet:
             f"unknown schema {name!r}: known schemas are {', '.join(self.names)}"
         )
 
-    def validator(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> Validator:
-        """A compiled validator for ``name`` (also accepts an exact file stem), cached."""
+    def validator(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION,
+                  beta: bool = False) -> Validator:
+        """A compiled validator for ``name`` (also accepts an exact file stem), cached; with
+        ``beta``, of the schema with the beta surface added (``schemas/beta.json``)."""
         if "." in name and name in self._documents:  # an exact variant file, e.g. "message.darkbloom"
             _check_scope(profile, version)
             stem = name
         else:
             stem = self.resolve(name, profile=profile, version=version)
-        if stem not in self._validators:
-            path, document = self._documents[stem]
-            self._validators[stem] = Validator(stem, path, document, self.registry, self._shared)
-        return self._validators[stem]
+        key = f"beta:{stem}" if beta else stem
+        if key not in self._validators:
+            documents, registry, shared = self._scope(beta)
+            path, document = documents[stem]
+            self._validators[key] = Validator(stem, path, document, registry, shared)
+        return self._validators[key]
 
-    def validate(self, name: str, instance: Any, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION) -> list[SchemaError]:
+    def validate(self, name: str, instance: Any, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION,
+                 beta: bool = False) -> list[SchemaError]:
         """Every reason ``instance`` does not match schema ``name``; empty when it matches."""
-        return self.validator(name, profile=profile, version=version).errors(instance)
+        return self.validator(name, profile=profile, version=version, beta=beta).errors(instance)
 
-    def document(self, stem: str) -> dict:
-        """The raw schema document of a file stem."""
+    def document(self, stem: str, *, beta: bool = False) -> dict:
+        """The schema document of a file stem as validation reads it: with ``sdk.json``
+        applied, and with ``beta``, ``beta.json`` too (:meth:`on_disk` for the file itself)."""
         try:
-            return self._documents[stem][1]
+            return self._scope(beta)[0][stem][1]
         except KeyError:
             raise SchemaLoadError(f"unknown schema file {stem!r}") from None
+
+    def on_disk(self, stem: str) -> dict:
+        """The schema document of a file stem as written in the file."""
+        try:
+            return self._on_disk[stem][1]
+        except KeyError:
+            raise SchemaLoadError(f"unknown schema file {stem!r}") from None
+
+    def resolver(self, stem: str, *, beta: bool = False) -> "referencing._core.Resolver[Any]":
+        """A resolver based at a file stem's document, for walking its references."""
+        documents, registry, _ = self._scope(beta)
+        if stem not in documents:
+            raise SchemaLoadError(f"unknown schema file {stem!r}")
+        return registry.resolver(base_uri=documents[stem][0].as_uri())
+
+
+def _registry(documents: Iterable[tuple[Path, dict]]) -> referencing.Registry:
+    return referencing.Registry().with_resources(
+        (path.as_uri(), referencing.jsonschema.DRAFT202012.create_resource(doc)) for path, doc in documents
+    ).crawl()
 
 
 _cache: dict[Path, SchemaSet] = {}

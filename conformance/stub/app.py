@@ -174,9 +174,10 @@ class Stub:
         self.schemas = _shared_schemas()
         # compile every validator once; the hot path only looks them up
         self.validators = {
-            (name, version): self.schemas.validator(name, profile="anthropic", version=version)
+            (name, version, beta): self.schemas.validator(name, profile="anthropic", version=version, beta=beta)
             for name in ("messages-request", "count-tokens-request")
             for version in API_VERSIONS
+            for beta in (False, True)
         }
         self._counter = itertools.count(1)
         self._keys = tuple(k.encode() for k in config.api_keys)
@@ -264,13 +265,14 @@ class Stub:
         except (json.JSONDecodeError, RecursionError) as exc:
             raise ApiError(400, "invalid_request_error", f"body: not valid JSON ({getattr(exc, 'msg', 'too deep')})") from None
 
-    def validate(self, name: str, body: Any, version: str) -> dict:
-        """400 for a body outside the contract (schema, then rules a schema cannot state)."""
+    def validate(self, name: str, body: Any, version: str, beta: bool = False) -> dict:
+        """400 for a body outside the contract (schema, then rules a schema cannot state); a
+        beta request (:func:`is_beta`) may also use the beta surface (``schemas/beta.json``)."""
         body = self.faults.prepare_body(body, version, name)
         mode = self.faults.validation
         if mode == "none":
             return _lenient(body, self.config.catalog.models[0]["id"])
-        validator = self.validators[(name, version)]
+        validator = self.validators[(name, version, beta)]
         problem: str | None = None
         if not validator.is_valid(body):
             errors = validator.errors(body)
@@ -286,6 +288,13 @@ class Stub:
     def check_model(self, model: str) -> None:
         if not self.config.catalog.accepts(model) and not self.faults.unknown_model_fallback:
             raise ApiError(404, "not_found_error", f"model: {model}")
+
+
+def is_beta(request: Request, headers: dict[str, str]) -> bool:
+    """A beta request: it names betas (``anthropic-beta``) or comes from the SDK's beta client
+    (``?beta=true``). The real API enables each beta field with its own beta name; the stub
+    accepts every beta field in any beta request (a simplification, see schemas/beta.json)."""
+    return bool(headers.get("anthropic-beta", "").strip()) or request.query_params.get("beta") == "true"
 
 
 def _lenient(body: Any, default_model: str) -> dict:
@@ -329,7 +338,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             stub.authenticate(headers)
             version = stub.api_version(headers)
             raw = await stub.read_json(request, headers)
-            body = stub.validate("messages-request", raw, version)
+            body = stub.validate("messages-request", raw, version, is_beta(request, headers))
             stub.check_model(body["model"])
             refusal = faults.refusal(body, headers)
             if refusal is not None:
@@ -368,7 +377,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             headers = header_map(request)
             stub.authenticate(headers)
             version = stub.api_version(headers)
-            body = stub.validate("count-tokens-request", await stub.read_json(request, headers), version)
+            body = stub.validate("count-tokens-request", await stub.read_json(request, headers), version, is_beta(request, headers))
             stub.check_model(body["model"])
             problem = None if faults.validation == "none" else _semantic_problem(body)
             if problem:
