@@ -24,9 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from conformance._catalog import load_catalog
 from conformance._run import RunConfig, RunContext, preflight, run_check
-from conformance.checks import generated
+from conformance.checks import load_catalog, schemathesis
 from conformance.stub.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +36,8 @@ def engine_run() -> tuple[float, int, int]:
     """Seconds, checks run and requests sent for one in-process run of the catalog.
 
     Imports are warm, but the schemathesis cases are drawn anew: a run in its own process
-    (every real run) has no earlier run's cases to replay (generated._DRAWN)."""
-    generated._DRAWN.clear()
+    (every real run) has no earlier run's cases to replay (schemathesis._DRAWN)."""
+    schemathesis._DRAWN.clear()
     checks = load_catalog().select(profile="anthropic")
     with serve_in_thread(api_keys=[KEY], max_body_bytes=1 << 20) as url:
         with RunContext.open(RunConfig(target=url, api_key=KEY, max_body_bytes=1 << 20)) as ctx:

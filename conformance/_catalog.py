@@ -4,7 +4,7 @@ A check is a small function over recorded exchanges::
 
     @check("response.shape.message-schema", MUST, "contract §2.1",
            "A non-streaming 200 body is a Message valid against schemas/message.json.")
-    def message_schema(ctx: RunContext) -> Outcome:
+    def message_schema(ctx: Context) -> Outcome:
         ex = ctx.probe("basic")
         ...
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from conformance._run import RunContext
+    from conformance._probes import Context
 
 
 class Level(str, enum.Enum):
@@ -95,7 +95,7 @@ class Check:
     level: Level
     ref: str  # contract section or Darkbloom page section the requirement comes from
     requirement: str  # one line, imperative
-    judge: Callable[["RunContext"], Outcome] = field(compare=False, repr=False)
+    judge: Callable[["Context"], Outcome] = field(compare=False, repr=False)
     profiles: frozenset[str] = ALL_PROFILES
     # A capability the profile may lack (count_tokens, models, tools, thinking, images): a
     # target that declines it correctly is "unsupported", not failed.
@@ -163,18 +163,11 @@ def check(
     *,
     profiles: Iterable[str] = ALL_PROFILES,
     capability: str | None = None,
-) -> Callable[[Callable[["RunContext"], Outcome]], Callable[["RunContext"], Outcome]]:
+) -> Callable[[Callable[["Context"], Outcome]], Callable[["Context"], Outcome]]:
     """Register the decorated function as catalog entry ``check_id``."""
 
-    def register(fn: Callable[["RunContext"], Outcome]) -> Callable[["RunContext"], Outcome]:
+    def register(fn: Callable[["Context"], Outcome]) -> Callable[["Context"], Outcome]:
         CATALOG.add(Check(check_id, level, ref, requirement, fn, frozenset(profiles), capability))
         return fn
 
     return register
-
-
-def load_catalog() -> Catalog:
-    """Import every check family so that its checks register, and return the catalog."""
-    import conformance.checks  # noqa: F401  (registration happens on import)
-
-    return CATALOG

@@ -111,7 +111,8 @@ STOP_REASONS = frozenset(
     {"end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal", "model_context_window_exceeded"}
 )
 
-_KNOWN_EVENTS = frozenset(
+# The event names of the stream grammar (contract §3): the one list every module reads.
+KNOWN_EVENTS = frozenset(
     {
         "message_start",
         "content_block_start",
@@ -268,7 +269,7 @@ class StreamGrammar:
         if name == "error":
             self._on_error(p, event, pos)
             return
-        if name not in _KNOWN_EVENTS:
+        if name not in KNOWN_EVENTS:
             self.unknown_events.append((pos, name))
             return
 

@@ -1,4 +1,6 @@
-"""One conformance run: configuration, the context checks read from, results and the gate.
+"""The engine of one run: the run context checks read from (a :class:`conformance._probes.Context`),
+the preflight, one check run under its bounds, and the results document. The configuration is
+:mod:`conformance._config`; the gate and expected failures are :mod:`conformance._gate`.
 
 This module knows nothing of pytest: the plugin, ``conformance run`` and the self-tests (the
 kill matrix) all drive it the same way::
@@ -20,17 +22,19 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-from conformance._catalog import Check, Level, Outcome, Verdict
+from conformance._catalog import Check, Outcome, Verdict
+from conformance._config import RunConfig, RunSetupError
+from conformance._discover import discover_model
 from conformance._exchange import Exchange
-from conformance._options import AUTH_CHOICES, GATES
-from conformance._schema import API_VERSIONS, PROFILES, SchemaSet, load_schemas
+from conformance._gate import ExpectedFailures, gate_verdict
+from conformance._probes import PROBES
+from conformance._schema import SchemaSet, load_schemas
 from conformance._target import Target, TargetError, Timeouts
 
-
-class RunSetupError(Exception):
-    """The run cannot happen (bad options, unreachable target): one line for the user, exit 2."""
+__all__ = ["RunConfig", "RunContext", "RunSetupError", "Result", "discover_model", "preflight", "results_document",
+           "run_check"]
 
 
 class CheckTimeout(BaseException):
@@ -49,76 +53,6 @@ class ProbeUnfinished(Exception):
 # at the bound (Target.deadline); only calls that bypass the Target (the SDK) need the signal.
 ALARM_GRACE = 0.5
 ALARM_REPEAT = 0.25  # seconds between further alarms while an interrupted check winds down
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything a run needs to know, from options or the environment."""
-
-    target: str
-    api_key: str | None = None
-    auth: str = "both"  # each auth style is its own check; probes use x-api-key unless "bearer"
-    model: str | None = None  # None: the first id listed by GET /v1/models
-    profile: str = "anthropic"
-    anthropic_version: str = "2023-06-01"
-    timeout: float = 30.0  # read and per-event idle bound, seconds
-    total_timeout: float = 120.0  # per exchange
-    headers: Mapping[str, str] = field(default_factory=dict)
-    secret_headers: tuple[str, ...] = ()
-    insecure: bool = False
-    seed: int = 0
-    # The target's declared request-size limit; the 413 check runs only when it is known.
-    max_body_bytes: int | None = None
-    check_timeout: float | None = None  # bound on one check (all its exchanges), seconds; None: none
-    run_budget: float | None = None  # bound on the whole run, seconds; None: none
-    # Stop (remaining checks "not run") after this many requests in a row got no HTTP response.
-    stop_after_failures: int | None = None
-    # Generated payloads (the fuzz family): a second target for differential mode, the
-    # Hypothesis seed (None: ``seed``), and the budget of each generated property.
-    compare: str | None = None
-    hypothesis_seed: int | None = None
-    examples: int = 25
-    fuzz_seconds: float = 3.0
-    # Where the processes of one run (xdist workers) share the parts of the schemathesis pass;
-    # None: this process computes them all. Set by the plugin, not an option.
-    share_dir: str | None = None
-
-    def validate(self) -> None:
-        if self.profile not in PROFILES:
-            raise RunSetupError(f"unknown profile {self.profile!r}: choose one of {', '.join(PROFILES)}")
-        if self.anthropic_version not in API_VERSIONS:
-            raise RunSetupError(
-                f"unknown API version {self.anthropic_version!r}: choose one of {', '.join(API_VERSIONS)}"
-            )
-        if self.auth not in AUTH_CHOICES:
-            raise RunSetupError(f"unknown auth style {self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
-        if not (self.timeout > 0 and self.total_timeout > 0):
-            raise RunSetupError("timeouts must be positive numbers of seconds")
-        if self.examples < 1:
-            raise RunSetupError(f"--examples must be a positive number, got {self.examples}")
-        if not 0 < self.fuzz_seconds < float("inf"):
-            raise RunSetupError(f"--fuzz-seconds must be a positive number of seconds, got {self.fuzz_seconds:g}")
-        for name, value in (("--check-timeout", self.check_timeout), ("--run-budget", self.run_budget)):
-            if value is not None and not 0 < value < float("inf"):
-                raise RunSetupError(f"{name} must be a positive number of seconds, got {value:g}")
-
-
-# -- probes ---------------------------------------------------------------------------------
-
-Probe = Callable[["RunContext"], Any]
-PROBES: dict[str, Probe] = {}
-
-
-def probe(name: str) -> Callable[[Probe], Probe]:
-    """Register a probe: a named scenario that sends requests and returns what it recorded."""
-
-    def register(fn: Probe) -> Probe:
-        if name in PROBES:
-            raise ValueError(f"probe {name!r} registered twice")
-        PROBES[name] = fn
-        return fn
-
-    return register
 
 
 def _exchanges_in(value: Any) -> list[Exchange]:
@@ -274,20 +208,6 @@ class RunContext:
         return self.target.secrets
 
 
-def discover_model(target: Target) -> str:
-    ex = target.send("GET", "/v1/models?limit=1")
-    if ex.transport_error:
-        raise RunSetupError(f"cannot reach {target.base_url}: {ex.transport_error}")
-    body = ex.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    if ex.status == 200 and isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("id"), str):
-        return data[0]["id"]
-    raise RunSetupError(
-        f"no --model given and GET {target.base_url}/v1/models did not list one "
-        f"(status {ex.status}); pass --model ID"
-    )
-
-
 def _hint(error: str) -> str:
     """What to do about a target that could not be reached at all."""
     if "--insecure" in error:
@@ -410,7 +330,7 @@ def _alarm(at: float | None):
             sys.unraisablehook = hook
 
 
-def run_check(ctx: RunContext, entry: Check, expectations: "Expectations | None" = None) -> Result:
+def run_check(ctx: RunContext, entry: Check, expectations: ExpectedFailures | None = None) -> Result:
     """Judge one check; a harness bug becomes an ``error`` verdict, never a target failure.
 
     Bounds: a check that is still running when its ``check_timeout`` ends fails (the target
@@ -467,110 +387,6 @@ def run_check(ctx: RunContext, entry: Check, expectations: "Expectations | None"
 
 
 # -- expected failures and the gate ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Expectation:
-    check_id: str
-    reason: str
-    expires: _dt.date | None
-
-
-class Expectations:
-    """The ``--expect-failures`` file: check IDs a provider knows fail, each with a reason and expiry.
-
-    Format (YAML or JSON): a list of ``{id, reason, expires: YYYY-MM-DD}``. A listed failure is
-    reported as an expected failure and does not fail the gate; a listed check that passes is an
-    unexpected pass; an entry past its expiry no longer excuses anything.
-    """
-
-    def __init__(self, entries: Iterable[Expectation], today: _dt.date | None = None) -> None:
-        self.entries = {e.check_id: e for e in entries}
-        self.today = today or _dt.date.today()
-
-    @classmethod
-    def load(cls, path: str | Path, known_ids: Iterable[str] = ()) -> "Expectations":
-        import yaml
-
-        p = Path(path)
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RunSetupError(f"expected-failures file {p} does not exist") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise RunSetupError(f"expected-failures file {p} is not readable YAML/JSON: {first}") from None
-        if raw is None:
-            raw = []
-        if not isinstance(raw, list):
-            raise RunSetupError(f"expected-failures file {p}: expected a list of {{id, reason, expires}} entries")
-        known = set(known_ids)
-        entries = []
-        for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("reason"), str):
-                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} needs a string 'id' and 'reason'")
-            if known and item["id"] not in known:
-                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} names unknown check {item['id']!r}")
-            expires = item.get("expires")
-            if isinstance(expires, str):
-                try:
-                    expires = _dt.date.fromisoformat(expires)
-                except ValueError:
-                    raise RunSetupError(f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)") from None
-            elif expires is not None and not isinstance(expires, _dt.date):
-                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)")
-            entries.append(Expectation(item["id"], item["reason"], expires))
-        return cls(entries)
-
-    def apply(self, result: Result) -> None:
-        entry = self.entries.get(result.check.id)
-        if entry is None:
-            return
-        if entry.expires is not None and entry.expires < self.today:
-            result.note = f"expected-failure entry expired on {entry.expires.isoformat()}: {entry.reason}"
-            if result.verdict is Verdict.PASSED:
-                return
-            # An expired excuse is a failure of its own, whatever the check said.
-            result.outcome = Outcome(Verdict.FAILED, f"{result.outcome.message} [expected-failure entry expired {entry.expires.isoformat()}]".strip())
-            return
-        result.note = f"expected failure: {entry.reason}"
-        if result.verdict is Verdict.FAILED:
-            result.outcome = Outcome(Verdict.XFAIL, result.outcome.message)
-        elif result.verdict is Verdict.PASSED:
-            result.outcome = Outcome(Verdict.XPASS, "listed as an expected failure, but passed")
-
-
-_BLOCKING = {Verdict.FAILED.value, Verdict.ERROR.value}
-
-
-def gated_levels(gate: str) -> set[str]:
-    if gate not in GATES:
-        raise RunSetupError(f"unknown gate {gate!r}: choose one of {', '.join(GATES)}")
-    return {Level.MUST.value} if gate == "must" else {Level.MUST.value, Level.SHOULD.value}
-
-
-def gate_verdict(results: Iterable[Result | dict], gate: str = "must") -> tuple[int, str]:
-    """The run's exit code (as pytest.ExitCode values) and a one-line verdict.
-
-    0 when every gated check passed (or failed expectedly, or was unsupported/inconclusive);
-    1 when one failed or errored; 5 when no check produced a verdict at all. Results may be
-    :class:`Result` objects or their ``to_dict()`` form (what crosses xdist workers).
-    """
-    levels = gated_levels(gate)
-    rows = [r.to_dict() if isinstance(r, Result) else r for r in results]
-    if not any(r["verdict"] != Verdict.SKIPPED.value for r in rows):
-        return 5, "GATE: no check ran"
-    blocking = [r for r in rows if r["level"] in levels and r["verdict"] in _BLOCKING]
-    if blocking:
-        failed = sum(r["verdict"] == Verdict.FAILED.value for r in blocking)
-        errors = len(blocking) - failed
-        counts = ", ".join(
-            part for part in (f"{failed} failed" if failed else "",
-                              f"{errors} error{'s' * (errors != 1)}" if errors else "") if part
-        )
-        ids = ", ".join(r["id"] for r in blocking[:5]) + (" …" if len(blocking) > 5 else "")
-        return 1, f"GATE FAILED ({gate.upper()}): {counts}: {ids}"
-    return 0, f"GATE PASSED ({gate.upper()}): no {'/'.join(sorted(levels))} check failed"
 
 
 def _client_versions() -> dict[str, dict[str, str]]:

@@ -39,7 +39,7 @@ import contextvars
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence, TypeGuard
 
 from hypothesis import strategies as st
 
@@ -88,7 +88,11 @@ class GenRequest:
 
     def __repr__(self) -> str:  # short: Hypothesis prints examples, and an oversize body is huge
         data = self.raw if self.raw is not None else json.dumps(self.body, ensure_ascii=False)
-        shown = data[:200] + (b"..." if isinstance(data, bytes) else "...") if len(data) > 200 else data
+        shown: bytes | str
+        if isinstance(data, bytes):
+            shown = data[:200] + b"..." if len(data) > 200 else data
+        else:
+            shown = data[:200] + "..." if len(data) > 200 else data
         return f"GenRequest({self.kind}, {shown!r})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis's printer
@@ -217,9 +221,10 @@ TEXTS: tuple[str, ...] = (
 _EMPTY_OR_TEXT: tuple[str, ...] = ("",) + TEXTS  # where "" is legal: system, descriptions, tool results, user_id
 _FREE_SLOTS = 8  # pool indices past the pool that draw a free string instead
 
-# any code point but surrogates (not encodable as UTF-8) and NUL (to keep curl lines sane):
-# one Hypothesis choice per string, whatever its length
-_free_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=24)
+# any code point but surrogates (category Cs: not encodable as UTF-8) and NUL (to keep curl
+# lines sane): one Hypothesis choice per string, whatever its length
+_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
+_free_text = st.text(st.characters(exclude_categories=_SURROGATES, exclude_characters="\x00"), min_size=1, max_size=24)
 
 
 def _visible(text: str) -> str:
@@ -526,7 +531,7 @@ def _dumps(body: Any) -> bytes:
 
 
 # values of the wrong JSON type for each field (integral floats are integers in JSON Schema)
-_WRONG = {
+_WRONG: dict[str, list[Any]] = {
     "model": [42, None, ["m"], {"id": "m"}, True],
     "messages": ["hello", 1, None, {"role": "user", "content": "hi"}],
     "max_tokens": ["64", 1.5, None, [64], True, {"n": 64}],
@@ -776,7 +781,7 @@ def invalid_examples(scope: Scope) -> tuple[GenRequest, ...]:
 # ----------------------------------------------------------------------------- semantics
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -784,14 +789,20 @@ def cross_field_problem(body: Any) -> str | None:
     """A contract rule a JSON Schema cannot state that ``body`` breaks (contract §1.5-§1.6)."""
     if not isinstance(body, dict):
         return None
-    thinking = body.get("thinking") if isinstance(body.get("thinking"), dict) else {}
+    thinking = body.get("thinking")
+    if not isinstance(thinking, dict):
+        thinking = {}
     max_tokens, budget = body.get("max_tokens"), thinking.get("budget_tokens")
     # JSON Schema's "integer" admits 18.0 as well as 18
     if thinking.get("type") == "enabled" and _is_number(max_tokens) and _is_number(budget):
         if budget >= max_tokens:
             return "thinking.budget_tokens must be less than max_tokens"
-    choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
-    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    choice = body.get("tool_choice")
+    if not isinstance(choice, dict):
+        choice = {}
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        tools = []
     custom = [t for t in tools if isinstance(t, dict) and "input_schema" in t]
     if choice.get("type") == "any" and not custom:
         return "tool_choice any needs a custom tool"

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from conformance._catalog import load_catalog
+from conformance.checks import load_catalog
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 

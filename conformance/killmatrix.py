@@ -15,9 +15,10 @@ import fnmatch
 from pathlib import Path
 from typing import Iterable
 
-from conformance._catalog import Verdict, load_catalog
+from conformance._catalog import Verdict
 from conformance._run import RunConfig, RunContext, preflight, run_check
 from conformance.catalogdoc import generated_doc_main
+from conformance.checks import load_catalog
 from conformance.stub.faults import FAULTS, Fault
 from conformance.stub.server import ThreadedStub
 
@@ -73,6 +74,18 @@ def unmet_trips(fault: Fault, failed: Iterable[str]) -> list[str]:
     """The fault's ``trips`` globs that no failing check matches (each must match one)."""
     failed = list(failed)
     return [glob for glob in fault.trips if not any(fnmatch.fnmatchcase(cid, glob) for cid in failed)]
+
+
+def named_checks(fault: Fault, ids: Iterable[str]) -> list[str]:
+    """The check IDs of ``ids`` that the fault's ``trips`` name (match one of its globs)."""
+    return [cid for cid in ids if any(fnmatch.fnmatchcase(cid, glob) for glob in fault.trips)]
+
+
+def faults_naming(ids: Iterable[str]) -> list[str]:
+    """The faults whose ``trips`` name at least one of ``ids``, in catalog order (a family's
+    tests run each of them and expect the checks it names to fail)."""
+    ids = list(ids)
+    return [f.name for f in FAULTS if named_checks(f, ids)]
 
 
 def render(rows: dict[str, list[str]]) -> str:

@@ -23,22 +23,14 @@ from typing import TYPE_CHECKING, Any, Iterator, cast
 
 import pytest
 
-from conformance._catalog import CATALOG, Check, Outcome, Verdict, load_catalog
+from conformance._catalog import CATALOG, Check, Outcome, Verdict
+from conformance._config import RunConfig, RunSetupError
+from conformance._gate import ExpectedFailures, gate_verdict
 from conformance._options import BY_NAME, ENV_API_KEY, SUITE_SUFFIX, getoption
 from conformance._redact import Redactor
-from conformance._run import (
-    Expectations,
-    Result,
-    RunConfig,
-    RunContext,
-    RunSetupError,
-    gate_verdict,
-    preflight,
-    results_document,
-    run_check,
-)
+from conformance._run import Result, RunContext, preflight, results_document, run_check
 from conformance._target import Target, TargetError
-from conformance.pytest_plugin import IMPORTED
+from conformance.checks import load_catalog
 
 if TYPE_CHECKING:  # pragma: no cover
     from _pytest._code.code import TerminalRepr
@@ -89,7 +81,7 @@ def _hypothesis_seed(config: pytest.Config) -> int | None:
 class ConformanceState:
     """Per-process run state: configuration, the stub (if we started it), the context."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, loaded_at: float | None = None) -> None:
         def opt(name: str) -> Any:
             return getoption(config, name)
 
@@ -97,9 +89,9 @@ class ConformanceState:
         self.faults: list[str] = opt("stub-fault")
         self.own_stub = opt("target") is None
         api_key = opt("api-key") or os.environ.get(ENV_API_KEY) or (STUB_KEY if self.own_stub else None)
-        # the run budget counts from the entry point's import (before the other plugins load), or
-        # from now for a second run in the same process
-        self.started = IMPORTED.pop() if IMPORTED else time.perf_counter()
+        # the run budget counts from the entry point's import (before the other plugins load),
+        # or from now (a second run in the same process)
+        self.started = time.perf_counter() if loaded_at is None else loaded_at
         self.setup_error: str | None = None  # set once the run turned out impossible (exit 2)
         total_timeout = max(4 * opt("timeout"), 10.0)
         self.run_config = RunConfig(
@@ -132,9 +124,9 @@ class ConformanceState:
                 raise RunSetupError(str(exc)) from None
         self.patterns: list[str] = opt("checks")
         self.gate: str = opt("gate")
-        self.expectations: Expectations | None = None
+        self.expectations: ExpectedFailures | None = None
         if opt("expect-failures"):
-            self.expectations = Expectations.load(opt("expect-failures"), known_ids=[c.id for c in CATALOG])
+            self.expectations = ExpectedFailures.load(opt("expect-failures"), known_ids=[c.id for c in CATALOG])
         if self.faults and not self.own_stub:
             raise RunSetupError(f"{STUB_FAULT} applies to the bundled stub only; drop it or drop {TARGET}")
         self.report_dir = Path(opt("report-dir")) if opt("report-dir") else None
@@ -273,9 +265,9 @@ def _error_line(message: str, secrets: frozenset[str] = frozenset()) -> int:
     return 2
 
 
-def _make_state(config: pytest.Config) -> ConformanceState:
+def _make_state(config: pytest.Config, loaded_at: float | None) -> ConformanceState:
     load_catalog()
-    state = ConformanceState(config)
+    state = ConformanceState(config, loaded_at)
     unmatched = CATALOG.unmatched(state.patterns)
     if unmatched:
         raise RunSetupError(f"{CHECKS} {', '.join(unmatched)}: matches no check ID (see {LIST_CHECKS})")
@@ -287,12 +279,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance_check(id): a catalog check item")
 
 
-def start(config: pytest.Config) -> int | None:
+def start(config: pytest.Config, loaded_at: float | None = None) -> int | None:
     """Called by the entry point (:mod:`conformance.pytest_plugin`) before the session, once
     this plugin is registered: validate the options (a bad one is one line on stderr, exit 2);
     handle ``--list-checks`` before any collection, like ``--fixtures`` does."""
     try:
-        state = config.stash[_STATE] = _make_state(config)
+        state = config.stash[_STATE] = _make_state(config, loaded_at)
     except RunSetupError as exc:
         return _error_line(str(exc))
     config.pluginmanager.register(state, "conformance-state")
@@ -342,7 +334,7 @@ class CheckFailure(Exception):
 # per group); every other group takes well under one. The xdist scheduler starts the longest first.
 GROUP_SECONDS = {"fuzz.schemathesis": 9.7, "sdk": 3.3, "fuzz.invalid": 0.3, "fuzz.valid": 0.3}
 # The schemathesis checks that form a second group, scheduled last: its worker then computes
-# the parts of the pass the first group's worker has not claimed yet (generated._Parts)
+# the parts of the pass the first group's worker has not claimed yet (conformance._share)
 SCHEMATHESIS_LATE = frozenset({"fuzz.schemathesis.negative-data-rejection", "fuzz.schemathesis.positive-data-acceptance",
                                "fuzz.schemathesis.ignored-auth"})
 
@@ -351,7 +343,7 @@ def share_group(check_id: str) -> str:
     """The checks that share per-process state (probes, the SDK import, a fuzz property's
     answer cache) form one group, which xdist runs on one worker: the state is then built once
     per run instead of once per worker. The schemathesis checks are two groups that share the
-    pass's parts through a directory of the run instead (:func:`generated._shared_pass`)."""
+    pass's parts through a directory of the run instead (:mod:`conformance._share`)."""
     if check_id in SCHEMATHESIS_LATE:
         return "fuzz.schemathesis.late"
     family, _, rest = check_id.partition(".")

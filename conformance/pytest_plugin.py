@@ -92,4 +92,4 @@ def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
 
     if not config.pluginmanager.is_registered(plugin):
         config.pluginmanager.register(plugin, "conformance.plugin")
-    return plugin.start(config)
+    return plugin.start(config, IMPORTED.pop() if IMPORTED else None)

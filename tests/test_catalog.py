@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conformance._catalog import CATALOG, Level, load_catalog
+from conformance._catalog import CATALOG, Level
 from conformance.catalogdoc import DOC, render
+from conformance.checks import load_catalog
 
 ID = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*){2,}$")
 

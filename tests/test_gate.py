@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance._run import Expectations, RunSetupError, gate_verdict
+from conformance._config import RunSetupError
+from conformance._gate import ExpectedFailures, gate_verdict
 
 
 def run(tmp_path: Path, *args: str) -> tuple[int, dict | None, str]:
@@ -131,5 +132,5 @@ def test_expectations_file_errors_are_one_line(tmp_path: Path, content: str, nee
     path = tmp_path / "e.yaml"
     path.write_text(content)
     with pytest.raises(RunSetupError) as info:
-        Expectations.load(path, known_ids=["auth.accept.bearer"])
+        ExpectedFailures.load(path, known_ids=["auth.accept.bearer"])
     assert needle in str(info.value) and "\n" not in str(info.value)

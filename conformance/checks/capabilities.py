@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from conformance._catalog import ANTHROPIC_ONLY, SHOULD, Outcome, check
 from conformance._exchange import Exchange
-from conformance._run import RunContext, probe
+from conformance._probes import Context, probe
 from conformance.checks._common import basic_body, declined, describe, expect_error, expect_ok
 from conformance.checks.semantics import LONG_SYSTEM
 
@@ -36,12 +36,12 @@ COUNT_MESSAGES = [
 
 
 @probe("models-list")
-def _models_list(ctx: RunContext):
+def _models_list(ctx: Context):
     return ctx.send("GET", "/v1/models?limit=1000")
 
 
 @probe("models-pages")
-def _models_pages(ctx: RunContext):
+def _models_pages(ctx: Context):
     """Walk the list with ``after_id``: page size 1 (or the smallest size fitting in 40 pages).
 
     The full listing comes first (probes do not nest, so it is fetched again here) to size the
@@ -67,13 +67,13 @@ def _models_pages(ctx: RunContext):
 
 
 @probe("models-retrieve")
-def _models_retrieve(ctx: RunContext):
+def _models_retrieve(ctx: Context):
     # ctx.model is the first listed id unless --model names another one
     return ctx.send("GET", f"/v1/models/{quote(ctx.model, safe='')}")
 
 
 @probe("models-retrieve-unknown")
-def _models_retrieve_unknown(ctx: RunContext):
+def _models_retrieve_unknown(ctx: Context):
     return ctx.send("GET", f"/v1/models/{UNKNOWN_MODEL}")
 
 
@@ -81,22 +81,22 @@ COUNT_HELLO = [{"role": "user", "content": "Say hello."}]
 
 
 @probe("count-tokens")
-def _count_tokens(ctx: RunContext):
+def _count_tokens(ctx: Context):
     return ctx.send("POST", COUNT_TOKENS, json={"model": ctx.model, "messages": COUNT_HELLO})
 
 
 @probe("count-tokens-system")
-def _count_tokens_system(ctx: RunContext):
+def _count_tokens_system(ctx: Context):
     return ctx.send("POST", COUNT_TOKENS, json={"model": ctx.model, "system": LONG_SYSTEM, "messages": COUNT_HELLO})
 
 
 @probe("count-tokens-no-messages")
-def _count_tokens_no_messages(ctx: RunContext):
+def _count_tokens_no_messages(ctx: Context):
     return ctx.send("POST", COUNT_TOKENS, json={"model": ctx.model})
 
 
 @probe("count-tokens-vs-usage")
-def _count_tokens_vs_usage(ctx: RunContext):
+def _count_tokens_vs_usage(ctx: Context):
     counted = ctx.send(
         "POST", COUNT_TOKENS, json={"model": ctx.model, "system": COUNT_SYSTEM, "messages": COUNT_MESSAGES}
     )
@@ -111,7 +111,7 @@ def _missing_endpoint(ex: Exchange, what: str) -> Outcome:
     return Outcome.mismatch(f"{what} implemented (contract §6, a SHOULD of §9)", f"{describe(ex)}: declined")
 
 
-def _schema_errors(ctx: RunContext, name: str, instance) -> list:
+def _schema_errors(ctx: Context, name: str, instance) -> list:
     return ctx.schemas.validate(name, instance, profile=ctx.config.profile, version=ctx.config.anthropic_version)
 
 
@@ -126,7 +126,7 @@ def _first_error(errors: list, what: str) -> Outcome:
 @check("models.list.shape", SHOULD, "contract §6, §9.31",
        "GET /v1/models answers a model page (data of ModelInfo, has_more, first_id, last_id).",
        profiles=ANTHROPIC_ONLY, capability="models")
-def models_list_shape(ctx: RunContext) -> Outcome:
+def models_list_shape(ctx: Context) -> Outcome:
     """SHOULD implement ``GET /v1/models`` with the Anthropic page shape: ``data`` of ModelInfo
     (``id``, ``type: "model"``, ``display_name``, ``created_at``), ``has_more``, ``first_id``,
     ``last_id``; an OpenAI ``{"object": "list"}`` page leaves the SDK's fields empty."""
@@ -161,7 +161,7 @@ def _listed_ids(ex: Exchange) -> tuple[list[str] | None, Outcome | None]:
 @check("models.pagination.after-id", SHOULD, "contract §6, §9.31",
        "Walking GET /v1/models with limit and after_id=last_id visits every model once and ends with "
        "has_more false.", profiles=ANTHROPIC_ONLY, capability="models")
-def models_pagination(ctx: RunContext) -> Outcome:
+def models_pagination(ctx: Context) -> Outcome:
     """SHOULD honour ``limit`` and ``after_id`` and report ``has_more``: the SDK's auto-pagination
     follows ``last_id`` while ``has_more`` is not false, so a server that ignores ``after_id`` or
     omits ``has_more`` makes ``for m in client.models.list()`` loop forever (contract §6)."""
@@ -208,7 +208,7 @@ def models_pagination(ctx: RunContext) -> Outcome:
 @check("models.retrieve.shape", SHOULD, "contract §6, §9.32",
        "GET /v1/models/{id} for the run's model (the first listed unless --model) answers its ModelInfo.",
        profiles=ANTHROPIC_ONLY, capability="models")
-def models_retrieve_shape(ctx: RunContext) -> Outcome:
+def models_retrieve_shape(ctx: Context) -> Outcome:
     """SHOULD implement ``GET /v1/models/{id}``: the run's model (a served id) answers 200 with
     a valid ModelInfo whose ``id`` is the one asked for."""
     ex = ctx.probe("models-retrieve")
@@ -230,7 +230,7 @@ def models_retrieve_shape(ctx: RunContext) -> Outcome:
 @check("models.retrieve.unknown", SHOULD, "contract §4.2, §6, §9.32",
        "GET /v1/models/{id} for an unknown id answers 404 not_found_error.",
        profiles=ANTHROPIC_ONLY, capability="models")
-def models_retrieve_unknown(ctx: RunContext) -> Outcome:
+def models_retrieve_unknown(ctx: Context) -> Outcome:
     """SHOULD answer an unknown model id with 404 ``not_found_error`` in the error envelope
     (the SDK raises NotFoundError on the status; tools branch on ``error.type``)."""
     if declined(ctx.probe("models-retrieve")):
@@ -244,7 +244,7 @@ def models_retrieve_unknown(ctx: RunContext) -> Outcome:
 @check("count-tokens.response.shape", SHOULD, "contract §6, §9.30",
        "POST /v1/messages/count_tokens answers 200 {\"input_tokens\": int}.",
        profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_shape(ctx: RunContext) -> Outcome:
+def count_tokens_shape(ctx: Context) -> Outcome:
     """SHOULD implement ``POST /v1/messages/count_tokens`` answering ``{"input_tokens": int}``
     for a valid ``{model, messages}`` body."""
     ex = ctx.probe("count-tokens")
@@ -259,7 +259,7 @@ def count_tokens_shape(ctx: RunContext) -> Outcome:
     return Outcome.passed(f"input_tokens {ex.json()['input_tokens']}")
 
 
-def _count_tokens_available(ctx: RunContext) -> Outcome | None:
+def _count_tokens_available(ctx: Context) -> Outcome | None:
     ex = ctx.probe("count-tokens")
     if declined(ex):
         return Outcome.unsupported(f"count_tokens declined: {describe(ex)}")
@@ -269,7 +269,7 @@ def _count_tokens_available(ctx: RunContext) -> Outcome | None:
 @check("count-tokens.validation.missing-messages", SHOULD, "contract §4.2, §6, §9.30",
        "count_tokens without `messages` answers 400 invalid_request_error.",
        profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_validation(ctx: RunContext) -> Outcome:
+def count_tokens_validation(ctx: Context) -> Outcome:
     """SHOULD validate count_tokens requests like messages requests: ``messages`` is required,
     so a body without it is 400 ``invalid_request_error``."""
     unavailable = _count_tokens_available(ctx)
@@ -290,7 +290,7 @@ def _input_tokens(ex: Exchange) -> int | None:
 @check("count-tokens.system.counted", SHOULD, "contract §6, §9.30",
        "count_tokens counts the system prompt: the same body with a long system prompt counts more.",
        profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_system(ctx: RunContext) -> Outcome:
+def count_tokens_system(ctx: Context) -> Outcome:
     """SHOULD count every input the model sees: adding an ~80-word ``system`` prompt to a
     count_tokens body raises ``input_tokens`` (a server that drops the system prompt does not)."""
     unavailable = _count_tokens_available(ctx)
@@ -312,7 +312,7 @@ def count_tokens_system(ctx: RunContext) -> Outcome:
 @check("count-tokens.usage.matches-messages", SHOULD, "contract §6, §2.3",
        "count_tokens for a request (model, system, messages) equals usage.input_tokens of that request.",
        profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_matches(ctx: RunContext) -> Outcome:
+def count_tokens_matches(ctx: Context) -> Outcome:
     """SHOULD count what the model will be billed for: ``input_tokens`` of count_tokens for a
     multi-turn request with a system prompt equals ``usage.input_tokens`` of the same request
     sent to ``/v1/messages`` (a count that skips the system prompt or per-message overhead

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from conformance._catalog import MUST, SHOULD, Outcome, Verdict, check
 from conformance._exchange import Exchange
-from conformance._run import RunContext, probe
+from conformance._probes import Context, probe
 from conformance._schema import default_schema_dir
 from conformance.checks._common import basic_body, describe, error_type_of, expect_error, reachable
 from conformance.checks.request import error_probe_names
@@ -41,7 +41,7 @@ def _error_table(directory: str) -> dict[str, dict]:
     return {row["type"]: row for row in rows}
 
 
-def error_table(ctx: RunContext) -> dict[str, dict]:
+def error_table(ctx: Context) -> dict[str, dict]:
     directory = getattr(ctx.schemas, "directory", None) or default_schema_dir()
     return _error_table(str(directory))
 
@@ -50,7 +50,7 @@ def error_table(ctx: RunContext) -> dict[str, dict]:
 
 
 @probe("errors-unknown-path")
-def _unknown_path(ctx: RunContext) -> dict[str, Exchange]:
+def _unknown_path(ctx: Context) -> dict[str, Exchange]:
     return {
         "GET": ctx.send("GET", UNKNOWN_PATH),
         "POST": ctx.send("POST", UNKNOWN_PATH, json=basic_body(ctx)),
@@ -58,17 +58,17 @@ def _unknown_path(ctx: RunContext) -> dict[str, Exchange]:
 
 
 @probe("errors-wrong-method")
-def _wrong_method(ctx: RunContext) -> Exchange:
+def _wrong_method(ctx: Context) -> Exchange:
     return ctx.send("GET", "/v1/messages")
 
 
 @probe("errors-overloaded")
-def _overloaded(ctx: RunContext) -> Exchange:
+def _overloaded(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx, model=OVERLOADED_MODEL))
 
 
 @probe("errors-rate-limited")
-def _rate_limited(ctx: RunContext) -> Exchange:
+def _rate_limited(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx, model=RATE_LIMITED_MODEL))
 
 
@@ -87,14 +87,14 @@ def _labelled(name: str, value: object) -> list[tuple[str, Exchange]]:
     return []
 
 
-def _gather(ctx: RunContext, names: list[str]) -> list[tuple[str, Exchange]]:
+def _gather(ctx: Context, names: list[str]) -> list[tuple[str, Exchange]]:
     out: list[tuple[str, Exchange]] = []
     for name in names:
         out.extend(_labelled(name, ctx.probe(name)))
     return out
 
 
-def error_exchanges(ctx: RunContext) -> list[tuple[str, Exchange]]:
+def error_exchanges(ctx: Context) -> list[tuple[str, Exchange]]:
     """(probe label, exchange) for every error answer (status ≥ 400) of the run's error probes."""
     names = error_probe_names(ctx) + list(AUTH_ERROR_PROBES) + list(OWN_ERROR_PROBES)
     return [(label, ex) for label, ex in _gather(ctx, names) if ex.status is not None and ex.status >= 400]
@@ -109,7 +109,7 @@ def _no_errors() -> Outcome:
     return Outcome.inconclusive("no probe of this run produced an error response")
 
 
-def _envelope_problem(ctx: RunContext, ex: Exchange) -> str | None:
+def _envelope_problem(ctx: Context, ex: Exchange) -> str | None:
     body = ex.json()
     if body is None:
         return f"HTTP {ex.status} with a body that is not JSON ({ex.json_error})"
@@ -124,7 +124,7 @@ def _envelope_problem(ctx: RunContext, ex: Exchange) -> str | None:
 
 @check("errors.envelope.shape", MUST, "contract §4.1, §9.25",
        'Every error response is the JSON envelope {"type":"error","error":{"type","message"}} (schemas/error.json).')
-def envelope_shape(ctx: RunContext) -> Outcome:
+def envelope_shape(ctx: Context) -> Outcome:
     """MUST answer every error with ``{"type":"error","error":{"type","message"}}`` (optional
     ``request_id``), valid against schemas/error.json: the SDK reads ``error.type`` from it."""
     seen = error_exchanges(ctx)
@@ -138,7 +138,7 @@ def envelope_shape(ctx: RunContext) -> Outcome:
 
 @check("errors.envelope.content-type", MUST, "contract §4.1, §9.25",
        "Every error response is sent with `content-type: application/json`.")
-def envelope_content_type(ctx: RunContext) -> Outcome:
+def envelope_content_type(ctx: Context) -> Outcome:
     """MUST send every error response as ``application/json``."""
     seen = error_exchanges(ctx)
     if not seen:
@@ -174,7 +174,7 @@ def _pair_problem(table: dict[str, dict], status: int, etype: str) -> str | None
 @check("errors.status.type-agrees", MUST, "contract §4.2, §9.26; schemas/data/error-types.json",
        "Every error's HTTP status and `error.type` are a pair from the contract's table "
        "(400 invalid_request_error, 401 authentication_error, 404 not_found_error, 529 overloaded_error, ...).")
-def status_type_agrees(ctx: RunContext) -> Outcome:
+def status_type_agrees(ctx: Context) -> Outcome:
     """MUST use the status ↔ type pairs of §4.2: a listed status carries its type, an unlisted 4xx
     carries ``invalid_request_error``, and a server error is 500/504/529 with its type. Error
     responses without an ``error.type`` are left to ``errors.envelope.shape``."""
@@ -191,7 +191,7 @@ def status_type_agrees(ctx: RunContext) -> Outcome:
     return Outcome.passed(f"{len(typed)} error responses, every status/type pair from the contract")
 
 
-def _failure_injection(ctx: RunContext, name: str, what: str, model: str) -> Exchange | Outcome:
+def _failure_injection(ctx: Context, name: str, what: str, model: str) -> Exchange | Outcome:
     """The probe's exchange, or an outcome when the target offers no way to cause ``what``."""
     ex = ctx.probe(name)
     bad = reachable(ex)
@@ -205,7 +205,7 @@ def _failure_injection(ctx: RunContext, name: str, what: str, model: str) -> Exc
 @check("errors.status.overload-529", SHOULD, "contract §4.2, §9.27",
        "Capacity shortage is 529 `overloaded_error` (not 503); decided only where the target can be made "
        f"to overload (the stub's model `{OVERLOADED_MODEL}`).")
-def overload_529(ctx: RunContext) -> Outcome:
+def overload_529(ctx: Context) -> Outcome:
     """SHOULD answer capacity shortage with 529 ``overloaded_error``, not 503 (the SDK retries both,
     but only 529 becomes ``OverloadedError``)."""
     got = _failure_injection(ctx, "errors-overloaded", "an overload", OVERLOADED_MODEL)
@@ -234,7 +234,7 @@ def _retry_after_problem(value: str | None) -> str | None:
 @check("errors.status.rate-limit-429", SHOULD, "contract §4.2, §5.2, §9.27",
        "A per-key limit is 429 `rate_limit_error` with a `retry-after` header; decided only where the "
        f"target can be made to rate-limit (the stub's model `{RATE_LIMITED_MODEL}`).")
-def rate_limit_429(ctx: RunContext) -> Outcome:
+def rate_limit_429(ctx: Context) -> Outcome:
     """SHOULD answer a rate limit with 429 ``rate_limit_error`` and ``retry-after`` (seconds or an
     HTTP date), which the SDK honours before retrying."""
     got = _failure_injection(ctx, "errors-rate-limited", "a rate limit", RATE_LIMITED_MODEL)
@@ -254,7 +254,7 @@ def rate_limit_429(ctx: RunContext) -> Outcome:
 
 @check("errors.request-id.header", SHOULD, "contract §5.2, §9.28",
        "Every response, error or success, carries a `request-id` header (the SDK reads exactly that name).")
-def request_id_header(ctx: RunContext) -> Outcome:
+def request_id_header(ctx: Context) -> Outcome:
     """SHOULD send ``request-id`` on every response: the SDK exposes it as ``_request_id`` and
     ``exc.request_id`` and reads no other name (``x-request-id`` does not count)."""
     seen = error_exchanges(ctx) + [(label, ex) for label, ex in _gather(ctx, [SUCCESS_PROBE]) if ex.status is not None]
@@ -272,7 +272,7 @@ def request_id_header(ctx: RunContext) -> Outcome:
 
 @check("errors.request-id.body", SHOULD, "contract §4.1, §9.28",
        "Every error body carries `request_id` (a string) beside `type` and `error`.")
-def request_id_body(ctx: RunContext) -> Outcome:
+def request_id_body(ctx: Context) -> Outcome:
     """SHOULD include ``request_id`` (a string) in every error body, as the real API does."""
     seen = error_exchanges(ctx)
     if not seen:
@@ -291,7 +291,7 @@ def request_id_body(ctx: RunContext) -> Outcome:
 # -- routing ----------------------------------------------------------------------------------
 
 
-def _enveloped(ctx: RunContext, ex: Exchange, status: int, error_type: str) -> Outcome:
+def _enveloped(ctx: Context, ex: Exchange, status: int, error_type: str) -> Outcome:
     verdict = expect_error(ex, status, error_type)
     if verdict.verdict is not Verdict.PASSED:
         return verdict
@@ -306,7 +306,7 @@ def _enveloped(ctx: RunContext, ex: Exchange, status: int, error_type: str) -> O
 @check("errors.routing.unknown-path", MUST, "contract §8.10, §9.33",
        f"GET and POST on an unknown path under /v1 (`{UNKNOWN_PATH}`) get 404 `not_found_error` in the JSON "
        "envelope, not a plain-text 404.")
-def unknown_path(ctx: RunContext) -> Outcome:
+def unknown_path(ctx: Context) -> Outcome:
     """MUST answer unknown paths with 404 ``not_found_error`` in the JSON envelope (Go's default
     mux answers ``text/plain`` "404 page not found", which the SDK cannot read)."""
     exchanges = ctx.probe("errors-unknown-path")
@@ -319,7 +319,7 @@ def unknown_path(ctx: RunContext) -> Outcome:
 
 @check("errors.routing.wrong-method", SHOULD, "contract §4.1, §4.2 (unlisted 4xx); RFC 9110 §15.5.6",
        "GET /v1/messages gets 405 `invalid_request_error` in the JSON envelope, with an `Allow` header naming POST.")
-def wrong_method(ctx: RunContext) -> Outcome:
+def wrong_method(ctx: Context) -> Outcome:
     """SHOULD answer a wrong method on a known path with 405 (HTTP semantics), in the envelope with
     ``invalid_request_error`` (§4.2 uses it for unlisted 4xx), and ``Allow: POST`` (RFC 9110 requires
     Allow on a 405). The contract does not name the status, hence SHOULD."""
@@ -339,7 +339,7 @@ def wrong_method(ctx: RunContext) -> Outcome:
 @check("errors.retry.no-should-retry-on-400", SHOULD, "contract §5.2, §5.3, §9.29",
        "Non-retryable errors (400, 401, 402, 403, 404, 413 and other 4xx but 408/409/429) never carry "
        "`x-should-retry: true`, which makes the SDK retry them.")
-def no_should_retry(ctx: RunContext) -> Outcome:
+def no_should_retry(ctx: Context) -> Outcome:
     """SHOULD NOT send ``x-should-retry: true`` on an error the SDK would not retry by status: the SDK
     obeys the header over its own rules, so a 400 would be sent three times."""
     table = error_table(ctx)

@@ -27,7 +27,7 @@ from typing import Callable
 
 from conformance._catalog import ALL_PROFILES, ANTHROPIC_ONLY, MUST, SHOULD, Level, Outcome, check
 from conformance._exchange import Exchange
-from conformance._run import RunContext, probe
+from conformance._probes import Context, probe
 from conformance.checks._common import HELLO, basic_body, describe, error_type_of, expect_error, expect_ok, reachable
 
 VERSION_2023 = "2023-06-01"
@@ -37,15 +37,15 @@ UNKNOWN_VERSION = "1999-01-01"
 UNKNOWN_BETA = "conformance-unknown-beta-2099-01-01"
 
 # A probe's request: keyword arguments for ``ctx.send("POST", "/v1/messages", **kw)``.
-Build = Callable[[RunContext], dict]
-Judge = Callable[[RunContext, Exchange], Outcome]
+Build = Callable[[Context], dict]
+Judge = Callable[[Context, Exchange], Outcome]
 
 
 def _json(body: dict, **headers: str | None) -> dict:
     return {"json": body, "headers": headers} if headers else {"json": body}
 
 
-def _without(ctx: RunContext, name: str) -> dict:
+def _without(ctx: Context, name: str) -> dict:
     body = basic_body(ctx)
     del body[name]
     return body
@@ -55,11 +55,11 @@ def _raw(data: bytes, content_type: str = "application/json") -> dict:
     return {"content": data, "headers": {"content-type": content_type}}
 
 
-def _basic_bytes(ctx: RunContext) -> bytes:
+def _basic_bytes(ctx: Context) -> bytes:
     return json.dumps(basic_body(ctx), ensure_ascii=False).encode("utf-8")
 
 
-def _non_utf8(ctx: RunContext) -> dict:
+def _non_utf8(ctx: Context) -> dict:
     # "café" with é as the single Latin-1 byte 0xE9: valid JSON syntax, invalid UTF-8.
     model = json.dumps(ctx.model).encode("utf-8")
     text = b'"caf\xe9: ' + HELLO.encode("ascii") + b'"'
@@ -67,7 +67,7 @@ def _non_utf8(ctx: RunContext) -> dict:
     return _raw(data)
 
 
-def _oversize(ctx: RunContext) -> dict:
+def _oversize(ctx: Context) -> dict:
     # Valid JSON padded with insignificant whitespace to exactly limit + 1 bytes: a server
     # that ignores its own limit sees a small, cheap request rather than a huge prompt.
     limit = ctx.config.max_body_bytes
@@ -76,24 +76,24 @@ def _oversize(ctx: RunContext) -> dict:
     return _raw(data + b" " * max(0, limit + 1 - len(data)))
 
 
-def _needs_limit(ctx: RunContext) -> Outcome | None:
+def _needs_limit(ctx: Context) -> Outcome | None:
     if ctx.config.max_body_bytes is None:
         return Outcome.skipped("the target declares no request-size limit; pass --max-body-bytes")
     return None
 
 
 def _judge_error(status: int, error_type: str) -> Judge:
-    def judge(ctx: RunContext, ex: Exchange) -> Outcome:
+    def judge(ctx: Context, ex: Exchange) -> Outcome:
         return expect_error(ex, status, error_type)
 
     return judge
 
 
-def _judge_ok(ctx: RunContext, ex: Exchange) -> Outcome:
+def _judge_ok(ctx: Context, ex: Exchange) -> Outcome:
     return expect_ok(ex) or Outcome.passed("HTTP 200")
 
 
-def _judge_beta(ctx: RunContext, ex: Exchange) -> Outcome:
+def _judge_beta(ctx: Context, ex: Exchange) -> Outcome:
     bad = reachable(ex)
     if bad:
         return bad
@@ -118,7 +118,7 @@ class Case:
     judge: Judge
     profiles: frozenset[str] = ALL_PROFILES
     expects_error: bool = True  # the errors family judges the envelope of these answers
-    precondition: Callable[[RunContext], Outcome | None] | None = None
+    precondition: Callable[[Context], Outcome | None] | None = None
 
     @property
     def probe_name(self) -> str:
@@ -128,7 +128,7 @@ class Case:
 def _invalid(
     topic: str, name: str, level: Level, ref: str, requirement: str, build: Build,
     status: int = 400, error_type: str = "invalid_request_error", *, profiles: frozenset[str] = ANTHROPIC_ONLY,
-    precondition: Callable[[RunContext], Outcome | None] | None = None,
+    precondition: Callable[[Context], Outcome | None] | None = None,
 ) -> Case:
     return Case(f"request.{topic}.{name}", name, level, ref, requirement, build, _judge_error(status, error_type),
                 profiles, True, precondition)
@@ -221,12 +221,12 @@ CASES: tuple[Case, ...] = (
 
 
 def _register(case: Case) -> None:
-    def run_probe(ctx: RunContext) -> Exchange:
+    def run_probe(ctx: Context) -> Exchange:
         return ctx.send("POST", "/v1/messages", **case.build(ctx))
 
     probe(case.probe_name)(run_probe)
 
-    def judge(ctx: RunContext) -> Outcome:
+    def judge(ctx: Context) -> Outcome:
         if case.precondition is not None:
             early = case.precondition(ctx)
             if early is not None:
@@ -242,7 +242,7 @@ for _case in CASES:
     _register(_case)
 
 
-def error_probe_names(ctx: RunContext) -> list[str]:
+def error_probe_names(ctx: Context) -> list[str]:
     """Probes of this family whose answer should be an error, for the run's profile.
 
     The errors family judges the envelope of every one of them (an unexpected 200 is simply
@@ -264,7 +264,7 @@ DARKBLOOM_QUESTION = "What is the difference between a process and a thread?"
 
 
 @probe("request-accept-darkbloom-example")
-def _darkbloom_example(ctx: RunContext) -> Exchange:
+def _darkbloom_example(ctx: Context) -> Exchange:
     # The page's example verbatim, except the model (the page's id may not exist on the target).
     return ctx.messages({
         "model": ctx.model,
@@ -275,27 +275,27 @@ def _darkbloom_example(ctx: RunContext) -> Exchange:
 
 
 @probe("request-accept-content-string")
-def _content_string(ctx: RunContext) -> Exchange:
+def _content_string(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx))
 
 
 @probe("request-accept-content-blocks")
-def _content_blocks(ctx: RunContext) -> Exchange:
+def _content_blocks(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx, messages=[{"role": "user", "content": [{"type": "text", "text": HELLO}]}]))
 
 
 @probe("request-accept-system-string")
-def _system_string(ctx: RunContext) -> Exchange:
+def _system_string(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx, system=DARKBLOOM_SYSTEM))
 
 
 @probe("request-accept-system-blocks")
-def _system_blocks(ctx: RunContext) -> Exchange:
+def _system_blocks(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx, system=[{"type": "text", "text": DARKBLOOM_SYSTEM}]))
 
 
 @probe("request-accept-multi-turn")
-def _multi_turn(ctx: RunContext) -> Exchange:
+def _multi_turn(ctx: Context) -> Exchange:
     return ctx.messages(basic_body(ctx, messages=[
         {"role": "user", "content": "Remember the word 'teal'."},
         {"role": "assistant", "content": "I will remember it."},
@@ -303,7 +303,7 @@ def _multi_turn(ctx: RunContext) -> Exchange:
     ]))
 
 
-def all_parameters_body(ctx: RunContext, version: str) -> dict:
+def all_parameters_body(ctx: Context, version: str) -> dict:
     """A request that sets every top-level parameter the contract lists for ``version`` (§1.1),
     with values that change the answer as little as possible (no tool call, no thinking)."""
     body = basic_body(
@@ -333,53 +333,53 @@ def all_parameters_body(ctx: RunContext, version: str) -> dict:
 
 
 @probe("request-accept-all-parameters")
-def _all_parameters(ctx: RunContext) -> Exchange:
+def _all_parameters(ctx: Context) -> Exchange:
     return ctx.messages(all_parameters_body(ctx, ctx.config.anthropic_version))
 
 
-def _accepted(ctx: RunContext, name: str, what: str) -> Outcome:
+def _accepted(ctx: Context, name: str, what: str) -> Outcome:
     ex = ctx.probe(name)
     return expect_ok(ex) or Outcome.passed(f"HTTP 200 for {what}")
 
 
 @check("request.accept.darkbloom-example", MUST, "contract §9.7; Darkbloom: Examples",
        "The Darkbloom page's example request (system string, one user turn, max_tokens 512) is answered 200.")
-def accept_darkbloom_example(ctx: RunContext) -> Outcome:
+def accept_darkbloom_example(ctx: Context) -> Outcome:
     """MUST answer the Darkbloom page's own example request (with the target's model) with 200."""
     return _accepted(ctx, "request-accept-darkbloom-example", "the Darkbloom example request")
 
 
 @check("request.accept.content-string", MUST, "contract §1.2, §9.7; Darkbloom: Request",
        "A user turn whose `content` is a string is answered 200.")
-def accept_content_string(ctx: RunContext) -> Outcome:
+def accept_content_string(ctx: Context) -> Outcome:
     """MUST accept ``content`` as a string (shorthand for one text block)."""
     return _accepted(ctx, "request-accept-content-string", "string content")
 
 
 @check("request.accept.content-blocks", MUST, "contract §1.2, §1.3, §9.7",
        "A user turn whose `content` is an array of `text` blocks is answered 200.", profiles=ANTHROPIC_ONLY)
-def accept_content_blocks(ctx: RunContext) -> Outcome:
+def accept_content_blocks(ctx: Context) -> Outcome:
     """MUST accept ``content`` as an array of ``text`` blocks."""
     return _accepted(ctx, "request-accept-content-blocks", "content as text blocks")
 
 
 @check("request.accept.system-string", MUST, "contract §1.1, §9.7; Darkbloom: Request",
        "A request with `system` as a string is answered 200.")
-def accept_system_string(ctx: RunContext) -> Outcome:
+def accept_system_string(ctx: Context) -> Outcome:
     """MUST accept ``system`` as a string."""
     return _accepted(ctx, "request-accept-system-string", "a string system prompt")
 
 
 @check("request.accept.system-blocks", MUST, "contract §1.1, §9.7",
        "A request with `system` as an array of `text` blocks is answered 200.", profiles=ANTHROPIC_ONLY)
-def accept_system_blocks(ctx: RunContext) -> Outcome:
+def accept_system_blocks(ctx: Context) -> Outcome:
     """MUST accept ``system`` as an array of ``text`` blocks."""
     return _accepted(ctx, "request-accept-system-blocks", "a system prompt as text blocks")
 
 
 @check("request.accept.multi-turn", SHOULD, "contract §1.2; Darkbloom: Request (role user or assistant)",
        "A conversation alternating user, assistant, user turns is answered 200.")
-def accept_multi_turn(ctx: RunContext) -> Outcome:
+def accept_multi_turn(ctx: Context) -> Outcome:
     """SHOULD accept a user/assistant/user conversation (both roles the contract and the page list)."""
     return _accepted(ctx, "request-accept-multi-turn", "a three-turn conversation")
 
@@ -388,7 +388,7 @@ def accept_multi_turn(ctx: RunContext) -> Outcome:
        "A request setting every top-level parameter of the API version gets a 200 Message, or 400 "
        "`invalid_request_error` naming what is unsupported; never a 5xx or a 200 that is not a Message.",
        profiles=ANTHROPIC_ONLY)
-def accept_all_parameters(ctx: RunContext) -> Outcome:
+def accept_all_parameters(ctx: Context) -> Outcome:
     """SHOULD accept every top-level parameter the contract lists for the version; a parameter the
     server does not support SHOULD be refused with 400 ``invalid_request_error`` (§9 item 8), which
     is reported as unsupported. A 5xx, another error, or a 200 whose body is not a valid Message

@@ -16,22 +16,13 @@ from typing import Any, cast
 from conformance._catalog import MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import STOP_REASONS
-from conformance._run import RunContext, probe
-from conformance.checks._common import basic_body, expect_ok
+from conformance._probes import Context
+from conformance.checks._common import expect_ok
+from conformance.checks._shared import BASIC, BASIC_AGAIN, MAX_TOKENS_CUT, STOP_SEQUENCE_PROBE, THINKING, TOOLS_FORCED
 
 # Top-level and usage field names of an OpenAI chat.completion: the Darkbloom defects (§8.5).
 OPENAI_TOP_LEVEL = ("object", "choices", "finish_reason", "prompt_tokens", "completion_tokens", "created")
 OPENAI_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "finish_reason")
-
-
-@probe("basic")
-def _basic(ctx: RunContext):
-    return ctx.messages(basic_body(ctx))
-
-
-@probe("basic-again")
-def _basic_again(ctx: RunContext):
-    return ctx.messages(basic_body(ctx))
 
 
 def _message(ex: Exchange) -> tuple[dict | None, Outcome | None]:
@@ -46,11 +37,11 @@ def _message(ex: Exchange) -> tuple[dict | None, Outcome | None]:
     return body, None
 
 
-def _basic_message(ctx: RunContext) -> tuple[dict | None, Outcome | None]:
-    return _message(ctx.probe("basic"))
+def _basic_message(ctx: Context) -> tuple[dict | None, Outcome | None]:
+    return _message(ctx.probe(BASIC))
 
 
-def _extra_messages(ctx: RunContext, names: tuple[str, ...]) -> list[tuple[str, dict]]:
+def _extra_messages(ctx: Context, names: tuple[str, ...]) -> list[tuple[str, dict]]:
     """200 Message bodies of other probes (skipped when that probe did not answer 200)."""
     out = []
     for name in names:
@@ -60,15 +51,15 @@ def _extra_messages(ctx: RunContext, names: tuple[str, ...]) -> list[tuple[str, 
     return out
 
 
-def _schema_probes(ctx: RunContext) -> tuple[str, ...]:
+def _schema_probes(ctx: Context) -> tuple[str, ...]:
     if ctx.config.profile == "anthropic":
-        return ("stop-sequence", "max-tokens-cut", "tools-forced", "thinking")
-    return ("max-tokens-cut",)
+        return (STOP_SEQUENCE_PROBE, MAX_TOKENS_CUT, TOOLS_FORCED, THINKING)
+    return (MAX_TOKENS_CUT,)
 
 
 @check("response.shape.message-schema", MUST, "contract §2.1-2.4, §9.11; Darkbloom: Response",
        "A non-streaming 200 body is a Message valid against schemas/message.json (the profile's variant).")
-def message_schema(ctx: RunContext) -> Outcome:
+def message_schema(ctx: Context) -> Outcome:
     """MUST answer a non-streaming request with a Message: ``id``, ``type: "message"``,
     ``role: "assistant"``, ``content`` blocks, ``model``, ``stop_reason``, ``stop_sequence`` and
     ``usage`` with the documented types (the darkbloom profile's schema has its documented subset).
@@ -77,7 +68,7 @@ def message_schema(ctx: RunContext) -> Outcome:
     if bad:
         return bad
     body = cast(dict, body)  # a dict whenever bad is None
-    judged = [("basic", body)] + _extra_messages(ctx, _schema_probes(ctx))
+    judged = [(BASIC, body)] + _extra_messages(ctx, _schema_probes(ctx))
     for name, msg in judged:
         errors = ctx.schemas.validate("message", msg, profile=ctx.config.profile, version=ctx.config.anthropic_version)
         if errors:
@@ -88,10 +79,10 @@ def message_schema(ctx: RunContext) -> Outcome:
 
 @check("response.shape.json-content-type", MUST, "contract §2, §7",
        "A non-streaming 200 Message is sent with content-type application/json.")
-def json_content_type(ctx: RunContext) -> Outcome:
+def json_content_type(ctx: Context) -> Outcome:
     """MUST send the Message as ``application/json``: with any other type the SDK may hand the
     caller a ``str`` instead of a Message (contract §7)."""
-    ex = ctx.probe("basic")
+    ex = ctx.probe(BASIC)
     bad = expect_ok(ex)
     if bad:
         return bad
@@ -103,7 +94,7 @@ def json_content_type(ctx: RunContext) -> Outcome:
 @check("response.shape.no-openai-fields", MUST, "contract §8.5, §9.11",
        "The Message carries no OpenAI chat.completion fields (object, choices, finish_reason, created, "
        "prompt_tokens, completion_tokens).")
-def no_openai_fields(ctx: RunContext) -> Outcome:
+def no_openai_fields(ctx: Context) -> Outcome:
     """MUST NOT answer with an OpenAI ``chat.completion`` (or a hybrid): no ``object``,
     ``choices``, ``finish_reason``, ``created``, ``prompt_tokens``, ``completion_tokens`` at the top
     level, and no ``prompt_tokens``/``completion_tokens``/``total_tokens`` in ``usage``: the SDK
@@ -123,7 +114,7 @@ def no_openai_fields(ctx: RunContext) -> Outcome:
 
 @check("response.ids.msg-prefix", SHOULD, "contract §2.1, §9.12",
        "The Message id is a string starting with `msg_`.")
-def msg_prefix(ctx: RunContext) -> Outcome:
+def msg_prefix(ctx: Context) -> Outcome:
     """SHOULD use the ``msg_`` id convention (the SDK does not enforce it; logs and tools rely
     on it to tell Messages apart from other objects)."""
     body, bad = _basic_message(ctx)
@@ -138,14 +129,14 @@ def msg_prefix(ctx: RunContext) -> Outcome:
 
 @check("response.ids.unique", MUST, "contract §2.1, §9.11; Darkbloom: Response (id: unique identifier)",
        "Two identical requests get two different Message ids.")
-def unique_ids(ctx: RunContext) -> Outcome:
+def unique_ids(ctx: Context) -> Outcome:
     """MUST give every Message its own id: the id is documented as a *unique* identifier, and
     clients key logs, caches and feedback on it."""
     first, bad = _basic_message(ctx)
     if bad:
         return bad
     first = cast(dict, first)  # a dict whenever bad is None
-    second, bad = _message(ctx.probe("basic-again"))
+    second, bad = _message(ctx.probe(BASIC_AGAIN))
     if bad:
         return bad
     second = cast(dict, second)  # a dict whenever bad is None
@@ -160,14 +151,14 @@ def unique_ids(ctx: RunContext) -> Outcome:
 @check("response.stop-reason.enum", MUST, "contract §2.2, §9.13; Darkbloom: Response",
        "stop_reason is non-null and one of end_turn, max_tokens, stop_sequence, tool_use, pause_turn, "
        "refusal, model_context_window_exceeded.")
-def stop_reason_enum(ctx: RunContext) -> Outcome:
+def stop_reason_enum(ctx: Context) -> Outcome:
     """MUST report why generation stopped with a documented ``stop_reason`` (never null in a
     non-streaming Message); OpenAI's ``stop``/``length``/``tool_calls`` are not Anthropic values."""
     body, bad = _basic_message(ctx)
     if bad:
         return bad
     body = cast(dict, body)  # a dict whenever bad is None
-    judged = [("basic", body)] + _extra_messages(ctx, ("max-tokens-cut",))
+    judged = [(BASIC, body)] + _extra_messages(ctx, (MAX_TOKENS_CUT,))
     for name, msg in judged:
         reason = msg.get("stop_reason")
         if reason not in STOP_REASONS:
@@ -178,7 +169,7 @@ def stop_reason_enum(ctx: RunContext) -> Outcome:
 
 @check("response.stop-sequence.null-unless-stopped", MUST, "contract §2.1, §9.13",
        "stop_sequence is a string exactly when stop_reason is \"stop_sequence\", and null otherwise.")
-def stop_sequence_iff(ctx: RunContext) -> Outcome:
+def stop_sequence_iff(ctx: Context) -> Outcome:
     """MUST set ``stop_sequence`` to the matched string when (and only when) ``stop_reason`` is
     ``"stop_sequence"``; otherwise it is null. Judged on the basic answer, the max_tokens probe
     and (anthropic profile) the stop-sequence probe. (An absent ``stop_sequence`` counts as null here; whether
@@ -188,8 +179,8 @@ def stop_sequence_iff(ctx: RunContext) -> Outcome:
         return bad
     body = cast(dict, body)  # a dict whenever bad is None
     # stop_sequences is not in the Darkbloom page, so that profile does not send it
-    others = ("stop-sequence", "max-tokens-cut") if ctx.config.profile == "anthropic" else ("max-tokens-cut",)
-    judged = [("basic", body)] + _extra_messages(ctx, others)
+    others = (STOP_SEQUENCE_PROBE, MAX_TOKENS_CUT) if ctx.config.profile == "anthropic" else (MAX_TOKENS_CUT,)
+    judged = [(BASIC, body)] + _extra_messages(ctx, others)
     for name, msg in judged:
         reason, seq = msg.get("stop_reason"), msg.get("stop_sequence")
         if reason == "stop_sequence":
@@ -211,7 +202,7 @@ def _is_count(value: Any) -> bool:
 
 @check("response.usage.required-ints", MUST, "contract §2.3, §9.11; Darkbloom: Response (usage)",
        "usage.input_tokens and usage.output_tokens are non-negative integers.")
-def usage_ints(ctx: RunContext) -> Outcome:
+def usage_ints(ctx: Context) -> Outcome:
     """MUST report ``usage.input_tokens`` and ``usage.output_tokens`` as non-negative integers:
     the SDK's ``msg.usage.input_tokens`` raises when they are missing (contract §7)."""
     body, bad = _basic_message(ctx)
@@ -231,10 +222,10 @@ def usage_ints(ctx: RunContext) -> Outcome:
 
 @check("response.headers.request-id", SHOULD, "contract §5.2, §9.28",
        "A 200 Message response carries a `request-id` header.")
-def request_id_header(ctx: RunContext) -> Outcome:
+def request_id_header(ctx: Context) -> Outcome:
     """SHOULD send ``request-id`` on every response: the SDK exposes exactly this header as
     ``message._request_id`` (``x-request-id`` is not read)."""
-    ex = ctx.probe("basic")
+    ex = ctx.probe(BASIC)
     bad = expect_ok(ex)
     if bad:
         return bad

@@ -25,8 +25,9 @@ from typing import Any, Callable, cast
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange, RecordedRequest
+from conformance._grammar import KNOWN_EVENTS
+from conformance._probes import Context, probe
 from conformance._redact import WRONG_API_KEY, Redactor
-from conformance._run import RunContext, probe
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL
 
 # The SDK 2.x sends only `Authorization: Bearer` for api_key= (contract §5.1).
@@ -101,7 +102,7 @@ def _sdk_version() -> str:
         return "unavailable"
 
 
-def _call(ctx: RunContext, fn: Callable[[Any], Any], *, api_key: str | None = None, strict: bool = True) -> SdkCall:
+def _call(ctx: Context, fn: Callable[[Any], Any], *, api_key: str | None = None, strict: bool = True) -> SdkCall:
     """Build a strict, retry-less SDK client for the target and run ``fn(client)``; never raise."""
     import anthropic
     import httpx2
@@ -285,8 +286,6 @@ def _ssl_context(insecure: bool) -> Any:
     return _SSL_CONTEXTS[insecure]
 
 
-KNOWN_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
-                          "message_delta", "message_stop", "ping", "error"})
 
 
 def _unknown_event(error: BaseException | None) -> str | None:
@@ -300,7 +299,7 @@ def _unknown_event(error: BaseException | None) -> str | None:
     return None
 
 
-def _stream_call(ctx: RunContext, fn: Callable[[Any], Any]) -> SdkCall:
+def _stream_call(ctx: Context, fn: Callable[[Any], Any]) -> SdkCall:
     """A streaming call in strict mode. Strict mode also rejects event types the SDK does not know,
     which the contract lets servers add (§3.3: clients ignore them); then the call is judged again
     without strict validation, and the note says so."""
@@ -314,7 +313,7 @@ def _stream_call(ctx: RunContext, fn: Callable[[Any], Any]) -> SdkCall:
     return again
 
 
-def _deadline(ctx: RunContext) -> float:
+def _deadline(ctx: Context) -> float:
     return time.monotonic() + ctx.config.total_timeout
 
 
@@ -322,7 +321,7 @@ class _Overrun(Exception):
     """The stream went on past the run's per-exchange time limit."""
 
 
-def _params(ctx: RunContext, **extra: Any) -> dict[str, Any]:
+def _params(ctx: Context, **extra: Any) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": ctx.model,
         "max_tokens": 64,
@@ -336,12 +335,12 @@ def _params(ctx: RunContext, **extra: Any) -> dict[str, Any]:
 
 
 @probe("sdk-create")
-def _create(ctx: RunContext) -> SdkCall:
+def _create(ctx: Context) -> SdkCall:
     return _call(ctx, lambda c: c.messages.create(**_params(ctx)))
 
 
 @probe("sdk-create-stream")
-def _create_stream(ctx: RunContext) -> SdkCall:
+def _create_stream(ctx: Context) -> SdkCall:
     deadline = _deadline(ctx)
 
     def run(c: Any) -> list[str]:
@@ -357,11 +356,11 @@ def _create_stream(ctx: RunContext) -> SdkCall:
 
 
 @probe("sdk-stream-final")
-def _stream_final(ctx: RunContext) -> SdkCall:
+def _stream_final(ctx: Context) -> SdkCall:
     return _final_message(ctx, _params(ctx))
 
 
-def _final_message(ctx: RunContext, params: dict[str, Any]) -> SdkCall:
+def _final_message(ctx: Context, params: dict[str, Any]) -> SdkCall:
     deadline = _deadline(ctx)
 
     def run(c: Any) -> Any:
@@ -375,7 +374,7 @@ def _final_message(ctx: RunContext, params: dict[str, Any]) -> SdkCall:
 
 
 @probe("sdk-stream-tool-use")
-def _stream_tool_use(ctx: RunContext) -> SdkCall:
+def _stream_tool_use(ctx: Context) -> SdkCall:
     params = _params(
         ctx,
         max_tokens=256,
@@ -387,12 +386,12 @@ def _stream_tool_use(ctx: RunContext) -> SdkCall:
 
 
 @probe("sdk-stream-thinking")
-def _stream_thinking(ctx: RunContext) -> SdkCall:
+def _stream_thinking(ctx: Context) -> SdkCall:
     return _final_message(ctx, _params(ctx, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}))
 
 
 @probe("sdk-raw-response")
-def _raw(ctx: RunContext) -> SdkCall:
+def _raw(ctx: Context) -> SdkCall:
     def run(c: Any) -> tuple[Any, Any]:
         raw = c.messages.with_raw_response.create(**_params(ctx))
         return raw, raw.parse()
@@ -401,13 +400,13 @@ def _raw(ctx: RunContext) -> SdkCall:
 
 
 @probe("sdk-models-list")
-def _models_list(ctx: RunContext) -> SdkCall:
+def _models_list(ctx: Context) -> SdkCall:
     # One page only: auto-pagination against a server that ignores after_id never ends (§6).
     return _call(ctx, lambda c: list(c.models.list(limit=5).data))
 
 
 @probe("sdk-bad-request")
-def _bad_request(ctx: RunContext) -> SdkCall:
+def _bad_request(ctx: Context) -> SdkCall:
     import anthropic
 
     # max_tokens is required by the contract (§1.1); `omit` makes the SDK leave it out.
@@ -415,16 +414,16 @@ def _bad_request(ctx: RunContext) -> SdkCall:
 
 
 @probe("sdk-wrong-key")
-def _wrong_key(ctx: RunContext) -> SdkCall:
+def _wrong_key(ctx: Context) -> SdkCall:
     return _call(ctx, lambda c: c.messages.create(**_params(ctx)), api_key=WRONG_API_KEY)
 
 
 @probe("sdk-unknown-model")
-def _unknown_model(ctx: RunContext) -> SdkCall:
+def _unknown_model(ctx: Context) -> SdkCall:
     return _call(ctx, lambda c: c.messages.create(**_params(ctx, model=UNKNOWN_MODEL)))
 
 
-def _bearer_left_out(ctx: RunContext) -> Outcome | None:
+def _bearer_left_out(ctx: Context) -> Outcome | None:
     if ctx.config.auth not in ("both", SDK_AUTH_STYLE):
         return Outcome.skipped(f"--auth {ctx.config.auth} leaves out bearer, the only style SDK {_sdk_version()} sends")
     return None
@@ -441,7 +440,7 @@ def _is_message(value: Any) -> bool:
 
 @check("sdk.messages.create", MUST, "contract §7, §9.35; Darkbloom: Examples",
        "The official SDK's `messages.create` (strict validation) returns a Message whose content[0] is text.")
-def messages_create(ctx: RunContext) -> Outcome:
+def messages_create(ctx: Context) -> Outcome:
     """MUST work with ``client.messages.create(...)`` of the official SDK in strict mode: a Message
     comes back and ``message.content[0].text`` is readable (the Darkbloom page's own example)."""
     skip = _bearer_left_out(ctx)
@@ -462,7 +461,7 @@ def messages_create(ctx: RunContext) -> Outcome:
 @check("sdk.messages.create-stream", MUST, "contract §3.3, §7, §9.35",
        "The SDK's `create(stream=True)` yields events message_start … message_stop, all valid in strict mode.",
        profiles=ANTHROPIC_ONLY)
-def messages_create_stream(ctx: RunContext) -> Outcome:
+def messages_create_stream(ctx: Context) -> Outcome:
     """MUST work with ``client.messages.create(stream=True)``: iterating the stream to its end
     raises nothing, and the events run from ``message_start`` through ``message_stop``."""
     skip = _bearer_left_out(ctx)
@@ -485,7 +484,7 @@ def messages_create_stream(ctx: RunContext) -> Outcome:
 @check("sdk.messages.stream-final-message", MUST, "contract §3.4, §7, §9.35",
        "The SDK's `messages.stream(...).get_final_message()` returns a Message with stop_reason set.",
        profiles=ANTHROPIC_ONLY)
-def stream_final_message(ctx: RunContext) -> Outcome:
+def stream_final_message(ctx: Context) -> Outcome:
     """MUST work with the SDK's stream helper: ``get_final_message()`` accumulates a Message
     whose ``stop_reason`` is set."""
     skip = _bearer_left_out(ctx)
@@ -525,7 +524,7 @@ def _noted(call: SdkCall, text: str) -> str:
 @check("sdk.messages.stream-tool-use", MUST, "contract §3.3, §7, §9.21, §9.35",
        "The SDK's stream helper rebuilds a forced tool_use block whose input is a JSON object.",
        profiles=ANTHROPIC_ONLY, capability="tools")
-def stream_tool_use(ctx: RunContext) -> Outcome:
+def stream_tool_use(ctx: Context) -> Outcome:
     """MUST stream a tool call the SDK can use: ``get_final_message()`` holds a ``tool_use`` block
     (name as forced) whose ``input``, accumulated from ``input_json_delta``, is an object."""
     skip = _bearer_left_out(ctx)
@@ -555,7 +554,7 @@ def stream_tool_use(ctx: RunContext) -> Outcome:
 @check("sdk.messages.stream-thinking", MUST, "contract §1.6, §3.3, §7, §9.35",
        "The SDK's stream helper rebuilds a thinking block (with signature) followed by the answer.",
        profiles=ANTHROPIC_ONLY, capability="thinking")
-def stream_thinking(ctx: RunContext) -> Outcome:
+def stream_thinking(ctx: Context) -> Outcome:
     """MUST stream extended thinking the SDK can accumulate: ``get_final_message()`` holds a
     ``thinking`` block with a non-empty ``signature`` (needed to send it back) before the text."""
     skip = _bearer_left_out(ctx)
@@ -580,7 +579,7 @@ def stream_thinking(ctx: RunContext) -> Outcome:
 
 @check("sdk.messages.raw-response-headers", SHOULD, "contract §5.2, §9.28",
        "Through the SDK's `with_raw_response`, the `request-id` header is readable (`message._request_id`).")
-def raw_response_headers(ctx: RunContext) -> Outcome:
+def raw_response_headers(ctx: Context) -> Outcome:
     """SHOULD send ``request-id``, which the SDK exposes as ``message._request_id`` (it reads
     exactly that header, not ``x-request-id``)."""
     skip = _bearer_left_out(ctx)
@@ -602,7 +601,7 @@ def raw_response_headers(ctx: RunContext) -> Outcome:
 
 @check("sdk.models.list", SHOULD, "contract §6, §7, §9.31",
        "The SDK's `models.list()` (strict validation) returns a page of ModelInfo objects.", capability="models")
-def models_list(ctx: RunContext) -> Outcome:
+def models_list(ctx: Context) -> Outcome:
     """SHOULD serve ``GET /v1/models`` so that the SDK's ``models.list()`` parses, in strict mode,
     into ModelInfo objects (``id``, ``type: "model"``, ``display_name``, ``created_at``, and the
     fields of the SDK's API version)."""
@@ -638,7 +637,7 @@ def _expect_status_error(call: SdkCall, cls_name: str, status: int, error_type: 
 
 @check("sdk.errors.bad-request", MUST, "contract §4.2, §7, §9.6",
        "A request the contract rejects (max_tokens missing) raises anthropic.BadRequestError, .type invalid_request_error.")
-def errors_bad_request(ctx: RunContext) -> Outcome:
+def errors_bad_request(ctx: Context) -> Outcome:
     """MUST answer an invalid request so that the SDK raises ``BadRequestError`` (400) whose
     ``.type`` is ``invalid_request_error``."""
     skip = _bearer_left_out(ctx)
@@ -649,7 +648,7 @@ def errors_bad_request(ctx: RunContext) -> Outcome:
 
 @check("sdk.errors.authentication", MUST, "contract §4.2, §5.1, §9.3",
        "A wrong API key raises anthropic.AuthenticationError, .type authentication_error.")
-def errors_authentication(ctx: RunContext) -> Outcome:
+def errors_authentication(ctx: Context) -> Outcome:
     """MUST refuse a wrong key so that the SDK raises ``AuthenticationError`` (401) whose
     ``.type`` is ``authentication_error``."""
     skip = _bearer_left_out(ctx)
@@ -660,7 +659,7 @@ def errors_authentication(ctx: RunContext) -> Outcome:
 
 @check("sdk.errors.not-found", MUST, "contract §4.2, §9.10",
        "An unknown model id raises anthropic.NotFoundError, .type not_found_error.")
-def errors_not_found(ctx: RunContext) -> Outcome:
+def errors_not_found(ctx: Context) -> Outcome:
     """MUST answer an unknown model so that the SDK raises ``NotFoundError`` (404) whose ``.type``
     is ``not_found_error``."""
     skip = _bearer_left_out(ctx)

@@ -13,22 +13,29 @@ The count_tokens/usage agreement lives in the ``count-tokens`` family (capabilit
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import jsonschema
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import StreamGrammar
-from conformance._run import RunContext, probe
+from conformance._probes import Context, probe
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
+from conformance.checks._shared import (
+    BASIC,
+    COUNT_TO_50,
+    MAX_TOKENS_CUT,
+    STOP_SEQUENCE,
+    STOP_SEQUENCE_PROBE,
+    THINKING,
+    TOOLS_FORCED,
+    thinking_body,
+    tools_body,
+)
 
 # Counting is the one answer every model gives the same way, token after token.
-COUNT_TO_50 = "Count from 1 to 50, separated by spaces."
-COUNT_TO_20 = "Count from 1 to 20, separated by spaces."
 COUNT_TO_10 = "Count from 1 to 10, separated by spaces."
-# "7" occurs in any rendering of 1..20 ("7", " 7", "7,"), so a stop sequence is certain to match.
-STOP_SEQUENCE = "7"
 BOUND_MAX_TOKENS = 10
 PREFILL = "1 2 3 4 5"
 
@@ -48,47 +55,30 @@ TOOL_USE_ID = "toolu_01ConformanceProbe0001"
 # ------------------------------------------------------------------------------- probes
 
 
-@probe("max-tokens-cut")
-def _max_tokens_cut(ctx: RunContext):
-    return ctx.messages(basic_body(ctx, max_tokens=1, messages=[{"role": "user", "content": COUNT_TO_50}]))
-
-
 @probe("max-tokens-bound")
-def _max_tokens_bound(ctx: RunContext):
+def _max_tokens_bound(ctx: Context):
     return ctx.messages(
         basic_body(ctx, max_tokens=BOUND_MAX_TOKENS, messages=[{"role": "user", "content": COUNT_TO_50}])
     )
 
 
-@probe("stop-sequence")
-def _stop_sequence(ctx: RunContext):
-    return ctx.messages(
-        basic_body(
-            ctx,
-            max_tokens=100,
-            messages=[{"role": "user", "content": COUNT_TO_20}],
-            stop_sequences=[STOP_SEQUENCE],
-        )
-    )
-
-
 @probe("system-string")
-def _system_string(ctx: RunContext):
+def _system_string(ctx: Context):
     return ctx.messages(basic_body(ctx, system=LONG_SYSTEM))
 
 
 @probe("system-blocks")
-def _system_blocks(ctx: RunContext):
+def _system_blocks(ctx: Context):
     return ctx.messages(basic_body(ctx, system=[{"type": "text", "text": LONG_SYSTEM}]))
 
 
 @probe("content-blocks")
-def _content_blocks(ctx: RunContext):
+def _content_blocks(ctx: Context):
     return ctx.messages(basic_body(ctx, messages=[{"role": "user", "content": [{"type": "text", "text": HELLO}]}]))
 
 
 @probe("multi-turn")
-def _multi_turn(ctx: RunContext):
+def _multi_turn(ctx: Context):
     return ctx.messages(
         basic_body(
             ctx,
@@ -102,7 +92,7 @@ def _multi_turn(ctx: RunContext):
 
 
 @probe("prefill")
-def _prefill(ctx: RunContext):
+def _prefill(ctx: Context):
     return ctx.messages(
         basic_body(
             ctx,
@@ -114,24 +104,13 @@ def _prefill(ctx: RunContext):
     )
 
 
-def _tools_body(ctx: RunContext, **extra: Any) -> dict:
-    return basic_body(
-        ctx, max_tokens=256, tools=[WEATHER_TOOL], messages=[{"role": "user", "content": WEATHER_QUESTION}], **extra
-    )
-
-
-@probe("tools-forced")
-def _tools_forced(ctx: RunContext):
-    return ctx.messages(_tools_body(ctx, tool_choice={"type": "tool", "name": WEATHER_TOOL["name"]}))
-
-
 @probe("tools-none")
-def _tools_none(ctx: RunContext):
-    return ctx.messages(_tools_body(ctx, tool_choice={"type": "none"}))
+def _tools_none(ctx: Context):
+    return ctx.messages(tools_body(ctx, tool_choice={"type": "none"}))
 
 
 @probe("tool-result")
-def _tool_result(ctx: RunContext):
+def _tool_result(ctx: Context):
     return ctx.messages(
         basic_body(
             ctx,
@@ -152,24 +131,9 @@ def _tool_result(ctx: RunContext):
     )
 
 
-def _thinking_body(ctx: RunContext, **extra: Any) -> dict:
-    return basic_body(
-        ctx,
-        max_tokens=2048,
-        thinking={"type": "enabled", "budget_tokens": 1024},
-        messages=[{"role": "user", "content": "What is 12 times 12? Answer with the number only."}],
-        **extra,
-    )
-
-
-@probe("thinking")
-def _thinking(ctx: RunContext):
-    return ctx.messages(_thinking_body(ctx))
-
-
 @probe("thinking-stream")
-def _thinking_stream(ctx: RunContext):
-    return ctx.messages(_thinking_body(ctx, stream=True))
+def _thinking_stream(ctx: Context):
+    return ctx.messages(thinking_body(ctx, stream=True))
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -209,10 +173,10 @@ def _tool_uses(msg: dict) -> list[dict]:
 
 @check("semantics.max-tokens.cut", MUST, "contract §2.2, §9.14; Darkbloom: Response (stop_reason)",
        "With max_tokens 1 on a long answer, stop_reason is \"max_tokens\" and usage.output_tokens <= 1.")
-def max_tokens_cut(ctx: RunContext) -> Outcome:
+def max_tokens_cut(ctx: Context) -> Outcome:
     """MUST stop at ``max_tokens`` and say so: a one-token budget for "count from 1 to 50" ends
     with ``stop_reason: "max_tokens"`` and at most one output token."""
-    msg, bad = _message(ctx.probe("max-tokens-cut"))
+    msg, bad = _message(ctx.probe(MAX_TOKENS_CUT))
     if bad:
         return bad
     msg = cast(dict, msg)  # a dict whenever bad is None
@@ -228,7 +192,7 @@ def max_tokens_cut(ctx: RunContext) -> Outcome:
 
 @check("semantics.max-tokens.bound", SHOULD, "contract §9.14",
        f"With max_tokens {BOUND_MAX_TOKENS}, usage.output_tokens stays <= {BOUND_MAX_TOKENS}.")
-def max_tokens_bound(ctx: RunContext) -> Outcome:
+def max_tokens_bound(ctx: Context) -> Outcome:
     """SHOULD keep ``usage.output_tokens`` within ``max_tokens`` (thinking tokens included)."""
     msg, bad = _message(ctx.probe("max-tokens-bound"))
     if bad:
@@ -248,11 +212,11 @@ def max_tokens_bound(ctx: RunContext) -> Outcome:
 @check("semantics.stop-sequence.honoured", MUST, "contract §1.1, §2.1, §9.15",
        "A matched stop sequence ends the text before it, with stop_reason \"stop_sequence\" and "
        "stop_sequence echoing it.", profiles=ANTHROPIC_ONLY)
-def stop_sequence_honoured(ctx: RunContext) -> Outcome:
+def stop_sequence_honoured(ctx: Context) -> Outcome:
     """MUST honour ``stop_sequences``: counting 1 to 20 with stop sequence "7" stops before the
     "7", reports ``stop_reason: "stop_sequence"`` and ``stop_sequence: "7"``, and the "7" is not
     in the text. A target that never produced the sequence is inconclusive."""
-    msg, bad = _message(ctx.probe("stop-sequence"))
+    msg, bad = _message(ctx.probe(STOP_SEQUENCE_PROBE))
     if bad:
         return bad
     msg = cast(dict, msg)  # a dict whenever bad is None
@@ -274,8 +238,8 @@ def stop_sequence_honoured(ctx: RunContext) -> Outcome:
 # ------------------------------------------------------------------------------ system prompt
 
 
-def _system_counted(ctx: RunContext, probe_name: str, form: str) -> Outcome:
-    base, bad = _message(ctx.probe("basic"), "request without system")
+def _system_counted(ctx: Context, probe_name: str, form: str) -> Outcome:
+    base, bad = _message(ctx.probe(BASIC), "request without system")
     if bad:
         return bad
     base = cast(dict, base)  # a dict whenever bad is None
@@ -295,7 +259,7 @@ def _system_counted(ctx: RunContext, probe_name: str, form: str) -> Outcome:
 
 @check("semantics.system.string-counted", MUST, "contract §1.1, §9.7; Darkbloom: Request (system)",
        "`system` as a string is accepted and reaches the model: input_tokens grows by its length.")
-def system_string(ctx: RunContext) -> Outcome:
+def system_string(ctx: Context) -> Outcome:
     """MUST accept ``system`` as a string and use it: the same request with a long system
     prompt has more ``usage.input_tokens`` than without one (a dropped system prompt does not)."""
     return _system_counted(ctx, "system-string", "a string")
@@ -304,7 +268,7 @@ def system_string(ctx: RunContext) -> Outcome:
 @check("semantics.system.blocks-counted", MUST, "contract §1.1, §9.7",
        "`system` as an array of text blocks is accepted and reaches the model: input_tokens grows.",
        profiles=ANTHROPIC_ONLY)
-def system_blocks(ctx: RunContext) -> Outcome:
+def system_blocks(ctx: Context) -> Outcome:
     """MUST accept ``system`` as ``[{"type": "text", "text": ...}]`` and use it, like the string."""
     return _system_counted(ctx, "system-blocks", "text blocks")
 
@@ -314,10 +278,10 @@ def system_blocks(ctx: RunContext) -> Outcome:
 
 @check("semantics.content.string-and-blocks", MUST, "contract §1.2, §9.7",
        "User content is accepted both as a string and as an array of text blocks.", profiles=ANTHROPIC_ONLY)
-def content_forms(ctx: RunContext) -> Outcome:
+def content_forms(ctx: Context) -> Outcome:
     """MUST accept ``content`` as a string and as ``[{"type": "text", "text": ...}]``: the string
     is only shorthand for the block array, and SDK users send either."""
-    _, bad = _message(ctx.probe("basic"), "content as a string")
+    _, bad = _message(ctx.probe(BASIC), "content as a string")
     if bad:
         return bad
     _, bad = _message(ctx.probe("content-blocks"), "content as text blocks")
@@ -328,7 +292,7 @@ def content_forms(ctx: RunContext) -> Outcome:
 
 @check("semantics.conversation.multi-turn", MUST, "contract §1.1-1.2; Darkbloom: Request (messages)",
        "A user/assistant/user conversation is answered with a Message.")
-def multi_turn(ctx: RunContext) -> Outcome:
+def multi_turn(ctx: Context) -> Outcome:
     """MUST accept alternating ``user``/``assistant`` turns ending with a user turn."""
     msg, bad = _message(ctx.probe("multi-turn"))
     if bad:
@@ -340,7 +304,7 @@ def multi_turn(ctx: RunContext) -> Outcome:
 @check("semantics.conversation.prefill", MUST, "contract §1.1, §2.1",
        "A final assistant turn is accepted as a prefill that the answer continues (or declined with 400 "
        "invalid_request_error by a model without prefill).", profiles=ANTHROPIC_ONLY)
-def prefill(ctx: RunContext) -> Outcome:
+def prefill(ctx: Context) -> Outcome:
     """MUST treat a final ``assistant`` turn as a prefill: answer 200 with a Message that
     continues it, or (models without prefill support) 400 ``invalid_request_error``. An answer
     that starts by repeating the prefill verbatim suggests it was treated as history, but that is
@@ -361,7 +325,7 @@ def prefill(ctx: RunContext) -> Outcome:
 # ------------------------------------------------------------------------------ tools
 
 
-def _tools_message(ctx: RunContext, name: str) -> tuple[dict | None, Outcome | None]:
+def _tools_message(ctx: Context, name: str) -> tuple[dict | None, Outcome | None]:
     ex = ctx.probe(name)
     if declined(ex):
         return None, Outcome.unsupported(f"tools declined: {describe(ex)}")
@@ -371,11 +335,11 @@ def _tools_message(ctx: RunContext, name: str) -> tuple[dict | None, Outcome | N
 @check("semantics.tools.forced-tool", MUST, "contract §1.5, §2.4",
        "tool_choice {type: tool, name} yields a tool_use block for that tool, its input valid against "
        "the tool's input_schema, and stop_reason \"tool_use\".", profiles=ANTHROPIC_ONLY, capability="tools")
-def forced_tool(ctx: RunContext) -> Outcome:
+def forced_tool(ctx: Context) -> Outcome:
     """MUST obey a forced ``tool_choice``: the answer holds a ``tool_use`` block naming the tool,
     whose ``input`` is an object valid against the tool's ``input_schema``, and ends with
     ``stop_reason: "tool_use"``."""
-    msg, bad = _tools_message(ctx, "tools-forced")
+    msg, bad = _tools_message(ctx, TOOLS_FORCED)
     if bad:
         return bad
     msg = cast(dict, msg)  # a dict whenever bad is None
@@ -400,9 +364,9 @@ def forced_tool(ctx: RunContext) -> Outcome:
 
 @check("semantics.tools.toolu-id", SHOULD, "contract §2.4, §9.12",
        "tool_use block ids start with `toolu_`.", profiles=ANTHROPIC_ONLY, capability="tools")
-def toolu_id(ctx: RunContext) -> Outcome:
+def toolu_id(ctx: Context) -> Outcome:
     """SHOULD use the ``toolu_`` convention for tool_use ids (clients echo them in tool_result)."""
-    msg, bad = _tools_message(ctx, "tools-forced")
+    msg, bad = _tools_message(ctx, TOOLS_FORCED)
     if bad:
         return bad
     msg = cast(dict, msg)  # a dict whenever bad is None
@@ -417,7 +381,7 @@ def toolu_id(ctx: RunContext) -> Outcome:
 
 @check("semantics.tools.choice-none", MUST, "contract §1.5",
        "tool_choice {type: none} yields no tool_use block.", profiles=ANTHROPIC_ONLY, capability="tools")
-def choice_none(ctx: RunContext) -> Outcome:
+def choice_none(ctx: Context) -> Outcome:
     """MUST NOT call a tool when ``tool_choice`` is ``{"type": "none"}``, even though the user
     asks for it: no ``tool_use`` block and no ``stop_reason: "tool_use"``."""
     msg, bad = _tools_message(ctx, "tools-none")
@@ -433,10 +397,10 @@ def choice_none(ctx: RunContext) -> Outcome:
 @check("semantics.tools.tool-result-accepted", MUST, "contract §1.3, §1.5",
        "A conversation with a tool_use turn and its tool_result is answered with a Message.",
        profiles=ANTHROPIC_ONLY, capability="tools")
-def tool_result_accepted(ctx: RunContext) -> Outcome:
+def tool_result_accepted(ctx: Context) -> Outcome:
     """MUST accept an assistant ``tool_use`` turn followed by a user ``tool_result`` turn (the
     second half of every tool call) and answer with a Message."""
-    if declined(ctx.probe("tools-forced")):
+    if declined(ctx.probe(TOOLS_FORCED)):
         return Outcome.unsupported("tools declined")
     msg, bad = _tools_message(ctx, "tool-result")
     if bad:
@@ -472,11 +436,11 @@ def _thinking_shape(msg: dict, form: str) -> Outcome | None:
 @check("semantics.thinking.block-first", MUST, "contract §1.6, §2.4, §3.3",
        "With thinking enabled, content starts with a signed thinking block, then text (JSON and stream alike).",
        profiles=ANTHROPIC_ONLY, capability="thinking")
-def thinking_first(ctx: RunContext) -> Outcome:
+def thinking_first(ctx: Context) -> Outcome:
     """MUST, when ``thinking`` is enabled, put a ``thinking`` block (non-empty ``signature``,
     which clients pass back unmodified) or a ``redacted_thinking`` block first, followed by the
     text answer; the streamed answer, rebuilt as the SDK does, must match the same shape."""
-    ex = ctx.probe("thinking")
+    ex = ctx.probe(THINKING)
     if declined(ex):
         return Outcome.unsupported(f"thinking declined: {describe(ex)}")
     msg, bad = _message(ex, "non-streaming")

@@ -17,16 +17,14 @@ from typing import Any
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
-from conformance._grammar import RULES, StreamGrammar, Violation
-from conformance._run import RunContext, probe
+from conformance._grammar import KNOWN_EVENTS, RULES, StreamGrammar, Violation
+from conformance._probes import Context, probe
 from conformance.checks._common import WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
 
 SSE = "text/event-stream"
 # Streaming is not on the Darkbloom page (its request schema is closed and has no `stream`).
 PROFILES = ANTHROPIC_ONLY
 
-KNOWN_EVENTS = frozenset({"message_start", "content_block_start", "content_block_delta", "content_block_stop",
-                          "message_delta", "message_stop", "ping", "error"})
 # Only a target offering a failure-injection model can show a mid-stream failure on demand.
 MID_STREAM_ERROR_MODEL = "stub-error-mid-stream"
 
@@ -52,7 +50,7 @@ class StreamRun:
         return self.grammar is not None
 
 
-def _run(ctx: RunContext, name: str, body: dict, **kw: Any) -> StreamRun:
+def _run(ctx: Context, name: str, body: dict, **kw: Any) -> StreamRun:
     return judge_stream(name, ctx.messages(body, stream=True, **kw))
 
 
@@ -86,24 +84,24 @@ def _block_type(data: str) -> str | None:
 
 
 @probe("stream-basic")
-def _basic(ctx: RunContext) -> StreamRun:
+def _basic(ctx: Context) -> StreamRun:
     return _run(ctx, "basic text stream", basic_body(ctx, stream=True))
 
 
 @probe("stream-twin")
-def _twin(ctx: RunContext) -> Exchange:
+def _twin(ctx: Context) -> Exchange:
     """The basic stream's request without ``stream``: the JSON answer to compare with."""
     return ctx.messages(basic_body(ctx))
 
 
 @probe("stream-accept-json")
-def _accept_json(ctx: RunContext) -> StreamRun:
+def _accept_json(ctx: Context) -> StreamRun:
     return _run(ctx, "stream with Accept: application/json", basic_body(ctx, stream=True),
                 headers={"Accept": "application/json"})
 
 
 @probe("stream-tool")
-def _tool(ctx: RunContext) -> StreamRun:
+def _tool(ctx: Context) -> StreamRun:
     body = basic_body(
         ctx,
         stream=True,
@@ -116,19 +114,19 @@ def _tool(ctx: RunContext) -> StreamRun:
 
 
 @probe("stream-thinking")
-def _thinking(ctx: RunContext) -> StreamRun:
+def _thinking(ctx: Context) -> StreamRun:
     body = basic_body(ctx, stream=True, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024})
     return _run(ctx, "thinking stream", body)
 
 
 @probe("stream-mid-error")
-def _mid_error(ctx: RunContext) -> StreamRun:
+def _mid_error(ctx: Context) -> StreamRun:
     body = basic_body(ctx, stream=True)
     body["model"] = MID_STREAM_ERROR_MODEL
     return _run(ctx, f"stream with model {MID_STREAM_ERROR_MODEL!r}", body)
 
 
-def _content_runs(ctx: RunContext) -> list[StreamRun]:
+def _content_runs(ctx: Context) -> list[StreamRun]:
     """The probes whose streams carry an answer (plain text, tool use, thinking)."""
     names = ["stream-basic", "stream-tool"]
     if ctx.config.profile == "anthropic":
@@ -136,7 +134,7 @@ def _content_runs(ctx: RunContext) -> list[StreamRun]:
     return [ctx.probe(n) for n in names]
 
 
-def _grammar_runs(ctx: RunContext) -> list[StreamRun]:
+def _grammar_runs(ctx: Context) -> list[StreamRun]:
     """Every stream the grammar judges: the content streams and the failure-injection one."""
     return _content_runs(ctx) + [ctx.probe("stream-mid-error")]
 
@@ -181,7 +179,7 @@ def _exercised(run: StreamRun, need: str) -> bool:
     return need in run.block_types or (need == "tool_use" and "server_tool_use" in run.block_types)
 
 
-def _judge_rule(ctx: RunContext, rule: str) -> Outcome:
+def _judge_rule(ctx: Context, rule: str) -> Outcome:
     runs = _grammar_runs(ctx)
     streamed = [r for r in runs if r.streamed]
     if not streamed:
@@ -205,7 +203,7 @@ def _judge_rule(ctx: RunContext, rule: str) -> Outcome:
 def _register_rule(rule: str, description: str) -> None:
     requirement = description[:1].upper() + description[1:] + "."
 
-    def judge(ctx: RunContext) -> Outcome:
+    def judge(ctx: Context) -> Outcome:
         return _judge_rule(ctx, rule)
 
     judge.__name__ = "grammar_" + rule.replace("-", "_")
@@ -222,7 +220,7 @@ for _rule, _description in RULES.items():
 
 @check("stream.framing.content-type", MUST, "contract §3.1, §9.16",
        "A `\"stream\": true` request gets HTTP 200 with `content-type: text/event-stream`.", profiles=PROFILES)
-def content_type(ctx: RunContext) -> Outcome:
+def content_type(ctx: Context) -> Outcome:
     """MUST answer a streamed request with 200 and ``content-type: text/event-stream``."""
     ex = ctx.probe("stream-basic").exchange
     bad = expect_ok(ex)
@@ -236,7 +234,7 @@ def content_type(ctx: RunContext) -> Outcome:
 @check("stream.framing.sse-despite-accept-json", MUST, "contract §3.1, §9.16",
        "The body's `stream` decides SSE vs JSON, not `Accept: application/json` (the SDK sends it on streams).",
        profiles=PROFILES)
-def sse_despite_accept(ctx: RunContext) -> Outcome:
+def sse_despite_accept(ctx: Context) -> Outcome:
     """MUST stream when ``"stream": true``, even with ``Accept: application/json`` (SDK sends it)."""
     run = ctx.probe("stream-accept-json")
     ex = run.exchange
@@ -258,7 +256,7 @@ def sse_despite_accept(ctx: RunContext) -> Outcome:
 
 @check("stream.events.schema", MUST, "contract §3.2",
        "Every documented event's data validates against schemas/stream-event.json (unknown event names are ignored).", profiles=PROFILES)
-def events_schema(ctx: RunContext) -> Outcome:
+def events_schema(ctx: Context) -> Outcome:
     """MUST send valid payloads: the data of every event named with a documented type (and of
     unnamed events) is valid against stream-event.json; unknown event names are skipped, as
     clients must ignore them (contract §3.3)."""
@@ -294,7 +292,7 @@ def events_schema(ctx: RunContext) -> Outcome:
 
 @check("stream.rebuild.message-schema", MUST, "contract §3.2-3.4, §2.1",
        "The message rebuilt from a stream (as the SDK accumulates it) is a valid Message.", profiles=PROFILES)
-def rebuild_schema(ctx: RunContext) -> Outcome:
+def rebuild_schema(ctx: Context) -> Outcome:
     """MUST stream enough to rebuild a complete Message valid against schemas/message.json."""
     runs = [r for r in _content_runs(ctx) if r.streamed]
     if not runs:
@@ -327,7 +325,7 @@ def _total_input(usage: Any) -> int | None:
 
 @check("stream.rebuild.agrees-with-json", MUST, "contract §3.2-3.4",
        "A stream and its non-streamed twin agree: block types and order, stop_reason, usage.", profiles=PROFILES)
-def agrees_with_json(ctx: RunContext) -> Outcome:
+def agrees_with_json(ctx: Context) -> Outcome:
     """MUST describe the same answer streamed as unstreamed: the same request gives the same input
     token count, and where the text is the same, the same block types, stop_reason and output tokens."""
     run = ctx.probe("stream-basic")
@@ -386,7 +384,7 @@ def _delta_pieces(events: list) -> dict[tuple[int, str], list[str]]:
 
 @check("stream.deltas.increments", MUST, "contract §3.3, §9.21",
        "text_delta and thinking_delta carry increments, not the text so far (snapshots).", profiles=PROFILES)
-def delta_increments(ctx: RunContext) -> Outcome:
+def delta_increments(ctx: Context) -> Outcome:
     """MUST send increments: the concatenated deltas are the block's text. A stream whose every
     delta repeats the text accumulated so far (a snapshot) is rebuilt by the SDK with the text
     repeated."""
@@ -414,7 +412,7 @@ def delta_increments(ctx: RunContext) -> Outcome:
 
 @check("stream.ids.prefixes", SHOULD, "contract §2.1, §2.4, §9.12",
        "message_start.message.id starts with `msg_`, and streamed tool_use ids with `toolu_`.", profiles=PROFILES)
-def id_prefixes(ctx: RunContext) -> Outcome:
+def id_prefixes(ctx: Context) -> Outcome:
     """SHOULD use the Anthropic id conventions in streams too: ``msg_`` message ids and
     ``toolu_`` tool-use ids."""
     import json
@@ -452,7 +450,7 @@ def id_prefixes(ctx: RunContext) -> Outcome:
 
 @check("stream.delivery.incremental", MUST, "contract §3.1, §3.3",
        "Events are sent as they are produced, not buffered and written all at once.", profiles=PROFILES)
-def incremental(ctx: RunContext) -> Outcome:
+def incremental(ctx: Context) -> Outcome:
     """MUST deliver a stream incrementally: the events from the first content delta to the end
     do not all arrive in one read (a buffering server or proxy writes them in one go)."""
     run = ctx.probe("stream-basic")
@@ -480,7 +478,7 @@ def incremental(ctx: RunContext) -> Outcome:
 @check("stream.errors.mid-stream-event", MUST, "contract §4.3, §9.23",
        "A failure after the 200 is reported as `event: error` with the error envelope, and the stream ends.",
        profiles=PROFILES)
-def mid_stream_event(ctx: RunContext) -> Outcome:
+def mid_stream_event(ctx: Context) -> Outcome:
     """MUST report a post-200 failure as ``event: error`` carrying ``{"type":"error","error":{...}}``
     and send nothing after it (an unnamed error or a silent stop is invisible to the SDK)."""
     run = ctx.probe("stream-mid-error")

@@ -16,15 +16,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from conformance._grammar import KNOWN_EVENTS
+
 __all__ = ["PATTERNS", "Pattern", "diagnose"]
 
 # Verdicts whose evidence is searched: the check did not hold (or is known not to).
 _SEARCHED = frozenset({"failed", "error", "expected failure"})
 _OPENAI_FINISH = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
-_ANTHROPIC_EVENTS = frozenset({
-    "message_start", "message_delta", "message_stop", "content_block_start", "content_block_delta",
-    "content_block_stop", "ping", "error",
-})
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ def _openai_stream(ex: dict) -> str | None:
 
 def _unnamed_events(ex: dict) -> str | None:
     for ev, data in _payloads(ex):
-        if not ev.get("event") and isinstance(data, dict) and data.get("type") in _ANTHROPIC_EVENTS:
+        if not ev.get("event") and isinstance(data, dict) and data.get("type") in KNOWN_EVENTS:
             return f"{_where(ex)}: event #{ev.get('position')} has no event: line, data type {data.get('type')!r}"
     return None
 

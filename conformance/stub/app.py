@@ -40,7 +40,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import _schema
 from . import _json, render
-from .catalog import Catalog
+from .catalog import ModelCatalog
 from .faults import FaultSet
 from .generate import UnsupportedSchema, base62_id, input_tokens, plan_reply
 
@@ -63,7 +63,7 @@ class StubConfig:
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
     faults: FaultSet = field(default_factory=FaultSet)
     seed: int = 0
-    catalog: Catalog = field(default_factory=Catalog.default)
+    catalog: ModelCatalog = field(default_factory=ModelCatalog.default)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
@@ -417,7 +417,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         """404 for unknown paths and 405 for wrong methods, in the JSON envelope (§9 item 33)."""
         assert isinstance(exc, HTTPException)
         _, rid, _ = stub.next_ids()
-        if exc.status_code == 404 and "plain-text-404" in faults:
+        if exc.status_code == 404 and faults.plain_text_404:
             return Response(b"404 page not found\n", 404, faults.headers(rid), "text/plain; charset=utf-8")
         if exc.status_code == 405:
             err = ApiError(405, "invalid_request_error", f"{request.method} {request.url.path}: method not allowed", dict(exc.headers or {}))
@@ -459,7 +459,7 @@ def _cut_for_error(events: list[dict[str, Any]], request_id: str | None) -> list
     return kept + [error]
 
 
-def _page(catalog: Catalog, request: Request) -> dict[str, Any]:
+def _page(catalog: ModelCatalog, request: Request) -> dict[str, Any]:
     """Parse after_id / before_id / limit (§6) and cut the page; 400 on a bad limit."""
     query = request.query_params
     raw_limit = query.get("limit", "20")

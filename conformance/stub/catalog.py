@@ -95,17 +95,17 @@ def model_info(model_id: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class ModelCatalog:
     """An ordered model list (listing order = order here) with id lookup."""
 
     models: tuple[dict[str, Any], ...]
 
     @classmethod
-    def default(cls) -> "Catalog":
+    def default(cls) -> "ModelCatalog":
         return cls(tuple(model_info(m) for m in (*SDK_MODEL_IDS, DARKBLOOM_MODEL)))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Catalog":
+    def from_file(cls, path: str | Path) -> "ModelCatalog":
         """Load a JSON list of ids or ModelInfo objects; missing required fields are filled."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

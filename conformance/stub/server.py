@@ -24,7 +24,7 @@ from typing import IO, Any, Iterator, Sequence
 import uvicorn
 
 from .app import DEFAULT_MAX_BODY_BYTES, StubConfig, create_app
-from .catalog import Catalog
+from .catalog import ModelCatalog
 from .faults import FaultSet
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ def make_config(
         api_keys=tuple(api_keys) or StubConfig().api_keys,
         faults=FaultSet(tuple(faults)),
         seed=seed,
-        catalog=Catalog.from_file(os.fspath(models_file)) if models_file else Catalog.default(),
+        catalog=ModelCatalog.from_file(os.fspath(models_file)) if models_file else ModelCatalog.default(),
         max_body_bytes=max_body_bytes,
     )
 

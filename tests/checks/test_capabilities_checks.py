@@ -4,41 +4,41 @@ check (the checks built on it are unsupported)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
+from family import verdicts as family_verdicts
 
-from conformance._catalog import Verdict, load_catalog
-from conformance._run import RunConfig, RunContext, run_check
+from conformance._catalog import Verdict
+from conformance.checks import load_catalog
+from conformance.killmatrix import faults_naming, named_checks
 from conformance.stub.catalog import SDK_MODEL_IDS
-from conformance.stub.faults import FAULTS
-from conformance.stub.server import serve_in_thread
+from conformance.stub.faults import BY_NAME, FAULTS
 
-KEY = "test-key"
 FAMILIES = ["models.*", "count-tokens.*"]
 CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
+IDS = [c.id for c in load_catalog().select(patterns=FAMILIES)]
 
 
-@lru_cache(maxsize=None)
-def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic", version: str = "2023-06-01") -> dict[str, tuple[Verdict, str]]:
-    checks = load_catalog().select(profile=profile, patterns=FAMILIES)
-    with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, anthropic_version=version,
-                           timeout=10, total_timeout=20)
-        with RunContext.open(config) as ctx:
-            return {c.id: (r.verdict, r.outcome.message) for c in checks for r in [run_check(ctx, c)]}
+@cache
+def verdicts(faults: tuple[str, ...] = (), **config) -> dict[str, tuple[Verdict, str]]:
+    return family_verdicts(FAMILIES, faults, model=SDK_MODEL_IDS[0], timeout=10, total_timeout=20, **config)
 
 
 def test_the_families_are_registered_for_the_anthropic_profile_only() -> None:
     catalog = load_catalog()
-    assert {c.id for c in catalog.select(patterns=FAMILIES)} == set(KILLS)
+    assert {c.id for c in catalog.select(profile="anthropic", patterns=FAMILIES)} == set(IDS)
     assert catalog.select(profile="darkbloom", patterns=FAMILIES) == []
+
+
+def test_every_check_is_named_by_some_defects_trips() -> None:
+    assert sorted(set(IDS) - {cid for f in FAULTS for cid in named_checks(f, IDS)}) == []
 
 
 @pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21"])
 def test_clean_stub_passes(version: str) -> None:
-    results = verdicts((), "anthropic", version)
-    assert set(results) == set(KILLS)
+    results = verdicts(version=version)
+    assert set(results) == set(IDS)
     assert {i: v for i, v in results.items() if v[0] is not Verdict.PASSED} == {}
 
 
@@ -47,26 +47,13 @@ def test_controls_fail_nothing(control: str) -> None:
     assert {i: v for i, v in verdicts((control,)).items() if v[0] is not Verdict.PASSED} == {}
 
 
-# check id -> a defect fault that must make it fail
-KILLS = {
-    "models.list.shape": "models-openai-shape",
-    "models.pagination.after-id": "models-no-pagination",
-    "models.retrieve.shape": "no-model-retrieve",
-    "models.retrieve.unknown": "wrong-error-type",
-    "count-tokens.response.shape": "no-count-tokens",
-    "count-tokens.validation.missing-messages": "server-error-on-bad-input",
-    "count-tokens.system.counted": "ignore-system",
-    "count-tokens.usage.matches-messages": "count-tokens-mismatch",
-}
-ALSO = [
-    ("count-tokens.validation.missing-messages", "no-validation"),
-]
-
-
-@pytest.mark.parametrize("check_id,fault", sorted(KILLS.items()) + ALSO)
-def test_defect_fails_check(check_id: str, fault: str) -> None:
-    verdict, message = verdicts((fault,))[check_id]
-    assert verdict is Verdict.FAILED, f"{check_id} under {fault}: {verdict.value} ({message})"
+# every defect whose trips name a check of these families fails each check they name
+@pytest.mark.parametrize("fault", faults_naming(IDS))
+def test_defect_fails_the_checks_its_trips_name(fault: str) -> None:
+    results = verdicts((fault,))
+    named = named_checks(BY_NAME[fault], IDS)
+    assert named
+    assert {cid: results[cid] for cid in named if results[cid][0] is not Verdict.FAILED} == {}
 
 
 def test_a_declined_endpoint_fails_once() -> None:

@@ -13,32 +13,21 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from family import run_checks, run_url, stub_context
 
-from conformance._catalog import Verdict, load_catalog
-from conformance._run import RunConfig, RunContext, run_check
+from conformance._catalog import Verdict
 from conformance.checks import errors as er
+from conformance.checks import load_catalog
 from conformance.checks import request as rq
-from conformance.stub.faults import FAULTS
-from conformance.stub.server import serve_in_thread
+from conformance.killmatrix import faults_naming, named_checks
+from conformance.stub.faults import BY_NAME, FAULTS
 
-KEY = "test-key"
 MODEL = "claude-opus-4-6"
 PATTERNS = ["errors.*"]
 
 
 def _ids(profile: str | None = None) -> list[str]:
     return [c.id for c in load_catalog().select(profile=profile, patterns=PATTERNS)]
-
-
-def run_url(url: str, *, profile: str = "anthropic", model: str | None = MODEL, patterns=PATTERNS, **config) -> dict:
-    cfg = RunConfig(target=url, api_key=KEY, profile=profile, model=model, **config)
-    with RunContext.open(cfg) as ctx:
-        return {c.id: run_check(ctx, c) for c in load_catalog().select(profile=profile, patterns=patterns)}
-
-
-def run_stub(faults=(), **kw) -> dict:
-    with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        return run_url(url, **kw)
 
 
 def _verdicts(results: dict) -> dict[str, str]:
@@ -54,13 +43,13 @@ def _not(results: dict, verdict: Verdict) -> dict[str, str]:
 
 @pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
 def test_clean_stub_passes_every_errors_check(profile):
-    results = run_stub(profile=profile, model=None)
+    results = run_checks(PATTERNS, profile=profile, model=None)
     assert set(results) == set(_ids(profile))
     assert not _not(results, Verdict.PASSED)
 
 
 def test_envelope_checks_judge_every_error_probe_and_keep_them_as_evidence():
-    results = run_stub(patterns=["errors.envelope.shape"])
+    results = run_checks(["errors.envelope.shape"], model=MODEL)
     r = results["errors.envelope.shape"]
     statuses = {e["status"] for e in r.evidence}
     assert {400, 401, 404, 405, 429, 529} <= statuses
@@ -70,9 +59,8 @@ def test_envelope_checks_judge_every_error_probe_and_keep_them_as_evidence():
 
 
 def test_darkbloom_runs_only_its_own_error_probes():
-    with serve_in_thread(api_keys=[KEY]) as url:
-        with RunContext.open(RunConfig(target=url, api_key=KEY, profile="darkbloom", model=MODEL)) as ctx:
-            names = rq.error_probe_names(ctx)
+    with stub_context(profile="darkbloom", model=MODEL) as ctx:
+        names = rq.error_probe_names(ctx)
     assert "request-missing-max-tokens" in names and "request-unknown-model" in names
     assert "request-unknown-block-type" not in names and "request-missing-version-header" not in names
     assert "request-oversize" not in names  # no declared limit
@@ -106,43 +94,30 @@ CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
 
 @pytest.mark.parametrize("fault", CONTROLS)
 def test_control_faults_leave_errors_checks_passing(fault):
-    assert not _not(run_stub([fault]), Verdict.PASSED)
+    assert not _not(run_checks(PATTERNS, [fault], model=MODEL), Verdict.PASSED)
 
 
 # -- defects trip the checks -------------------------------------------------------------------
 
-STUB_TRIPS: dict[str, list[str]] = {
-    "openai-error-envelope": ["errors.envelope.shape", "errors.request-id.body", "errors.routing.unknown-path",
-                              "errors.routing.wrong-method"],
-    "plain-text-404": ["errors.envelope.shape", "errors.envelope.content-type", "errors.request-id.body",
-                       "errors.routing.unknown-path"],
-    "json-errors-as-text": ["errors.envelope.content-type", "errors.routing.unknown-path", "errors.routing.wrong-method"],
-    "wrong-error-type": ["errors.status.type-agrees", "errors.status.overload-529", "errors.status.rate-limit-429",
-                         "errors.routing.unknown-path"],
-    "status-503-for-overload": ["errors.status.type-agrees", "errors.status.overload-529"],
-    "retry-on-client-error": ["errors.retry.no-should-retry-on-400"],
-    "no-request-id": ["errors.request-id.header", "errors.request-id.body"],
-    "x-request-id-only": ["errors.request-id.header", "errors.request-id.body"],
-}
-
-
-@pytest.mark.parametrize("fault", sorted(STUB_TRIPS))
-def test_defect_fails_its_checks(fault):
-    results = run_stub([fault])
-    for cid in STUB_TRIPS[fault]:
+# exact: a defect whose trips name errors checks fails those and passes every other one
+@pytest.mark.parametrize("fault", faults_naming(_ids("anthropic")))
+def test_defect_fails_exactly_the_checks_its_trips_name(fault):
+    results = run_checks(PATTERNS, [fault], model=MODEL)
+    named = named_checks(BY_NAME[fault], _ids("anthropic"))
+    for cid in named:
         assert results[cid].verdict is Verdict.FAILED, (cid, _verdicts(results)[cid])
-    untouched = set(_ids("anthropic")) - set(STUB_TRIPS[fault])
+    untouched = set(_ids("anthropic")) - set(named)
     assert all(results[cid].verdict is Verdict.PASSED for cid in untouched), _not(
         {cid: results[cid] for cid in untouched}, Verdict.PASSED)
 
 
 def test_every_errors_check_is_tripped_by_some_defect():
-    tripped = {cid for ids in STUB_TRIPS.values() for cid in ids}
+    tripped = {cid for f in FAULTS for cid in named_checks(f, _ids())}
     assert tripped == set(_ids())
 
 
 def test_x_request_id_only_is_named_in_the_verdict():
-    r = run_stub(["x-request-id-only"], patterns=["errors.request-id.header"])["errors.request-id.header"]
+    r = run_checks(["errors.request-id.header"], ["x-request-id-only"], model=MODEL)["errors.request-id.header"]
     assert "only x-request-id" in r.outcome.message
 
 
@@ -188,20 +163,20 @@ def _envelope(etype: str) -> dict:
 
 def test_no_failure_injection_is_inconclusive_not_failed():
     with fake_target(404, _envelope("not_found_error")) as url:
-        results = run_url(url, patterns=["errors.status.overload-529", "errors.status.rate-limit-429"])
+        results = run_url(url, ["errors.status.overload-529", "errors.status.rate-limit-429"], model=MODEL)
     for r in results.values():
         assert r.verdict is Verdict.INCONCLUSIVE and "offers no way to cause" in r.outcome.message
 
 
 def test_429_without_retry_after_fails():
     with fake_target(429, _envelope("rate_limit_error")) as url:
-        r = run_url(url, patterns=["errors.status.rate-limit-429"])["errors.status.rate-limit-429"]
+        r = run_url(url, ["errors.status.rate-limit-429"], model=MODEL)["errors.status.rate-limit-429"]
     assert r.verdict is Verdict.FAILED and "retry-after" in r.outcome.message
 
 
 def test_405_without_allow_fails():
     with fake_target(405, _envelope("invalid_request_error")) as url:
-        r = run_url(url, patterns=["errors.routing.wrong-method"])["errors.routing.wrong-method"]
+        r = run_url(url, ["errors.routing.wrong-method"], model=MODEL)["errors.routing.wrong-method"]
     assert r.verdict is Verdict.FAILED and "Allow" in r.outcome.message
 
 
@@ -209,7 +184,7 @@ def test_a_target_that_never_errs():
     message = {"id": "msg_x", "type": "message", "role": "assistant", "model": MODEL, "content": [],
                "stop_reason": "end_turn", "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}
     with fake_target(200, message) as url:
-        results = run_url(url)
+        results = run_url(url, PATTERNS, model=MODEL)
     for cid in ("errors.envelope.shape", "errors.envelope.content-type", "errors.status.type-agrees",
                 "errors.request-id.body", "errors.retry.no-should-retry-on-400",
                 "errors.status.overload-529", "errors.status.rate-limit-429"):

@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import threading
 from contextlib import contextmanager
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from family import run_checks, run_url
 
-from conformance._catalog import Verdict, load_catalog
-from conformance._run import RunConfig, RunContext, run_check
+from conformance._catalog import Verdict
+from conformance.checks import load_catalog
 from conformance.checks import request as rq
-from conformance.stub.faults import FAULTS
-from conformance.stub.server import serve_in_thread
+from conformance.killmatrix import faults_naming, named_checks
+from conformance.stub.faults import BY_NAME, FAULTS
 
-KEY = "test-key"
 MODEL = "claude-opus-4-6"
 LIMIT = 4096
 PATTERNS = ["request.*"]
@@ -31,16 +32,9 @@ def _ids(profile: str | None = None) -> list[str]:
     return [c.id for c in load_catalog().select(profile=profile, patterns=PATTERNS)]
 
 
-def run_url(url: str, *, profile: str = "anthropic", model: str | None = MODEL, max_body_bytes: int | None = LIMIT,
-            patterns=PATTERNS, **config) -> dict:
-    cfg = RunConfig(target=url, api_key=KEY, profile=profile, model=model, max_body_bytes=max_body_bytes, **config)
-    with RunContext.open(cfg) as ctx:
-        return {c.id: run_check(ctx, c) for c in load_catalog().select(profile=profile, patterns=patterns)}
-
-
-def run_stub(faults=(), **kw) -> dict:
-    with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=LIMIT) as url:
-        return run_url(url, **kw)
+# the stub enforces LIMIT, and the run declares it (so the 413 check runs) unless told otherwise
+run_stub = partial(run_checks, model=MODEL, max_body_bytes=LIMIT, stub_kwargs={"max_body_bytes": LIMIT})
+run_fake = partial(run_url, model=MODEL, max_body_bytes=LIMIT)
 
 
 def _verdicts(results: dict) -> dict[str, str]:
@@ -52,7 +46,7 @@ def _verdicts(results: dict) -> dict[str, str]:
 
 @pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
 def test_clean_stub_passes_every_request_check(profile):
-    results = run_stub(profile=profile, model=None)  # the model is discovered from /v1/models
+    results = run_stub(PATTERNS, profile=profile, model=None)  # the model is discovered from /v1/models
     assert set(results) == set(_ids(profile))
     bad = {cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.PASSED}
     assert not bad
@@ -68,14 +62,14 @@ def test_darkbloom_profile_is_the_documented_subset():
 
 
 def test_oversize_is_skipped_without_a_declared_limit():
-    results = run_stub(max_body_bytes=None, patterns=["request.size.*"])
+    results = run_stub(["request.size.*"], max_body_bytes=None)
     r = results["request.size.oversize"]
     assert r.verdict is Verdict.SKIPPED and "--max-body-bytes" in r.outcome.message
     assert r.evidence == []  # nothing was sent
 
 
 def test_every_probe_is_evidence_and_errors_are_typed():
-    results = run_stub(patterns=["request.validation.missing-model", "request.model.*"])
+    results = run_stub(["request.validation.missing-model", "request.model.*"])
     r = results["request.validation.missing-model"]
     assert len(r.evidence) == 1 and r.evidence[0]["status"] == 400
     assert '"model"' not in r.evidence[0]["request"]["body"]
@@ -88,41 +82,33 @@ CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
 
 @pytest.mark.parametrize("fault", CONTROLS)
 def test_control_faults_leave_request_checks_passing(fault):
-    results = run_stub([fault])
+    results = run_stub(PATTERNS, [fault])
     bad = {cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.PASSED}
     assert not bad
 
 
 # -- defects trip the checks -------------------------------------------------------------------
 
-VALIDATION = [
-    "request.validation.missing-model", "request.validation.mistyped-model", "request.validation.missing-messages",
-    "request.validation.mistyped-messages", "request.validation.missing-max-tokens",
-    "request.validation.mistyped-max-tokens", "request.validation.bad-role", "request.validation.empty-messages",
-    "request.validation.negative-max-tokens", "request.validation.unknown-block-type",
-    "request.validation.unknown-top-level-field",
-]
-# fault -> request checks it must fail (stub faults only)
-STUB_TRIPS: dict[str, list[str]] = {
-    "no-validation": VALIDATION + ["request.version.sampling-params-2026"],
-    "server-error-on-bad-input": VALIDATION,
-    "default-max-tokens": ["request.validation.missing-max-tokens"],
-    "ignore-anthropic-version": ["request.version.missing-version-header", "request.version.unknown-version-header"],
-    "sampling-params-accepted-2026": ["request.version.sampling-params-2026"],
-    "unknown-model-fallback": ["request.model.unknown-model"],
-    "wrong-error-type": ["request.model.unknown-model"],
-    "chat-completion-body": ["request.accept.all-parameters"],
-    # credentials refused in the probes' style: every request check sees 401 (a weak trip; see
-    # the fake servers below for the body-parsing, size and acceptance checks)
-    "bearer-only": _ids("anthropic"),
-}
-
-
-@pytest.mark.parametrize("fault", sorted(STUB_TRIPS))
-def test_defect_fails_its_checks(fault):
-    results = run_stub([fault])
-    for cid in STUB_TRIPS[fault]:
+# a defect whose trips name request checks fails each of them
+@pytest.mark.parametrize("fault", faults_naming(_ids("anthropic")))
+def test_defect_fails_the_checks_its_trips_name(fault):
+    results = run_stub(PATTERNS, [fault])
+    named = named_checks(BY_NAME[fault], _ids("anthropic"))
+    assert named
+    for cid in named:
         assert results[cid].verdict is Verdict.FAILED, (cid, _verdicts(results)[cid])
+
+
+def test_every_request_check_is_named_by_some_defects_trips():
+    assert sorted(set(_ids()) - {cid for f in FAULTS for cid in named_checks(f, _ids())}) == []
+
+
+def test_credentials_refused_in_the_probes_style_fail_every_request_check():
+    """Without a preflight the run sends x-api-key, which bearer-only refuses: every request
+    check sees 401 (not a trip: a real run's preflight picks Bearer, see the kill matrix)."""
+    results = run_stub(PATTERNS, ["bearer-only"])
+    assert {cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.FAILED} == {}
+    assert set(results) == set(_ids("anthropic"))
 
 
 # -- minimal broken targets --------------------------------------------------------------------
@@ -168,7 +154,7 @@ def fake_target(status: int, body: dict):
 
 def test_a_server_that_accepts_everything_fails_every_invalid_request_check():
     with fake_target(200, _message()) as url:
-        results = run_url(url)
+        results = run_fake(url, PATTERNS)
     for case in rq.CASES:
         expected = Verdict.FAILED if case.expects_error else Verdict.PASSED
         assert results[case.check_id].verdict is expected, (case.check_id, _verdicts(results)[case.check_id])
@@ -180,7 +166,7 @@ def test_a_server_that_accepts_everything_fails_every_invalid_request_check():
 def test_a_server_that_fails_everything_fails_every_acceptance_check():
     envelope = {"type": "error", "error": {"type": "api_error", "message": "boom"}, "request_id": "req_fake"}
     with fake_target(500, envelope) as url:
-        results = run_url(url)
+        results = run_fake(url, PATTERNS)
     assert all(r.verdict is Verdict.FAILED for r in results.values()), {
         cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.FAILED
     }
@@ -189,7 +175,7 @@ def test_a_server_that_fails_everything_fails_every_acceptance_check():
 def test_all_parameters_unsupported_is_a_400_in_the_envelope():
     refusal = {"type": "error", "error": {"type": "invalid_request_error", "message": "top_k: not supported"}}
     with fake_target(400, refusal) as url:
-        results = run_url(url, patterns=["request.accept.all-parameters", "request.headers.*"])
+        results = run_fake(url, ["request.accept.all-parameters", "request.headers.*"])
     assert results["request.accept.all-parameters"].verdict is Verdict.UNSUPPORTED
     assert results["request.headers.unknown-beta-tolerated"].verdict is Verdict.PASSED
 

@@ -1,41 +1,37 @@
 """response.*: every check passes against the clean stub and the controls, and each one fails
-under at least one stub defect (the faults below)."""
+under at least one stub defect (the faults whose trips name it)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
+from family import verdicts as family_verdicts
 
-from conformance._catalog import Verdict, load_catalog
-from conformance._run import RunConfig, RunContext, run_check
+from conformance._catalog import Verdict
+from conformance.checks import load_catalog
+from conformance.killmatrix import faults_naming, named_checks
 from conformance.stub.catalog import SDK_MODEL_IDS
-from conformance.stub.faults import FAULTS
-from conformance.stub.server import serve_in_thread
+from conformance.stub.faults import BY_NAME, FAULTS
 
-KEY = "test-key"
 FAMILY = "response.*"
 CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
+IDS = [c.id for c in load_catalog().select(patterns=[FAMILY])]
 
 
-@lru_cache(maxsize=None)
-def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic", version: str = "2023-06-01") -> dict[str, tuple[Verdict, str]]:
-    checks = load_catalog().select(profile=profile, patterns=[FAMILY])
-    with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, anthropic_version=version,
-                           timeout=10, total_timeout=20)
-        with RunContext.open(config) as ctx:
-            return {c.id: (r.verdict, r.outcome.message) for c in checks for r in [run_check(ctx, c)]}
+@cache
+def verdicts(faults: tuple[str, ...] = (), **config) -> dict[str, tuple[Verdict, str]]:
+    return family_verdicts(FAMILY, faults, model=SDK_MODEL_IDS[0], timeout=10, total_timeout=20, **config)
 
 
-def test_the_family_is_registered() -> None:
-    ids = {c.id for c in load_catalog().select(patterns=[FAMILY])}
-    assert ids == set(KILLS)
+def test_every_check_is_named_by_some_defects_trips() -> None:
+    assert IDS
+    assert sorted(set(IDS) - {cid for f in FAULTS for cid in named_checks(f, IDS)}) == []
 
 
 @pytest.mark.parametrize("profile,version", [("anthropic", "2023-06-01"), ("anthropic", "2026-10-21"), ("darkbloom", "2023-06-01")])
 def test_clean_stub_passes(profile: str, version: str) -> None:
-    results = verdicts((), profile, version)
+    results = verdicts(profile=profile, version=version)
     assert results
     assert {i: v for i, v in results.items() if v[0] is not Verdict.PASSED} == {}
 
@@ -46,27 +42,13 @@ def test_controls_fail_nothing(control: str) -> None:
     assert failed == {}
 
 
-# check id -> a defect fault that must make it fail
-KILLS = {
-    "response.shape.message-schema": "tool-input-as-string",
-    "response.shape.json-content-type": "message-text-content-type",
-    "response.shape.no-openai-fields": "chat-completion-body",
-    "response.ids.msg-prefix": "non-msg-ids",
-    "response.ids.unique": "duplicate-ids",
-    "response.stop-reason.enum": "openai-stop-reasons",
-    "response.stop-sequence.null-unless-stopped": "stop-sequence-not-echoed",
-    "response.usage.required-ints": "missing-output-tokens",
-    "response.headers.request-id": "x-request-id-only",
-}
-KNOWN = {f.name for f in FAULTS}
-
-
-@pytest.mark.parametrize("check_id,fault", sorted(KILLS.items()))
-def test_defect_fails_check(check_id: str, fault: str) -> None:
-    if fault not in KNOWN:
-        pytest.xfail(f"the stub has no fault {fault!r} yet (requested)")
-    verdict, message = verdicts((fault,))[check_id]
-    assert verdict is Verdict.FAILED, f"{check_id} under {fault}: {verdict.value} ({message})"
+# every defect whose trips name a check of the family fails each check they name
+@pytest.mark.parametrize("fault", faults_naming(IDS))
+def test_defect_fails_the_checks_its_trips_name(fault: str) -> None:
+    results = verdicts((fault,))
+    named = named_checks(BY_NAME[fault], IDS)
+    assert named
+    assert {cid: results[cid] for cid in named if results[cid][0] is not Verdict.FAILED} == {}
 
 
 def test_failure_messages_say_expected_and_got() -> None:

@@ -6,20 +6,14 @@ SDK tolerates (e.g. an error envelope without the top-level "type") must leave i
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from family import run_checks
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from conformance._catalog import Verdict, load_catalog  # noqa: E402
-from conformance._redact import WRONG_API_KEY  # noqa: E402
-from conformance._run import RunConfig, RunContext, run_check  # noqa: E402
-from conformance.stub.faults import FAULTS  # noqa: E402
-from conformance.stub.server import serve_in_thread  # noqa: E402
+from conformance._catalog import Verdict
+from conformance._redact import WRONG_API_KEY
+from conformance.checks import load_catalog
+from conformance.killmatrix import faults_naming, named_checks
+from conformance.stub.faults import BY_NAME, FAULTS
 
 KEY = "sk-test-sdk-secret-key-123456"
 MODEL = "claude-fable-5-2"  # listed first by the stub; explicit, so bearer-only runs need no discovery
@@ -28,39 +22,10 @@ SDK_IDS = [c.id for c in CATALOG.select(profile="anthropic", patterns=["sdk.*"])
 
 
 def results(faults: list[str], patterns: tuple[str, ...] = ("sdk.*",), **config):
-    with serve_in_thread(api_keys=[KEY], faults=faults) as url:
-        with RunContext.open(RunConfig(target=url, api_key=KEY, model=MODEL, timeout=10.0, total_timeout=20.0, **config)) as ctx:
-            return {c.id: run_check(ctx, c) for c in CATALOG.select(profile=config.get("profile", "anthropic"),
-                                                                      patterns=patterns)}
+    return run_checks(patterns, faults, api_key=KEY, model=MODEL, timeout=10.0, total_timeout=20.0, **config)
 
 
-# Defect fault -> exactly the sdk checks it fails (all of them, so the list is exact).
-KILLS: dict[str, list[str]] = {
-    "chat-completion-body": ["sdk.messages.create", "sdk.messages.raw-response-headers"],
-    "openai-stream": ["sdk.messages.create-stream", "sdk.messages.stream-final-message",
-                      "sdk.messages.stream-tool-use", "sdk.messages.stream-thinking"],
-    "unnamed-sse-events": ["sdk.messages.create-stream", "sdk.messages.stream-final-message",
-                           "sdk.messages.stream-tool-use", "sdk.messages.stream-thinking"],
-    "missing-message-start": ["sdk.messages.create-stream", "sdk.messages.stream-final-message",
-                              "sdk.messages.stream-tool-use", "sdk.messages.stream-thinking"],
-    "missing-message-stop": ["sdk.messages.create-stream"],
-    "delta-index-skew": ["sdk.messages.stream-final-message", "sdk.messages.stream-tool-use",
-                         "sdk.messages.stream-thinking"],
-    "non-contiguous-block-index": ["sdk.messages.stream-thinking"],
-    "thinking-without-signature": ["sdk.messages.stream-thinking"],
-    "tool-input-as-string": ["sdk.messages.stream-tool-use"],
-    "tool-use-end-turn": ["sdk.messages.stream-tool-use"],
-    "x-request-id-only": ["sdk.messages.raw-response-headers"],
-    "no-request-id": ["sdk.messages.raw-response-headers"],
-    "default-max-tokens": ["sdk.errors.bad-request"],
-    "server-error-on-bad-input": ["sdk.errors.bad-request"],
-    "ignore-auth": ["sdk.errors.authentication"],
-    "wrong-error-type": ["sdk.errors.authentication", "sdk.errors.not-found"],
-    "unknown-model-fallback": ["sdk.errors.not-found"],
-    "models-openai-shape": ["sdk.models.list"],
-    "x-api-key-only": [i for i in SDK_IDS if i != "sdk.errors.authentication"],
-}
-# Defects the SDK tolerates: every sdk check still passes.
+# Defects the SDK tolerates (their trips name no sdk check): every sdk check still passes.
 TOLERATED = ["openai-error-envelope", "json-errors-as-text", "bearer-only"]
 CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
 
@@ -80,17 +45,20 @@ def test_clean_stub_passes_every_sdk_check() -> None:
 
 
 def test_every_sdk_check_has_a_killer() -> None:
-    assert sorted(set(SDK_IDS) - {i for ids in KILLS.values() for i in ids}) == []
+    assert sorted(set(SDK_IDS) - {i for f in FAULTS for i in named_checks(f, SDK_IDS)}) == []
 
 
-@pytest.mark.parametrize("fault", sorted(KILLS))
-def test_defect_fails_exactly_its_sdk_checks(fault: str) -> None:
+# exact: a defect whose trips name sdk checks fails those and no other sdk check
+@pytest.mark.parametrize("fault", faults_naming(SDK_IDS))
+def test_defect_fails_exactly_the_sdk_checks_its_trips_name(fault: str) -> None:
     res = results([fault])
-    assert failing(res) == sorted(KILLS[fault]), {cid: r.outcome.message for cid, r in res.items()}
+    expected = sorted(named_checks(BY_NAME[fault], SDK_IDS))
+    assert failing(res) == expected, {cid: r.outcome.message for cid, r in res.items()}
 
 
 @pytest.mark.parametrize("fault", TOLERATED + CONTROLS)
 def test_tolerated_defects_and_controls_leave_sdk_checks_passing(fault: str) -> None:
+    assert named_checks(BY_NAME[fault], SDK_IDS) == []
     assert not_passing(results([fault])) == {}
 
 

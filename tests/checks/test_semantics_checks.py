@@ -1,37 +1,34 @@
 """semantics.*: every check passes (or is legitimately inconclusive) against the clean stub and
-the controls, and each one fails under at least one stub defect (the faults below)."""
+the controls, and each one fails under at least one stub defect (the faults whose trips name it)."""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 import pytest
+from family import verdicts as family_verdicts
 
-from conformance._catalog import Verdict, load_catalog
+from conformance._catalog import Verdict
 from conformance._exchange import Exchange, RecordedRequest
-from conformance._run import RunConfig, RunContext, run_check
+from conformance._run import RunConfig
+from conformance.checks import load_catalog
+from conformance.killmatrix import faults_naming, named_checks
 from conformance.stub.catalog import SDK_MODEL_IDS
-from conformance.stub.faults import FAULTS
-from conformance.stub.server import serve_in_thread
+from conformance.stub.faults import BY_NAME, FAULTS
 
-KEY = "test-key"
 FAMILY = "semantics.*"
 CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
+IDS = [c.id for c in load_catalog().select(patterns=[FAMILY])]
 # The stub answers "count from 1 to 10" with the whole count even after the prefill "1 2 3 4 5"
 # (its generate.py docstring says the answer continues a prefill; the code does not), so the
 # prefill check can only be inconclusive there: 200 and a Message, but a repeated prefill.
 STUB_REPEATS_PREFILL = "semantics.conversation.prefill"
 
 
-@lru_cache(maxsize=None)
-def verdicts(faults: tuple[str, ...] = (), profile: str = "anthropic", version: str = "2023-06-01") -> dict[str, tuple[Verdict, str]]:
-    checks = load_catalog().select(profile=profile, patterns=[FAMILY])
-    with serve_in_thread(api_keys=[KEY], faults=list(faults)) as url:
-        config = RunConfig(target=url, api_key=KEY, model=SDK_MODEL_IDS[0], profile=profile, anthropic_version=version,
-                           timeout=10, total_timeout=20)
-        with RunContext.open(config) as ctx:
-            return {c.id: (r.verdict, r.outcome.message) for c in checks for r in [run_check(ctx, c)]}
+@cache
+def verdicts(faults: tuple[str, ...] = (), **config) -> dict[str, tuple[Verdict, str]]:
+    return family_verdicts(FAMILY, faults, model=SDK_MODEL_IDS[0], timeout=10, total_timeout=20, **config)
 
 
 def _not_passed(results: dict[str, tuple[Verdict, str]]) -> dict[str, tuple[Verdict, str]]:
@@ -42,24 +39,24 @@ def _not_passed(results: dict[str, tuple[Verdict, str]]) -> dict[str, tuple[Verd
     }
 
 
-def test_the_family_is_registered() -> None:
-    ids = {c.id for c in load_catalog().select(patterns=[FAMILY])}
-    assert ids == set(KILLS)
+def test_every_check_is_named_by_some_defects_trips() -> None:
+    assert IDS
+    assert sorted(set(IDS) - {cid for f in FAULTS for cid in named_checks(f, IDS)}) == []
 
 
 @pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
 def test_clean_stub_passes(profile: str) -> None:
-    results = verdicts((), profile)
+    results = verdicts(profile=profile)
     assert results
     assert _not_passed(results) == {}
 
 
 def test_clean_stub_passes_under_api_version_2026() -> None:
-    assert _not_passed(verdicts((), "anthropic", "2026-10-21")) == {}
+    assert _not_passed(verdicts(version="2026-10-21")) == {}
 
 
 def test_darkbloom_profile_keeps_the_documented_subset() -> None:
-    assert set(verdicts((), "darkbloom")) == {
+    assert set(verdicts(profile="darkbloom")) == {
         "semantics.max-tokens.cut",
         "semantics.max-tokens.bound",
         "semantics.system.string-counted",
@@ -72,36 +69,14 @@ def test_controls_fail_nothing(control: str) -> None:
     assert _not_passed(verdicts((control,))) == {}
 
 
-# check id -> a defect fault that must make it fail
-KILLS = {
-    "semantics.max-tokens.cut": "ignore-max-tokens",
-    "semantics.max-tokens.bound": "ignore-max-tokens",
-    "semantics.stop-sequence.honoured": "stop-sequence-in-text",
-    "semantics.system.string-counted": "ignore-system",
-    "semantics.system.blocks-counted": "ignore-system",
-    "semantics.content.string-and-blocks": "chat-completion-body",
-    "semantics.conversation.multi-turn": "chat-completion-body",
-    "semantics.conversation.prefill": "chat-completion-body",
-    "semantics.tools.forced-tool": "tool-use-end-turn",
-    "semantics.tools.toolu-id": "non-msg-ids",
-    "semantics.tools.choice-none": "chat-completion-body",
-    "semantics.tools.tool-result-accepted": "chat-completion-body",
-    "semantics.thinking.block-first": "thinking-without-signature",
-}
-# more defects each check must catch (several ways to get the same requirement wrong)
-ALSO = [
-    ("semantics.max-tokens.cut", "openai-stop-reasons"),
-    ("semantics.stop-sequence.honoured", "ignore-stop-sequences"),
-    ("semantics.stop-sequence.honoured", "stop-sequence-not-echoed"),
-    ("semantics.tools.forced-tool", "tool-input-as-string"),
-    ("semantics.thinking.block-first", "missing-message-start"),
-]
-
-
-@pytest.mark.parametrize("check_id,fault", sorted(KILLS.items()) + ALSO)
-def test_defect_fails_check(check_id: str, fault: str) -> None:
-    verdict, message = verdicts((fault,))[check_id]
-    assert verdict is Verdict.FAILED, f"{check_id} under {fault}: {verdict.value} ({message})"
+# every defect whose trips name a check of the family fails each check they name (several
+# defects get the same requirement wrong in different ways)
+@pytest.mark.parametrize("fault", faults_naming(IDS))
+def test_defect_fails_the_checks_its_trips_name(fault: str) -> None:
+    results = verdicts((fault,))
+    named = named_checks(BY_NAME[fault], IDS)
+    assert named
+    assert {cid: results[cid] for cid in named if results[cid][0] is not Verdict.FAILED} == {}
 
 
 def test_stop_sequence_verdicts_say_what_came() -> None:

@@ -7,70 +7,31 @@ exchanges fed through the same judge), so every ``stream.*`` check is seen faili
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from family import verdicts as family_verdicts
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from conformance._catalog import Verdict
+from conformance._exchange import Exchange, RecordedRequest
+from conformance._grammar import RULES
+from conformance._sse import SSEParser
+from conformance.checks import load_catalog, stream
+from conformance.killmatrix import faults_naming, named_checks
+from conformance.stub.faults import BY_NAME, FAULTS
 
-from conformance._catalog import Verdict, load_catalog  # noqa: E402
-from conformance._exchange import Exchange, RecordedRequest  # noqa: E402
-from conformance._grammar import RULES  # noqa: E402
-from conformance._run import RunConfig, RunContext, run_check  # noqa: E402
-from conformance._sse import SSEParser  # noqa: E402
-from conformance.checks import stream  # noqa: E402
-from conformance.stub.faults import FAULTS  # noqa: E402
-from conformance.stub.server import serve_in_thread  # noqa: E402
-
-KEY = "test-key"
 CATALOG = load_catalog()
 STREAM_IDS = [c.id for c in CATALOG.select(profile="anthropic", patterns=["stream.*"])]
 
 
 def verdicts(faults: list[str], patterns: tuple[str, ...] = ("stream.*",)) -> dict[str, tuple[Verdict, str]]:
-    with serve_in_thread(api_keys=[KEY], faults=faults) as url:
-        with RunContext.open(RunConfig(target=url, api_key=KEY, timeout=10.0, total_timeout=20.0)) as ctx:
-            return {
-                c.id: (r.verdict, r.outcome.message)
-                for c in CATALOG.select(profile="anthropic", patterns=patterns)
-                for r in [run_check(ctx, c)]
-            }
+    return family_verdicts(patterns, faults, timeout=10.0, total_timeout=20.0)
 
 
 def failed(results: dict[str, tuple[Verdict, str]]) -> set[str]:
     return {cid for cid, (v, _) in results.items() if v is Verdict.FAILED}
 
 
-# Defect fault -> the stream checks it must fail (each check of the family appears somewhere
-# here or in SYNTHETIC below).
-KILLS: dict[str, list[str]] = {
-    "openai-stream": ["stream.grammar.event-named", "stream.grammar.no-done-sentinel", "stream.events.schema",
-                      "stream.rebuild.message-schema", "stream.framing.sse-despite-accept-json"],
-    "unnamed-sse-events": ["stream.grammar.event-named", "stream.grammar.stream-truncated"],
-    "done-sentinel": ["stream.grammar.no-done-sentinel", "stream.grammar.nothing-after-message-stop"],
-    "event-name-mismatch": ["stream.grammar.type-matches-event"],
-    "mid-stream-error-unnamed": ["stream.errors.mid-stream-event"],
-    "stream-json-content-type": ["stream.framing.content-type"],
-    "accept-decides-stream": ["stream.framing.content-type", "stream.framing.sse-despite-accept-json"],
-    "buffered-stream": ["stream.delivery.incremental"],
-    "missing-message-start": ["stream.grammar.message-start-first", "stream.grammar.message-start-once"],
-    "missing-message-stop": ["stream.grammar.stream-truncated"],
-    "missing-content-block-stop": ["stream.grammar.blocks-closed", "stream.grammar.block-start-while-open"],
-    "delta-index-skew": ["stream.grammar.delta-open-index"],
-    "non-contiguous-block-index": ["stream.grammar.block-index-contiguous"],
-    "message-start-content-not-empty": ["stream.grammar.message-start-content-empty"],
-    "input-tokens-missing-in-message-start": ["stream.grammar.message-start-usage"],
-    "snapshot-deltas": ["stream.deltas.increments"],
-    "thinking-without-signature": ["stream.grammar.thinking-signature"],
-    "openai-stop-reasons": ["stream.grammar.stop-reason-in-enum"],
-    "missing-output-tokens": ["stream.grammar.message-delta-usage", "stream.rebuild.agrees-with-json"],
-    "tool-input-as-string": ["stream.grammar.tool-input-json"],
-    "non-msg-ids": ["stream.ids.prefixes"],
-}
 CONTROLS = [f.name for f in FAULTS if f.kind == "control"]
 
 
@@ -85,10 +46,13 @@ def test_clean_stub_passes_every_stream_check(clean) -> None:
     assert bad == {}
 
 
-@pytest.mark.parametrize("fault", sorted(KILLS))
-def test_defect_fails_its_stream_checks(fault: str) -> None:
-    got = failed(verdicts([fault], KILLS[fault] + ["stream.grammar.*"] if fault == "openai-stream" else KILLS[fault]))
-    assert set(KILLS[fault]) <= got, f"{fault}: expected {KILLS[fault]} to fail, failed: {sorted(got)}"
+# a defect whose trips name stream checks fails each of them (each check of the family is
+# named by some defect's trips or broken by a synthetic stream in SYNTHETIC below)
+@pytest.mark.parametrize("fault", faults_naming(STREAM_IDS))
+def test_defect_fails_the_stream_checks_its_trips_name(fault: str) -> None:
+    named = named_checks(BY_NAME[fault], STREAM_IDS)
+    got = failed(verdicts([fault], tuple(named)))
+    assert set(named) <= got, f"{fault}: expected {named} to fail, failed: {sorted(got)}"
 
 
 @pytest.mark.parametrize("fault", CONTROLS)
@@ -191,7 +155,7 @@ SYNTHETIC: dict[str, list[tuple[str | None, object]]] = {
 
 
 def test_every_stream_check_has_a_killer() -> None:
-    killed = {cid for ids in KILLS.values() for cid in ids} | {f"stream.grammar.{r}" for r in SYNTHETIC}
+    killed = {cid for f in FAULTS for cid in named_checks(f, STREAM_IDS)} | {f"stream.grammar.{r}" for r in SYNTHETIC}
     assert sorted(set(STREAM_IDS) - killed) == []
     assert {f"stream.grammar.{r}" for r in RULES} <= set(STREAM_IDS)
 

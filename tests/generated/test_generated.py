@@ -12,10 +12,11 @@ import json
 
 import pytest
 
-from conformance._catalog import Verdict, load_catalog
+from conformance._catalog import Verdict
+from conformance._driver import explore
 from conformance._run import RunConfig, RunContext, RunSetupError, preflight, run_check
 from conformance._strategies import GenRequest, Scope, valid_examples, valid_requests
-from conformance.checks.generated import explore
+from conformance.checks import load_catalog
 from conformance.stub.server import serve_in_thread
 
 KEY = "test-key"
@@ -84,12 +85,12 @@ def test_schemathesis_checks_become_catalog_results() -> None:
 def test_a_builtin_check_that_judged_nothing_is_inconclusive() -> None:
     """ignored_auth only judges a case that got a 2xx: with none in the budget it has tested
     nothing, and "held" would be a skip counted as a pass."""
-    from conformance.checks import generated
+    from conformance.checks import schemathesis
 
     with serve_in_thread(api_keys=[KEY], max_body_bytes=LIMIT) as url:
         with RunContext.open(RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT)) as ctx:
             preflight(ctx)
-            generated._state(ctx).schemathesis = generated._Pass(cases=5, judged={"not_a_server_error": 5})
+            schemathesis._state(ctx).schemathesis = schemathesis._Pass(cases=5, judged={"not_a_server_error": 5})
             checks = {c.id: c for c in load_catalog().select(patterns=["fuzz.schemathesis.*"])}
             held = run_check(ctx, checks["fuzz.schemathesis.not-a-server-error"])
             idle = run_check(ctx, checks["fuzz.schemathesis.ignored-auth"])
@@ -147,20 +148,20 @@ def test_a_later_run_replays_the_schemathesis_cases_it_would_draw() -> None:
     """The shared schemathesis pass of a second run with the same seed, model and budget (the
     kill matrix: one run per fault) replays the cases drawn by the first: the same requests, in
     the same order, as a fresh draw sends."""
-    from conformance.checks import generated
+    from conformance.checks import schemathesis
 
     def requests_sent(fresh: bool) -> list[tuple]:
         if fresh:
-            generated._DRAWN.clear()
+            schemathesis._DRAWN.clear()
         with serve_in_thread(api_keys=[KEY], faults=["ignore-auth"], max_body_bytes=LIMIT) as url:
             with RunContext.open(RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=8,
                                            fuzz_seconds=120, hypothesis_seed=11)) as ctx:
                 preflight(ctx)
-                generated._shared_pass(ctx)
-                return [k[1:] for k in generated._state(ctx).cache if k[0] == "schemathesis"]
+                schemathesis._shared_pass(ctx)
+                return [k[1:] for k in schemathesis._state(ctx).cache if k[0] == "schemathesis"]
 
     fresh = requests_sent(fresh=True)
-    assert len(generated._DRAWN) == 3  # positive, negative, negative POST /v1/messages
+    assert len(schemathesis._DRAWN) == 3  # positive, negative, negative POST /v1/messages
     replayed = requests_sent(fresh=False)
     assert len(fresh) >= 16 and replayed == fresh
     assert requests_sent(fresh=True) == fresh
@@ -168,11 +169,12 @@ def test_a_later_run_replays_the_schemathesis_cases_it_would_draw() -> None:
 
 def test_processes_sharing_a_run_directory_compute_each_part_of_the_pass_once(tmp_path) -> None:
     """Under xdist the schemathesis checks are two share groups, and the workers share the
-    pass's parts through the run's directory (generated._Parts): a process that finds a part
+    pass's parts through the run's directory (conformance._share.Parts): a process that finds a part
     claimed takes the other's result instead of drawing and sending it again, failures and
     their requests included; a part given up by its claimant is computed by the process that
     needs it."""
-    from conformance.checks import generated
+    from conformance._share import Parts
+    from conformance.checks import schemathesis
 
     share = tmp_path / "run"
     share.mkdir()
@@ -180,11 +182,11 @@ def test_processes_sharing_a_run_directory_compute_each_part_of_the_pass_once(tm
         config = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=6, fuzz_seconds=120,
                            hypothesis_seed=5, share_dir=str(share))
 
-        def pass_of() -> tuple[generated._Pass, int, generated.RunContext]:
+        def pass_of() -> tuple[schemathesis._Pass, int, RunContext]:
             ctx = RunContext.open(config)
             preflight(ctx)
-            result = generated._shared_pass(ctx)
-            sent = sum(1 for k in generated._state(ctx).cache if k[0] == "schemathesis")
+            result = schemathesis._shared_pass(ctx)
+            sent = sum(1 for k in schemathesis._state(ctx).cache if k[0] == "schemathesis")
             return result, sent, ctx
 
         first, first_sent, ctx1 = pass_of()
@@ -193,14 +195,14 @@ def test_processes_sharing_a_run_directory_compute_each_part_of_the_pass_once(tm
             assert first_sent > 0 and second_sent == 0  # the second process drew and sent nothing
             assert second.to_json() == first.to_json() and "ignored_auth" in second.failures
             assert all(KEY.encode() not in f.read_bytes() for f in share.iterdir()), "the API key went to disk"
-            outcome = generated._builtin_check("ignored_auth")(ctx2)  # shrinks from the shared finding
+            outcome = schemathesis._builtin_check("ignored_auth")(ctx2)  # shrinks from the shared finding
             assert outcome.verdict.value == "failed" and "minimal case" in outcome.message, outcome.message
         finally:
             ctx1.close()
             ctx2.close()
 
         # a part its claimant gave up (the run budget ran out mid-part) is computed here
-        parts = generated._Parts(str(share), "k")
+        parts = Parts(str(share), "schemathesis-k")
         assert parts.claim(0) and not parts.claim(0)
         parts.abandon(0)
         assert parts.wait(0, 5) is None

@@ -25,8 +25,8 @@ from conformance._strategies import (
     TEXTS,
     TOOL_SCHEMAS,
     Scope,
-    cross_field_problem,
     _mutation,
+    cross_field_problem,
     invalid_batches,
     invalid_examples,
     invalid_requests,
@@ -153,7 +153,7 @@ def _features(body: dict) -> set[str]:
     f: set[str] = set()
     turns = body["messages"]
     roles = [t["role"] for t in turns]
-    f.add("merged roles" if any(a == b for a, b in zip(roles, roles[1:])) else "alternating roles")
+    f.add("merged roles" if any(a == b for a, b in zip(roles, roles[1:], strict=False)) else "alternating roles")
     if len(turns) >= 16:
         f.add("long history")
     if roles[-1] == "assistant":
@@ -279,7 +279,7 @@ def minimal(strategy: Any, condition: Any, n_seed: int) -> Any:
     ("astral text in the last turn", lambda b: any(ord(c) > 0xFFFF for c in json.dumps(b["messages"][-1], ensure_ascii=False))),
     ("a forced tool", lambda b: b.get("tool_choice", {}).get("type") == "tool"),
     ("two user turns in a row", lambda b: any(x["role"] == y["role"] == "user" and isinstance(x["content"], str)
-                                              for x, y in zip(b["messages"], b["messages"][1:]))),
+                                              for x, y in zip(b["messages"], b["messages"][1:], strict=False))),
 ], ids=["stream", "astral", "forced-tool", "merged"])
 def test_a_failing_example_shrinks_to_what_shows_it(wanted: str, check: Any, n_seed: int) -> None:
     """A property failing on ``wanted`` shrinks to a request with nothing else in it."""

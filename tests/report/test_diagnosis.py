@@ -6,8 +6,8 @@ from functools import lru_cache
 
 import pytest
 
-from conformance._catalog import load_catalog
 from conformance._run import RunConfig, RunContext, preflight, results_document, run_check
+from conformance.checks import load_catalog
 from conformance.report.diagnosis import PATTERNS, diagnose
 from conformance.stub.faults import BY_NAME
 from conformance.stub.server import serve_in_thread

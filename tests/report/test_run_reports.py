@@ -48,7 +48,7 @@ def test_results_json_validates_and_counts_agree(stub_run):
 
 
 def test_results_follow_catalog_order_under_xdist(stub_run):
-    from conformance._catalog import load_catalog
+    from conformance.checks import load_catalog
 
     order = [c.id for c in load_catalog().select(profile="anthropic")]
     ids = [r["id"] for r in stub_run.doc["results"]]

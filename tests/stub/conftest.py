@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # run from a checkout without installing the package
-    sys.path.insert(0, str(ROOT))
-
-from conformance.stub.server import ThreadedStub  # noqa: E402
+from conformance.stub.server import ThreadedStub
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import anthropic
 import pytest
 from stub_helpers import HTTP, KEY, MODEL, V1, V2, assemble, body, headers, parse_sse, post, stream_payloads
 
-from conformance.stub.faults import BY_NAME, FAULTS, FaultSet, UnknownFault, catalog_lines
+from conformance.stub.faults import BY_NAME, FAULTS, ORDERS, FaultSet, UnknownFault, catalog_lines
 
 TOOLS = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
 FORCED = {"tools": TOOLS, "tool_choice": {"type": "tool", "name": "get_weather"}}
@@ -639,6 +639,18 @@ def test_catalog_is_complete_and_consistent() -> None:
     assert len(catalog_lines()) == len(FAULTS)
     with pytest.raises(UnknownFault):
         FaultSet(["no-such-fault"])
+
+
+def test_every_ordered_hook_runs_and_replacing_faults_run_alone() -> None:
+    """A fault with a hook of an ordered stage is in that stage's order (else it would never run),
+    and a fault that replaces a stage's shape is not."""
+    for stage, names in ORDERS.items():
+        assert len(names) == len(set(names)), stage
+        have = {f.name for f in FAULTS if getattr(f, stage) is not None and stage not in f.replaces}
+        assert set(names) == have, (stage, set(names) ^ have)
+    for f in FAULTS:
+        for stage in f.replaces:
+            assert getattr(f, stage) is not None and f.name not in ORDERS.get(stage, ()), f.name
 
 
 # stub options a proof needs besides its fault (the same for the clean stub it must fail on)
