@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from conformance._options import AUTH_CHOICES
+from conformance._options import AUTH_CHOICES, TRIGGERS
 from conformance._schema import API_VERSIONS, PROFILES
 
 
@@ -42,6 +42,10 @@ class RunConfig:
     hypothesis_seed: int | None = None
     examples: int = 25
     fuzz_seconds: float = 3.0
+    # States the target can be made to enter (overload, rate-limit, mid-stream-error) -> the
+    # model whose requests it answers in that state; checks of an undeclared state send the
+    # stub's model names and call an answer that refuses the model inconclusive.
+    triggers: Mapping[str, str] = field(default_factory=dict)
     # Where the processes of one run (xdist workers) share the parts of the schemathesis pass;
     # None: this process computes them all. Set by the plugin, not an option.
     share_dir: str | None = None
@@ -53,6 +57,11 @@ class RunConfig:
             raise RunSetupError(
                 f"unknown API version {self.anthropic_version!r}: choose one of {', '.join(API_VERSIONS)}"
             )
+        for state, model in self.triggers.items():
+            if state not in TRIGGERS:
+                raise RunSetupError(f"--trigger {state}={model}: unknown state {state!r}: choose one of {', '.join(TRIGGERS)}")
+            if not model:
+                raise RunSetupError(f"--trigger {state}=: expected a model name after '='")
         if self.auth not in AUTH_CHOICES:
             raise RunSetupError(f"unknown auth style {self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
         if not (self.timeout > 0 and self.total_timeout > 0):

@@ -16,6 +16,11 @@ ENV_TARGET = "CONFORMANCE_TARGET"
 ENV_API_KEY = "CONFORMANCE_API_KEY"
 DEFAULT_RUN_BUDGET = 3600.0
 ACTIVATE = "--conformance"
+# States a check can only judge where the target can be made to enter them, and the model names
+# the bundled stub answers with each (--trigger STATE=MODEL declares a target's own).
+TRIGGERS = ("overload", "rate-limit", "mid-stream-error")
+STUB_TRIGGERS = {"overload": "stub-overloaded", "rate-limit": "stub-rate-limited",
+                 "mid-stream-error": "stub-error-mid-stream"}
 PREFIX = "--conformance-"
 
 
@@ -67,6 +72,9 @@ OPTIONS = (
     Option("insecure", "accept an https certificate that does not verify", {"action": "store_true", "default": False}),
     Option("report-dir", "write index.html, results.json, junit.xml and summary.md here (default reports/; "
            "empty: no reports)", {"default": "reports", "metavar": "DIR"}),
+    Option("trigger", f"how to make the target enter a state some checks judge: STATE=MODEL, a model whose "
+           f"requests the target answers in that state; STATE is one of {', '.join(TRIGGERS)} (repeatable; "
+           f"the bundled stub declares its own)", {"action": "append", "default": [], "metavar": "STATE=MODEL"}),
     Option("stub-fault", "fault to switch on in the bundled stub (repeatable)",
            {"action": "append", "default": [], "metavar": "NAME"}),
     Option("seed", "seed for the bundled stub and generated payloads", {"type": int, "default": 0, "metavar": "N"},

@@ -126,7 +126,7 @@ class RunContext:
             self._recording.append(ex)
         if ex.status is not None:
             self.failures_in_a_row = 0
-        elif ex.transport_error and not self._bound_reached():
+        elif ex.transport_error and not self._bound_reached() and not ex.transport_error.startswith("not sent: "):
             self.failures_in_a_row += 1
             self.last_transport_error = ex.transport_error
         return ex

@@ -303,6 +303,10 @@ class Target:
         self.max_body_bytes = max_body_bytes
         # (perf_counter deadline, message): an outer bound on every exchange (see module doc)
         self.deadline: tuple[float, str] | None = None
+        # Why streams are no longer sent: a stream that went silent for ``event_idle`` shows the
+        # target hangs streams, and waiting out the bound again for every later stream would
+        # only repeat that finding (minutes per run); later stream requests end at once instead.
+        self.hung_stream: str | None = None
         self.headers: dict[str, str] = {}
         for name, value in headers.items():
             if not isinstance(name, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
@@ -446,6 +450,9 @@ class Target:
     def _perform(self, request: httpx.Request, recorded: RecordedRequest) -> Exchange:
         t = self.timeouts
         ex = Exchange(request=recorded, started_at=time.time())
+        if recorded.stream and self.hung_stream is not None:
+            ex.transport_error = f"not sent: {self.hung_stream}"
+            return ex
         t0 = time.perf_counter()
         deadline, message = t0 + t.total, _total_message(t.total)
         if self.deadline is not None and self.deadline[0] < deadline:
@@ -464,6 +471,8 @@ class Target:
             ex.elapsed = time.perf_counter() - t0
             if budget.first_byte is not None:
                 ex.first_byte_after = budget.first_byte - t0
+        if ex.is_stream and ex.transport_error == _idle_message(t.event_idle):
+            self.hung_stream = f"an earlier stream of this run hung ({ex.transport_error})"
         return ex
 
     def _read(self, response: httpx.Response, ex: Exchange, budget: _Budget, t0: float) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from conformance._catalog import Verdict
+from conformance._options import STUB_TRIGGERS
 from conformance._run import RunConfig, RunContext, preflight, run_check
 from conformance.catalogdoc import generated_doc_main
 from conformance.checks import load_catalog
@@ -55,7 +56,8 @@ def verdicts_against(faults: Iterable[str] = (), *, profile: str = PROFILE) -> d
     stub = ThreadedStub(api_keys=[KEY], faults=list(faults), max_body_bytes=BODY_LIMIT)
     url = stub.start()
     try:
-        config = RunConfig(target=url, api_key=KEY, profile=profile, timeout=10.0, total_timeout=20.0,
+        # the stub's own triggers are declared, as a run that starts the bundled stub declares them
+        config = RunConfig(target=url, api_key=KEY, profile=profile, timeout=10.0, total_timeout=20.0, triggers=STUB_TRIGGERS,
                            max_body_bytes=BODY_LIMIT, compare=reference_url(), examples=EXAMPLES,
                            fuzz_seconds=FUZZ_SECONDS)
         with RunContext.open(config) as ctx:

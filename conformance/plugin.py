@@ -26,7 +26,7 @@ import pytest
 from conformance._catalog import CATALOG, Check, Outcome, Verdict
 from conformance._config import RunConfig, RunSetupError
 from conformance._gate import ExpectedFailures, gate_verdict
-from conformance._options import BY_NAME, ENV_API_KEY, SUITE_SUFFIX, getoption
+from conformance._options import BY_NAME, ENV_API_KEY, STUB_TRIGGERS, SUITE_SUFFIX, getoption
 from conformance._redact import Redactor
 from conformance._run import Result, RunContext, preflight, results_document, run_check
 from conformance._target import Target, TargetError
@@ -68,6 +68,17 @@ def _parse_headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
+def _parse_triggers(values: list[str], own_stub: bool) -> dict[str, str]:
+    """``STATE=MODEL`` values; the bundled stub's own triggers when the run starts it."""
+    triggers = dict(STUB_TRIGGERS) if own_stub else {}
+    for value in values:
+        state, sep, model = value.partition("=")
+        if not sep:
+            raise RunSetupError(f"--trigger {value!r}: expected STATE=MODEL")
+        triggers[state.strip()] = model.strip()
+    return triggers
+
+
 def _hypothesis_seed(config: pytest.Config) -> int | None:
     raw = config.getoption("hypothesis_seed", default=None)
     if raw is None:
@@ -104,6 +115,7 @@ class ConformanceState:
             timeout=opt("timeout"),
             total_timeout=total_timeout,
             headers=_parse_headers(opt("header")),
+            triggers=_parse_triggers(opt("trigger"), self.own_stub),
             secret_headers=tuple(opt("secret-header")),
             insecure=opt("insecure"),
             seed=opt("seed"),

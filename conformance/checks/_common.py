@@ -6,6 +6,7 @@ from typing import Any
 
 from conformance._catalog import Outcome
 from conformance._exchange import Exchange
+from conformance._options import STUB_TRIGGERS
 
 # Substantive first user turn every basic probe sends; kept short so any model answers fast.
 HELLO = "Say hello in one short sentence."
@@ -34,6 +35,12 @@ def basic_body(ctx: Any, **extra: Any) -> dict:
     return body
 
 
+def trigger_model(ctx: Any, state: str) -> str:
+    """The model that makes the target enter ``state`` (overload, rate-limit, mid-stream-error):
+    the one ``--trigger`` declared, else the bundled stub's."""
+    return ctx.config.triggers.get(state) or STUB_TRIGGERS[state]
+
+
 def describe(ex: Exchange) -> str:
     """What came back, in a few words: for "got ..." halves of a verdict."""
     if ex.transport_error:
@@ -48,6 +55,10 @@ def describe(ex: Exchange) -> str:
             parts.append(f"type {body.get('type')!r}")
         elif "object" in body:
             parts.append(f"object {body.get('object')!r}")
+        else:  # JSON of another shape: show it (an error answered outside the envelope, say so)
+            excerpt = ex.body[:80].decode("utf-8", "replace").replace("\n", " ")
+            envelope = "no error envelope, " if ex.status is not None and ex.status >= 400 else ""
+            parts.append(f"{envelope}body {excerpt!r}")
     elif ex.body:
         ct = ex.content_type or "no content-type"
         excerpt = ex.body[:60].decode("utf-8", "replace").replace("\n", " ")

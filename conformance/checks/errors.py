@@ -22,16 +22,17 @@ from pathlib import Path
 
 from conformance._catalog import MUST, SHOULD, Outcome, Verdict, check
 from conformance._exchange import Exchange
+from conformance._options import STUB_TRIGGERS
 from conformance._probes import Context, probe
 from conformance._schema import default_schema_dir
-from conformance.checks._common import basic_body, describe, error_type_of, expect_error, reachable
+from conformance.checks._common import basic_body, describe, error_type_of, expect_error, reachable, trigger_model
 from conformance.checks.request import error_probe_names
 
 UNKNOWN_PATH = "/v1/conformance-no-such-path"
 # The stub's documented failure-injection model ids (conformance/stub/app.py); a target that
 # does not know them answers 404 and the checks that need them are inconclusive.
-OVERLOADED_MODEL = "stub-overloaded"
-RATE_LIMITED_MODEL = "stub-rate-limited"
+OVERLOADED_MODEL = STUB_TRIGGERS["overload"]
+RATE_LIMITED_MODEL = STUB_TRIGGERS["rate-limit"]
 
 
 @lru_cache(maxsize=None)
@@ -64,12 +65,12 @@ def _wrong_method(ctx: Context) -> Exchange:
 
 @probe("errors-overloaded")
 def _overloaded(ctx: Context) -> Exchange:
-    return ctx.messages(basic_body(ctx, model=OVERLOADED_MODEL))
+    return ctx.messages(basic_body(ctx, model=trigger_model(ctx, "overload")))
 
 
 @probe("errors-rate-limited")
 def _rate_limited(ctx: Context) -> Exchange:
-    return ctx.messages(basic_body(ctx, model=RATE_LIMITED_MODEL))
+    return ctx.messages(basic_body(ctx, model=trigger_model(ctx, "rate-limit")))
 
 
 OWN_ERROR_PROBES = ("errors-unknown-path", "errors-wrong-method", "errors-overloaded", "errors-rate-limited")
@@ -191,24 +192,31 @@ def status_type_agrees(ctx: Context) -> Outcome:
     return Outcome.passed(f"{len(typed)} error responses, every status/type pair from the contract")
 
 
-def _failure_injection(ctx: Context, name: str, what: str, model: str) -> Exchange | Outcome:
-    """The probe's exchange, or an outcome when the target offers no way to cause ``what``."""
+def _failure_injection(ctx: Context, name: str, what: str, state: str) -> Exchange | Outcome:
+    """The probe's exchange, or an outcome when the target offers no way to cause ``what``: an
+    answer in another state, or, for a state no ``--trigger`` declared, a 4xx refusing the
+    stub's model (a real server rightly refuses a model it does not serve)."""
     ex = ctx.probe(name)
     bad = reachable(ex)
     if bad:
         return bad
+    model = trigger_model(ctx, state)
     if ex.status in (200, 404):
         return Outcome.inconclusive(f"the target offers no way to cause {what}: model {model!r} got {describe(ex)}")
+    if state not in ctx.config.triggers and ex.status is not None and 400 <= ex.status < 500 and ex.status != 429:
+        return Outcome.inconclusive(
+            f"no trigger declared for {what} (--trigger {state}=MODEL): the stub's model {model!r} got {describe(ex)}"
+        )
     return ex
 
 
 @check("errors.status.overload-529", SHOULD, "contract §4.2, §9.27",
        "Capacity shortage is 529 `overloaded_error` (not 503); decided only where the target can be made "
-       f"to overload (the stub's model `{OVERLOADED_MODEL}`).")
+       f"to overload (`--trigger overload=MODEL`; the stub's model `{OVERLOADED_MODEL}`).")
 def overload_529(ctx: Context) -> Outcome:
     """SHOULD answer capacity shortage with 529 ``overloaded_error``, not 503 (the SDK retries both,
     but only 529 becomes ``OverloadedError``)."""
-    got = _failure_injection(ctx, "errors-overloaded", "an overload", OVERLOADED_MODEL)
+    got = _failure_injection(ctx, "errors-overloaded", "an overload", "overload")
     if isinstance(got, Outcome):
         return got
     return expect_error(got, 529, "overloaded_error")
@@ -233,11 +241,11 @@ def _retry_after_problem(value: str | None) -> str | None:
 
 @check("errors.status.rate-limit-429", SHOULD, "contract §4.2, §5.2, §9.27",
        "A per-key limit is 429 `rate_limit_error` with a `retry-after` header; decided only where the "
-       f"target can be made to rate-limit (the stub's model `{RATE_LIMITED_MODEL}`).")
+       f"target can be made to rate-limit (`--trigger rate-limit=MODEL`; the stub's model `{RATE_LIMITED_MODEL}`).")
 def rate_limit_429(ctx: Context) -> Outcome:
     """SHOULD answer a rate limit with 429 ``rate_limit_error`` and ``retry-after`` (seconds or an
     HTTP date), which the SDK honours before retrying."""
-    got = _failure_injection(ctx, "errors-rate-limited", "a rate limit", RATE_LIMITED_MODEL)
+    got = _failure_injection(ctx, "errors-rate-limited", "a rate limit", "rate-limit")
     if isinstance(got, Outcome):
         return got
     verdict = expect_error(got, 429, "rate_limit_error")

@@ -154,8 +154,13 @@ CASES: tuple[Case, ...] = (
     _invalid("validation", "missing-max-tokens", MUST, REQUIRED,
              "A request without `max_tokens` gets 400 `invalid_request_error` (not a silent default).",
              lambda ctx: _json(_without(ctx, "max_tokens")), profiles=ALL_PROFILES),
+    # a word no API coerces to a number: the MUST; whether "64" is coerced is unverified (SHOULD)
     _invalid("validation", "mistyped-max-tokens", MUST, REQUIRED,
-             'A request whose `max_tokens` is a string (`"64"`) gets 400 `invalid_request_error`.',
+             'A request whose `max_tokens` is a string (`"sixty-four"`) gets 400 `invalid_request_error`.',
+             lambda ctx: _json(basic_body(ctx, max_tokens="sixty-four")), profiles=ALL_PROFILES),
+    _invalid("validation", "numeric-string-max-tokens", SHOULD, "contract §1.1, §4.2",
+             'A request whose `max_tokens` is a numeric string (`"64"`) gets 400 `invalid_request_error` '
+             "(an integer is required; the API's coercion of numeric strings is unverified).",
              lambda ctx: _json(basic_body(ctx, max_tokens="64")), profiles=ALL_PROFILES),
     # A role outside user|assistant makes `messages` mistyped (its items are MessageParam,
     # whose role is an enum: §1.2; the Darkbloom page lists exactly "user" or "assistant").

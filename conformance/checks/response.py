@@ -46,6 +46,7 @@ def _extra_messages(ctx: Context, names: tuple[str, ...]) -> list[tuple[str, dic
     out = []
     for name in names:
         ex = ctx.probe(name)
+        ex = getattr(ex, "exchange", ex)  # a probe of several tries: its deciding answer
         if isinstance(ex, Exchange) and ex.status == 200 and isinstance(ex.json(), dict):
             out.append((name, ex.json()))
     return out

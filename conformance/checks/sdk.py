@@ -18,6 +18,7 @@ part of every failure message.
 from __future__ import annotations
 
 import functools
+import json
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -119,7 +120,8 @@ def _call(ctx: Context, fn: Callable[[Any], Any], *, api_key: str | None = None,
         call.log.append(f"-> HTTP {response.status_code} {red.text(ct)}")
 
     timeout = httpx2.Timeout(ctx.config.timeout, connect=min(10.0, ctx.config.timeout))
-    transport = _SdkTransport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure), ctx.target.redactor.extended([key]))
+    transport = _SdkTransport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure), ctx.target.redactor.extended([key]),
+                              hung=lambda: ctx.target.hung_stream)
     http = httpx2.Client(
         timeout=timeout,
         transport=cast("httpx2.BaseTransport", transport),  # duck-typed: handle_request and close
@@ -154,11 +156,13 @@ class _SdkTransport:
     (the SDK reads whole bodies; a 100 MB answer would cost several copies of it) and every
     exchange recorded for evidence. The cap is the Target's, so both paths hold one bound."""
 
-    def __init__(self, cap: int, verify: Any, redactor: Redactor) -> None:
+    def __init__(self, cap: int, verify: Any, redactor: Redactor,
+                 hung: Callable[[], str | None] = lambda: None) -> None:
         import httpx2
 
         self.cap = cap
         self.redactor = redactor
+        self.hung = hung  # why streams are no longer sent (the Target's hung_stream), or None
         self.inner = httpx2.HTTPTransport(verify=verify)
         self.open: list[_Recording] = []
 
@@ -175,6 +179,10 @@ class _SdkTransport:
         )
         recording = _Recording(Exchange(request=recorded, started_at=time.time()), time.perf_counter(), self.cap)
         self.open.append(recording)
+        hung = self.hung()
+        if hung is not None and _asks_for_stream(request.content):
+            recording.fail(f"not sent: {hung}")
+            raise httpx2.ConnectError(f"not sent: {hung}", request=request)
         try:
             response = self.inner.handle_request(request)
         except httpx2.HTTPError as exc:
@@ -192,6 +200,14 @@ class _SdkTransport:
         done = [r.close() for r in self.open]
         self.open = []
         return done
+
+
+def _asks_for_stream(content: bytes) -> bool:
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("stream") is True
 
 
 class _Recording:

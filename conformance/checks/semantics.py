@@ -26,10 +26,10 @@ from conformance.checks._shared import (
     BASIC,
     COUNT_TO_50,
     MAX_TOKENS_CUT,
-    STOP_SEQUENCE,
     STOP_SEQUENCE_PROBE,
     THINKING,
     TOOLS_FORCED,
+    StopSequenceTrials,
     thinking_body,
     tools_body,
 )
@@ -175,7 +175,8 @@ def _tool_uses(msg: dict) -> list[dict]:
        "With max_tokens 1 on a long answer, stop_reason is \"max_tokens\" and usage.output_tokens <= 1.")
 def max_tokens_cut(ctx: Context) -> Outcome:
     """MUST stop at ``max_tokens`` and say so: a one-token budget for "count from 1 to 50" ends
-    with ``stop_reason: "max_tokens"`` and at most one output token."""
+    with ``stop_reason: "max_tokens"`` and at most one output token. Judged on the text too, so
+    that usage which under-reports cannot hide an answer that was never cut."""
     msg, bad = _message(ctx.probe(MAX_TOKENS_CUT))
     if bad:
         return bad
@@ -183,6 +184,11 @@ def max_tokens_cut(ctx: Context) -> Outcome:
     reason, out = msg.get("stop_reason"), _tokens(msg, "output_tokens")
     if out is None:
         return Outcome.inconclusive("usage.output_tokens is not an integer, so the cut cannot be measured")
+    words = len(_text(msg).split())
+    if words >= 3:
+        # three words are more than one token in any tokenizer, whatever usage reports
+        return Outcome.mismatch("an answer cut at 1 token, stop_reason \"max_tokens\"",
+                                f"{words} words of text, stop_reason {reason!r}, usage.output_tokens {out}")
     if reason == "max_tokens" and out <= 1:
         return Outcome.passed(f"stop_reason \"max_tokens\", output_tokens {out}")
     if reason == "end_turn" and out <= 1:
@@ -206,6 +212,29 @@ def max_tokens_bound(ctx: Context) -> Outcome:
     return Outcome.passed(f"output_tokens {out} <= {BOUND_MAX_TOKENS}")
 
 
+@check("semantics.usage.output-counted", MUST, "contract §2.3",
+       "A Message reports usage.output_tokens of at least 1 (non-zero even for empty text).")
+def usage_output_counted(ctx: Context) -> Outcome:
+    """MUST count what it generated: ``usage.output_tokens`` is non-zero, even for empty text
+    (contract §2.3); a usage of 0 under-bills and hides an ignored ``max_tokens``. Judged on the
+    plain answer and on the one-token cut; a usage that is not an integer is the
+    ``response.usage.required-ints`` check's to report."""
+    judged = []
+    for name in (BASIC, MAX_TOKENS_CUT):
+        msg, bad = _message(ctx.probe(name))
+        if bad:
+            # no Message at all is the request and response checks' finding, not this one's
+            return Outcome.inconclusive(f"{name}: no Message to read usage from ({bad.message})")
+        msg = cast(dict, msg)  # a dict whenever bad is None
+        text, out = _text(msg), _tokens(msg, "output_tokens")
+        if out is None:
+            return Outcome.inconclusive(f"{name}: usage.output_tokens is not an integer (response.usage.required-ints)")
+        if out < 1:
+            return Outcome.mismatch(f"{name}: usage.output_tokens >= 1", f"output_tokens {out} for text {text[:60]!r}")
+        judged.append(f"{name}: {out} for {len(text.split())} word(s)")
+    return Outcome.passed("output_tokens counted: " + "; ".join(judged))
+
+
 # ------------------------------------------------------------------------------ stop sequences
 
 
@@ -213,26 +242,38 @@ def max_tokens_bound(ctx: Context) -> Outcome:
        "A matched stop sequence ends the text before it, with stop_reason \"stop_sequence\" and "
        "stop_sequence echoing it.", profiles=ANTHROPIC_ONLY)
 def stop_sequence_honoured(ctx: Context) -> Outcome:
-    """MUST honour ``stop_sequences``: counting 1 to 20 with stop sequence "7" stops before the
-    "7", reports ``stop_reason: "stop_sequence"`` and ``stop_sequence: "7"``, and the "7" is not
-    in the text. A target that never produced the sequence is inconclusive."""
-    msg, bad = _message(ctx.probe(STOP_SEQUENCE_PROBE))
-    if bad:
-        return bad
-    msg = cast(dict, msg)  # a dict whenever bad is None
-    text, reason, seq = _text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
-    if STOP_SEQUENCE in text:
-        return Outcome.mismatch(
-            f"text ending before the stop sequence {STOP_SEQUENCE!r}",
-            f"text {text[-40:]!r} containing it (stop_reason {reason!r})",
-        )
-    if reason == "stop_sequence":
-        if seq != STOP_SEQUENCE:
-            return Outcome.mismatch(f"stop_sequence {STOP_SEQUENCE!r}", f"stop_sequence {seq!r}")
-        return Outcome.passed(f"stopped at {STOP_SEQUENCE!r}, text {text[-40:]!r}")
-    if reason in ("end_turn", "max_tokens"):
-        return Outcome.inconclusive(f"the model never produced {STOP_SEQUENCE!r} (stop_reason {reason!r}, text {text[:40]!r})")
-    return Outcome.mismatch("stop_reason \"stop_sequence\"", f"stop_reason {reason!r}")
+    """MUST honour ``stop_sequences``. Decided by learning, then challenging: the target counts
+    to 20 without a stop sequence; a word from inside its answer becomes the stop sequence of the
+    same request again, so any compliant server, whatever its model, must stop before that word
+    with ``stop_reason: "stop_sequence"`` and ``stop_sequence`` echoing it. An answer that
+    contains the word fails; one that went elsewhere is tried again (temperature 0 where the API
+    version has it), and only tries that never met the word are inconclusive."""
+    trials: StopSequenceTrials = ctx.probe(STOP_SEQUENCE_PROBE)
+    shown = []
+    for n, t in enumerate(trials.tries, 1):
+        learned, bad = _message(t.learned, "answer without a stop sequence")
+        if bad:
+            return bad
+        if t.sequence is None or t.challenged is None:
+            text = _text(cast(dict, learned))
+            return Outcome.inconclusive(f"the answer without a stop sequence has no word to take one from: {text[:60]!r}")
+        msg, bad = _message(t.challenged, f"answer with stop_sequences [{t.sequence!r}]")
+        if bad:
+            return bad
+        msg = cast(dict, msg)  # a dict whenever bad is None
+        text, reason, seq = _text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
+        where = f"try {n}: stop_sequences [{t.sequence!r}] taken from the answer {_text(cast(dict, learned))[:60]!r}"
+        if t.sequence in text:
+            return Outcome.mismatch(f"text ending before the stop sequence {t.sequence!r} ({where})",
+                                    f"text {text[:80]!r} containing it (stop_reason {reason!r})")
+        if reason == "stop_sequence":
+            if seq != t.sequence:
+                return Outcome.mismatch(f"stop_sequence {t.sequence!r} ({where})", f"stop_sequence {seq!r}")
+            return Outcome.passed(f"stopped at {t.sequence!r} ({where}), text {text[-40:]!r}")
+        if reason not in ("end_turn", "max_tokens"):
+            return Outcome.mismatch(f"stop_reason \"stop_sequence\" ({where})", f"stop_reason {reason!r}")
+        shown.append(f"{where}: answered {text[:40]!r} without it")
+    return Outcome.inconclusive(f"the target never produced its own words again in {len(shown)} tries: " + "; ".join(shown))
 
 
 # ------------------------------------------------------------------------------ system prompt

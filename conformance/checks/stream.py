@@ -18,15 +18,24 @@ from typing import Any
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import KNOWN_EVENTS, RULES, StreamGrammar, Violation
+from conformance._options import STUB_TRIGGERS
 from conformance._probes import Context, probe
-from conformance.checks._common import WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
+from conformance.checks._common import (
+    WEATHER_QUESTION,
+    WEATHER_TOOL,
+    basic_body,
+    declined,
+    describe,
+    expect_ok,
+    trigger_model,
+)
 
 SSE = "text/event-stream"
 # Streaming is not on the Darkbloom page (its request schema is closed and has no `stream`).
 PROFILES = ANTHROPIC_ONLY
 
 # Only a target offering a failure-injection model can show a mid-stream failure on demand.
-MID_STREAM_ERROR_MODEL = "stub-error-mid-stream"
+MID_STREAM_ERROR_MODEL = STUB_TRIGGERS["mid-stream-error"]
 
 # stream.delivery.incremental. A buffered ("fake") stream is written in one go once the whole
 # answer exists, so its events, from the first content delta to the last, arrive in one read.
@@ -122,8 +131,8 @@ def _thinking(ctx: Context) -> StreamRun:
 @probe("stream-mid-error")
 def _mid_error(ctx: Context) -> StreamRun:
     body = basic_body(ctx, stream=True)
-    body["model"] = MID_STREAM_ERROR_MODEL
-    return _run(ctx, f"stream with model {MID_STREAM_ERROR_MODEL!r}", body)
+    body["model"] = trigger_model(ctx, "mid-stream-error")
+    return _run(ctx, f"stream with model {body['model']!r}", body)
 
 
 def _content_runs(ctx: Context) -> list[StreamRun]:
@@ -486,7 +495,8 @@ def mid_stream_event(ctx: Context) -> Outcome:
     if ex.status != 200:
         if ex.status == 404 or declined(ex):
             return Outcome.inconclusive(
-                f"the target offers no way to cause a mid-stream failure (model {MID_STREAM_ERROR_MODEL!r}: {describe(ex)})"
+                f"the target offers no way to cause a mid-stream failure (model {trigger_model(ctx, 'mid-stream-error')!r}: "
+                f"{describe(ex)}; declare one with --trigger mid-stream-error=MODEL)"
             )
         return Outcome.inconclusive(f"the failure came before the stream started ({describe(ex)}), which is allowed")
     import json

@@ -315,6 +315,7 @@ class Options:
     honour_max_tokens: bool = True
     honour_stop_sequences: bool = True
     keep_stop_sequence: bool = False  # the sequence stays in the text (a defect)
+    canned_text: str | None = None  # every text answer is this, whatever the prompt (a defect)
 
 
 def prefill_text(messages: list) -> str:
@@ -457,7 +458,8 @@ def plan_reply(body: dict, *, seed: int, ident: str, opts: Options = Options()) 
         if reason == "end_turn":
             reason = "max_tokens"
         return Reply(blocks, reason, seq, input_tokens(body), used)
-    text, n, reason, seq = _limit_text(_base_text(body, seed), max(0, budget - used), stops, opts)
+    base = _base_text(body, seed) if opts.canned_text is None else opts.canned_text
+    text, n, reason, seq = _limit_text(base, max(0, budget - used), stops, opts)
     if text:
         blocks.append(Block("text", text=text))
     return Reply(blocks, reason, seq, input_tokens(body), used + n)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from conformance._catalog import Verdict
+from conformance._options import STUB_TRIGGERS
 from conformance._run import Result, RunConfig, RunContext, run_check
 from conformance.checks import load_catalog
 from conformance.stub.server import serve_in_thread
@@ -31,6 +32,8 @@ def stub_context(faults: Iterable[str] = (), *, api_key: str = KEY, stub_kwargs:
     """A run context on a stub serving ``faults`` and accepting ``api_key``; ``stub_kwargs`` go
     to the stub (e.g. ``max_body_bytes``), ``config`` to :func:`run_config`."""
     with serve_in_thread(api_keys=[api_key], faults=list(faults), **(stub_kwargs or {})) as url:
+        # the stub's own triggers are declared, as a run that starts the bundled stub declares them
+        config.setdefault("triggers", STUB_TRIGGERS)
         with RunContext.open(run_config(url, api_key=api_key, **config)) as ctx:
             yield ctx
 

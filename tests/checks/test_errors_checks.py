@@ -168,6 +168,20 @@ def test_no_failure_injection_is_inconclusive_not_failed():
         assert r.verdict is Verdict.INCONCLUSIVE and "offers no way to cause" in r.outcome.message
 
 
+def test_a_stub_model_refused_is_inconclusive_unless_a_trigger_is_declared():
+    # a real server answers the stub's model names with 400 "unknown model": nothing is known
+    # about its overload or rate-limit answers, unless the provider declares how to cause them
+    checks = ["errors.status.overload-529", "errors.status.rate-limit-429"]
+    with fake_target(400, _envelope("invalid_request_error")) as url:
+        undeclared = run_url(url, checks, model=MODEL)
+        declared = run_url(url, checks, model=MODEL, triggers={"overload": "busy-model", "rate-limit": "slow-model"})
+    for cid in checks:
+        assert undeclared[cid].verdict is Verdict.INCONCLUSIVE, _verdicts(undeclared)[cid]
+        assert "--trigger" in undeclared[cid].outcome.message
+        assert declared[cid].verdict is Verdict.FAILED, _verdicts(declared)[cid]
+    assert "busy-model" in declared["errors.status.overload-529"].evidence[0]["request"]["body"]
+
+
 def test_429_without_retry_after_fails():
     with fake_target(429, _envelope("rate_limit_error")) as url:
         r = run_url(url, ["errors.status.rate-limit-429"], model=MODEL)["errors.status.rate-limit-429"]
@@ -192,3 +206,11 @@ def test_a_target_that_never_errs():
     assert results["errors.routing.unknown-path"].verdict is Verdict.FAILED
     assert results["errors.routing.wrong-method"].verdict is Verdict.FAILED
     assert results["errors.request-id.header"].verdict is Verdict.PASSED
+
+
+def test_a_refusal_outside_the_envelope_says_what_came():
+    # "expected HTTP 400 with error.type ..., got HTTP 400" hid the cause: the body is shown
+    with fake_target(400, {"detail": "max_tokens: field required"}) as url:
+        r = run_url(url, ["request.validation.missing-max-tokens"], model=MODEL)["request.validation.missing-max-tokens"]
+    assert r.verdict is Verdict.FAILED
+    assert r.outcome.message.endswith("""got HTTP 400, no error envelope, body '{"detail": "max_tokens: field required"}'""")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from typing import Any
 
 import pytest
 from family import verdicts as family_verdicts
@@ -13,6 +14,7 @@ from conformance._catalog import Verdict
 from conformance._exchange import Exchange, RecordedRequest
 from conformance._run import RunConfig
 from conformance.checks import load_catalog
+from conformance.checks._shared import StopSequenceTrials, StopSequenceTry, pick_stop_sequence
 from conformance.killmatrix import faults_naming, named_checks
 from conformance.stub.catalog import SDK_MODEL_IDS
 from conformance.stub.faults import BY_NAME, FAULTS
@@ -59,6 +61,7 @@ def test_darkbloom_profile_keeps_the_documented_subset() -> None:
     assert set(verdicts(profile="darkbloom")) == {
         "semantics.max-tokens.cut",
         "semantics.max-tokens.bound",
+        "semantics.usage.output-counted",
         "semantics.system.string-counted",
         "semantics.conversation.multi-turn",
     }
@@ -79,11 +82,35 @@ def test_defect_fails_the_checks_its_trips_name(fault: str) -> None:
     assert {cid: results[cid] for cid in named if results[cid][0] is not Verdict.FAILED} == {}
 
 
+LEARNED = "try 1: stop_sequences ['7'] taken from the answer '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20'"
+
+
 def test_stop_sequence_verdicts_say_what_came() -> None:
     verdict, message = verdicts(("stop-sequence-in-text",))["semantics.stop-sequence.honoured"]
-    assert message.startswith("expected text ending before the stop sequence '7', got text")
+    assert message.startswith(f"expected text ending before the stop sequence '7' ({LEARNED}), got text")
     verdict, message = verdicts(("stop-sequence-not-echoed",))["semantics.stop-sequence.honoured"]
-    assert message == "expected stop_sequence '7', got stop_sequence None"
+    assert message == f"expected stop_sequence '7' ({LEARNED}), got stop_sequence None"
+
+
+def test_a_canned_reply_is_challenged_with_its_own_words() -> None:
+    # a mock server that always says the same thing never counts to 7: the stop sequence is
+    # taken from its own answer, which it then fails to stop at
+    verdict, message = verdicts(("canned-reply",))["semantics.stop-sequence.honoured"]
+    assert verdict is Verdict.FAILED
+    assert "stop_sequences ['reply'] taken from the answer 'Hello! I am a canned reply" in message
+
+
+def test_a_stop_sequence_is_a_word_first_seen_a_third_of_the_way_in() -> None:
+    assert pick_stop_sequence("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20") == "7"
+    assert pick_stop_sequence("Hello! How can I help you today?") == "can"
+    assert pick_stop_sequence("ab cd ab ef gh ij") == "ef"  # the third word, "ab", comes earlier
+    assert pick_stop_sequence("ok") is None and pick_stop_sequence("") is None
+
+
+def test_usage_that_reports_nothing_fails_the_usage_check_alone() -> None:
+    results = verdicts(("output-tokens-zero",))
+    assert results["semantics.usage.output-counted"][0] is Verdict.FAILED
+    assert results["semantics.max-tokens.cut"][0] is Verdict.PASSED  # the cut is judged on the text too
 
 
 def test_missing_usage_is_inconclusive_not_failed() -> None:
@@ -103,7 +130,7 @@ class CannedContext:
         self.probes = {k.replace("_", "-"): v for k, v in probes.items()}
         self.config = RunConfig(target="http://127.0.0.1:9", profile="anthropic")
 
-    def probe(self, name: str) -> Exchange:
+    def probe(self, name: str) -> Any:
         return self.probes[name]
 
 
@@ -133,9 +160,29 @@ def test_model_ending_before_the_limit_is_inconclusive() -> None:
     assert judge("semantics.max-tokens.cut", ctx) is Verdict.INCONCLUSIVE
 
 
-def test_model_never_producing_the_stop_sequence_is_inconclusive() -> None:
-    ctx = CannedContext(stop_sequence=message("One, two, three.", "end_turn"))
+def trials(*tries: tuple[str, str]) -> StopSequenceTrials:
+    """Learn-then-challenge tries: (learned text, text answered with the stop sequence)."""
+    out = StopSequenceTrials()
+    for learned, answered in tries:
+        sequence = pick_stop_sequence(learned)
+        out.tries.append(StopSequenceTry(message(learned, "end_turn"), sequence, message(answered, "end_turn")))
+    return out
+
+
+def test_model_never_producing_the_stop_sequence_again_is_inconclusive() -> None:
+    # a model that answers differently each time: every try went elsewhere
+    ctx = CannedContext(stop_sequence=trials(("One, two, three, four.", "Uno."), ("Eins, zwei, drei, vier.", "Un.")))
     assert judge("semantics.stop-sequence.honoured", ctx) is Verdict.INCONCLUSIVE
+
+
+def test_a_learned_answer_without_words_is_inconclusive() -> None:
+    ctx = CannedContext(stop_sequence=StopSequenceTrials([StopSequenceTry(message("ok", "end_turn"), None, None)]))
+    assert judge("semantics.stop-sequence.honoured", ctx) is Verdict.INCONCLUSIVE
+
+
+def test_a_max_tokens_cut_that_usage_hides_is_judged_on_the_text() -> None:
+    ctx = CannedContext(max_tokens_cut=message("1 2 3 4 5 6 7 8 9 10", "end_turn", output_tokens=0))
+    assert judge("semantics.max-tokens.cut", ctx) is Verdict.FAILED
 
 
 def test_declined_capabilities_are_unsupported() -> None:

@@ -18,6 +18,7 @@ named by ``$HOSTILE_TIMINGS`` when set (xdist does not show ``-s`` output).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -160,6 +161,26 @@ def test_hostile_target(mode: str, tmp_path: Path) -> None:
     # The redirect's other host: the Target never follows; nothing secret may arrive there.
     assert KEY.encode() not in landing, "the API key was sent to the redirect target"
     assert GATEWAY_TOKEN.encode() not in landing, "a --secret-header value was sent to the redirect target"
+
+
+@pytest.mark.slow
+def test_a_hung_stream_is_waited_for_once(tmp_path: Path) -> None:
+    """Once a stream has gone silent for its idle bound, no later stream of the run (probes,
+    generated requests, SDK calls) waits out its own: they end at once, saying why."""
+    with HostileServer("endless-after-delta") as server:
+        run = run_harness(server.url, tmp_path, budget=SLOW)
+    doc = json.loads(run.results_text())
+    waited, skipped = set(), set()
+    for result in doc["results"]:
+        for ev in result.get("evidence", []):
+            key = (ev["request"]["curl"], ev.get("timings", {}).get("started_at"))
+            error = ev.get("transport_error") or ""
+            if error == "no SSE event for 1 s (event_idle)":
+                waited.add(key)
+            elif error.startswith("not sent: an earlier stream of this run hung"):
+                skipped.add(key)
+    assert len(waited) == 1, f"{len(waited)} exchanges waited out the idle bound"
+    assert skipped, "no later stream was ended at once"
 
 
 UNREACHABLE = {

@@ -149,6 +149,17 @@ def _(url: str) -> None:
     assert "7" in m["content"][0]["text"] and m["stop_reason"] == "end_turn"
 
 
+@proof("canned-reply")
+def _(url: str) -> None:
+    from conformance.stub.faults.request import CANNED_REPLY
+
+    for prompt in ("Count from 1 to 20", "repeat: something else"):
+        m = post(url, body(prompt, stop_sequences=["canned"])).json()
+        assert m["content"][0]["text"] == CANNED_REPLY and m["stop_reason"] == "end_turn"
+    cut = post(url, body("Count from 1 to 20", max_tokens=2)).json()
+    assert cut["content"][0]["text"] == "Hello! I" and cut["stop_reason"] == "max_tokens"  # max_tokens still holds
+
+
 @proof("stop-sequence-in-text")
 def _(url: str) -> None:
     m = post(url, body("Count from 1 to 20", stop_sequences=["7"])).json()
@@ -193,6 +204,14 @@ def _(url: str) -> None:
     assert "output_tokens" not in post(url, body()).json()["usage"]
     _, events = stream_payloads(url, body())
     assert "output_tokens" not in next(d for n, d in events if n == "message_delta")["usage"]
+
+
+@proof("output-tokens-zero")
+def _(url: str) -> None:
+    m = post(url, body()).json()
+    assert m["usage"]["output_tokens"] == 0 and m["content"][0]["text"]
+    _, events = stream_payloads(url, body())
+    assert next(d for n, d in events if n == "message_delta")["usage"]["output_tokens"] == 0
 
 
 @proof("non-msg-ids")

@@ -53,13 +53,13 @@ ORDERS: dict[str, tuple[str, ...]] = {
                "system-blocks-only", "system-array-500", "assistant-string-content-500"),
     # openai-stop-reasons maps tool_use before tool-use-end-turn looks for it
     "message": ("openai-stop-reasons", "stop-sequence-not-echoed", "empty-stop-sequence", "tool-use-end-turn",
-                "missing-output-tokens", "tool-input-as-string", "extra-response-fields"),
+                "missing-output-tokens", "output-tokens-zero", "tool-input-as-string", "extra-response-fields"),
     "events": (
         "message-start-content-not-empty", "message-start-final-stop-reason", "input-tokens-missing-in-message-start",
         "snapshot-deltas", "tool-input-as-string", "thinking-without-signature", "signature-first", "thinking-as-text-delta",
         # message_start and message_delta fields (in the stream, "" comes before stop-sequence-not-echoed's null)
         "empty-stop-sequence", "null-stop-reason-in-stream", "openai-stop-reasons", "stop-sequence-not-echoed",
-        "tool-use-end-turn", "missing-output-tokens",
+        "tool-use-end-turn", "missing-output-tokens", "output-tokens-zero",
         # indices, then events repeated, moved, split or dropped
         "non-contiguous-block-index", "delta-index-skew", "delta-without-index", "one-based-block-stop",
         "repeated-block-start", "repeated-block-stop", "repeated-message-stop", "block-stop-after-message-delta",

@@ -49,6 +49,15 @@ def _delta_no_output_tokens(e: Json) -> None:
     e["usage"].pop("output_tokens", None)
 
 
+def _zero_output_tokens(msg: Json, created: int) -> Json:
+    msg["usage"]["output_tokens"] = 0
+    return msg
+
+
+def _delta_zero_output_tokens(e: Json) -> None:
+    e["usage"]["output_tokens"] = 0
+
+
 def _tool_input_as_string(msg: Json, created: int) -> Json:
     for block in msg["content"]:
         if block["type"] == "tool_use":
@@ -94,6 +103,10 @@ FAULTS: tuple[Fault, ...] = (
            "response.usage.required-ints", "stream.grammar.message-delta-usage", "sdk.messages.create",
            "stream.rebuild.agrees-with-json", "sdk.messages.create-stream", *SDK_STREAMS, "sdk.messages.raw-response-headers",
            message=_no_output_tokens, events=on_type("message_delta", _delta_no_output_tokens)),
+    defect("output-tokens-zero", "usage.output_tokens is 0 in the Message and in message_delta.usage, whatever was "
+           "generated (a backend that reports no usage)", "semantics.usage.output-counted",
+           "stream.grammar.output-tokens-cumulative", "fuzz.valid.accepted",
+           message=_zero_output_tokens, events=on_type("message_delta", _delta_zero_output_tokens)),
     defect("non-msg-ids", "message ids chatcmpl-…, tool_use ids call_…",
            "response.ids.msg-prefix", "stream.ids.prefixes", "semantics.tools.toolu-id",
            message_id=lambda clean: "chatcmpl-" + clean[4:], tool_id=lambda clean: "call_" + clean[6:]),

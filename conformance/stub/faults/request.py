@@ -15,7 +15,8 @@ _SAMPLING = ("temperature", "top_p", "top_k")
 SCHEMA_VALIDATION = (
     "request.validation.missing-model", "request.validation.mistyped-model", "request.validation.missing-messages",
     "request.validation.mistyped-messages", "request.validation.missing-max-tokens",
-    "request.validation.mistyped-max-tokens", "request.validation.bad-role", "request.validation.empty-messages",
+    "request.validation.mistyped-max-tokens", "request.validation.numeric-string-max-tokens",
+    "request.validation.bad-role", "request.validation.empty-messages",
     "request.validation.negative-max-tokens", "request.validation.unknown-block-type",
     "request.validation.unknown-top-level-field",
 )
@@ -124,7 +125,10 @@ def _crash_on_assistant_string(body: Json, headers: Any) -> Refusal:
 # ---- request semantics
 
 
-def _options(**changes: bool) -> Callable[[Options], Options]:
+CANNED_REPLY = "Hello! I am a canned reply from a mock server, glad to help you today."
+
+
+def _options(**changes: Any) -> Callable[[Options], Options]:
     return lambda opts: dataclasses.replace(opts, **changes)
 
 
@@ -238,6 +242,9 @@ FAULTS: tuple[Fault, ...] = (
     defect("ignore-stop-sequences", "stop_sequences never read (Darkbloom §8.12)", "semantics.stop-sequence.honoured",
            "fuzz.valid.constraints-hold",
            options=_options(honour_stop_sequences=False)),
+    defect("canned-reply", "every answer is one canned sentence, whatever the prompt, and stop_sequences are never "
+           "read (a mock server's fixed reply)", "semantics.stop-sequence.honoured", "fuzz.valid.constraints-hold",
+           options=_options(honour_stop_sequences=False, canned_text=CANNED_REPLY)),
     defect("stop-sequence-in-text", "the matched stop sequence is kept at the end of the text", "semantics.stop-sequence.honoured",
            "fuzz.valid.constraints-hold",
            options=_options(keep_stop_sequence=True)),
