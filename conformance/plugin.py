@@ -361,7 +361,7 @@ def share_group(check_id: str) -> str:
     family, _, rest = check_id.partition(".")
     if family == "fuzz":
         return "fuzz." + rest.partition(".")[0]
-    return {"models": "capabilities", "count-tokens": "capabilities"}.get(family, family)
+    return {"models": "endpoints", "count-tokens": "endpoints"}.get(family, family)
 
 
 class CheckItem(pytest.Item):

@@ -18,7 +18,8 @@ from conformance.checks import semantics  # noqa: F401
 from conformance.checks import stream  # noqa: F401
 from conformance.checks import errors  # noqa: F401
 from conformance.checks import sdk  # noqa: F401
-from conformance.checks import capabilities  # noqa: F401
+from conformance.checks import models  # noqa: F401
+from conformance.checks import count_tokens  # noqa: F401
 from conformance.checks import fuzz  # noqa: F401
 from conformance.checks import schemathesis  # noqa: F401
 # isort: on

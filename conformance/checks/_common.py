@@ -114,3 +114,19 @@ def declined(ex: Exchange) -> bool:
         and body.get("type") == "error"
         and error_type_of(ex) in ("not_found_error", "invalid_request_error")
     )
+
+
+def missing_endpoint(ex: Exchange, what: str) -> Outcome:
+    """A SHOULD endpoint of contract §6 that the target declined (404/400)."""
+    return Outcome.mismatch(f"{what} implemented (contract §6, a SHOULD of §9)", f"{describe(ex)}: declined")
+
+
+def schema_errors(ctx: Any, name: str, instance: Any) -> list:
+    """``instance`` against schema ``name`` in the run's profile and API version."""
+    return ctx.schemas.validate(name, instance, profile=ctx.config.profile, version=ctx.config.anthropic_version)
+
+
+def first_error(errors: list, what: str) -> Outcome:
+    """A failure naming the first schema error (and how many more)."""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return Outcome.failed(f"{what} is not valid: {errors[0].message}{more}")

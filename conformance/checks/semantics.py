@@ -8,7 +8,7 @@ never exhibited (the model ended before the stop sequence, say) is ``inconclusiv
 failure. Tools and thinking are optional capabilities: a correct 400/404 decline is
 ``unsupported``.
 
-The count_tokens/usage agreement lives in the ``count-tokens`` family (capabilities.py).
+The count_tokens/usage agreement lives in the ``count-tokens`` family (count_tokens.py).
 """
 
 from __future__ import annotations

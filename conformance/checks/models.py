@@ -1,11 +1,9 @@
-"""models and count-tokens: the two endpoints beside ``POST /v1/messages`` (contract §6).
+"""models: ``GET /v1/models`` and ``GET /v1/models/{id}`` (contract §6).
 
-One module, two families: ``models.*`` (``GET /v1/models``, ``GET /v1/models/{id}``) and
-``count-tokens.*`` (``POST /v1/messages/count_tokens``). The contract makes them SHOULDs (§9
-items 30-32); the Darkbloom page does not document them, so they are in the anthropic profile
-only. In that profile the endpoint's existence is itself the requirement: the ``shape`` checks
-fail when it is declined (404/400), and the checks that build on it (pagination, unknown ids,
-validation, agreement with usage) are then ``unsupported`` rather than failed a second time.
+The contract makes them SHOULDs (§9 items 31-32); the Darkbloom page does not document them,
+so they are in the anthropic profile only. There the endpoint's existence is itself the
+requirement: the ``shape`` checks fail when it is declined (404/400), and the checks that build
+on it (pagination, unknown ids) are then ``unsupported`` rather than failed a second time.
 """
 
 from __future__ import annotations
@@ -17,19 +15,18 @@ from urllib.parse import quote
 from conformance._catalog import ANTHROPIC_ONLY, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._probes import Context, probe
-from conformance.checks._common import basic_body, declined, describe, expect_error, expect_ok
-from conformance.checks.semantics import LONG_SYSTEM
+from conformance.checks._common import (
+    declined,
+    describe,
+    expect_error,
+    expect_ok,
+    first_error,
+    missing_endpoint,
+    schema_errors,
+)
 
 MAX_PAGES = 50
 UNKNOWN_MODEL = "conformance-no-such-model-0000"
-COUNT_TOKENS = "/v1/messages/count_tokens"
-
-COUNT_SYSTEM = "You are a terse assistant. Answer in one short sentence."
-COUNT_MESSAGES = [
-    {"role": "user", "content": "My name is Ada."},
-    {"role": "assistant", "content": "Hello, Ada."},
-    {"role": "user", "content": "What is the capital of France? Answer in one word."},
-]
 
 
 # ------------------------------------------------------------------------------- probes
@@ -86,50 +83,7 @@ def _models_retrieve_unknown(ctx: Context):
     return ctx.send("GET", f"/v1/models/{UNKNOWN_MODEL}")
 
 
-COUNT_HELLO = [{"role": "user", "content": "Say hello."}]
-
-
-@probe("count-tokens")
-def _count_tokens(ctx: Context):
-    return ctx.send("POST", COUNT_TOKENS, json={"model": ctx.model, "messages": COUNT_HELLO})
-
-
-@probe("count-tokens-system")
-def _count_tokens_system(ctx: Context):
-    return ctx.send("POST", COUNT_TOKENS, json={"model": ctx.model, "system": LONG_SYSTEM, "messages": COUNT_HELLO})
-
-
-@probe("count-tokens-no-messages")
-def _count_tokens_no_messages(ctx: Context):
-    return ctx.send("POST", COUNT_TOKENS, json={"model": ctx.model})
-
-
-@probe("count-tokens-vs-usage")
-def _count_tokens_vs_usage(ctx: Context):
-    counted = ctx.send(
-        "POST", COUNT_TOKENS, json={"model": ctx.model, "system": COUNT_SYSTEM, "messages": COUNT_MESSAGES}
-    )
-    used = ctx.messages(basic_body(ctx, system=COUNT_SYSTEM, messages=COUNT_MESSAGES))
-    return {"count": counted, "message": used}
-
-
-# ------------------------------------------------------------------------------ helpers
-
-
-def _missing_endpoint(ex: Exchange, what: str) -> Outcome:
-    return Outcome.mismatch(f"{what} implemented (contract §6, a SHOULD of §9)", f"{describe(ex)}: declined")
-
-
-def _schema_errors(ctx: Context, name: str, instance) -> list:
-    return ctx.schemas.validate(name, instance, profile=ctx.config.profile, version=ctx.config.anthropic_version)
-
-
-def _first_error(errors: list, what: str) -> Outcome:
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return Outcome.failed(f"{what} is not valid: {errors[0].message}{more}")
-
-
-# ------------------------------------------------------------------------------ models
+# ------------------------------------------------------------------------------ checks
 
 
 @check("models.list.shape", SHOULD, "contract §6, §9.31",
@@ -141,13 +95,13 @@ def models_list_shape(ctx: Context) -> Outcome:
     ``last_id``; an OpenAI ``{"object": "list"}`` page leaves the SDK's fields empty."""
     ex = ctx.probe("models-list")
     if declined(ex):
-        return _missing_endpoint(ex, "GET /v1/models")
+        return missing_endpoint(ex, "GET /v1/models")
     bad = expect_ok(ex)
     if bad:
         return bad
-    errors = _schema_errors(ctx, "model-page", ex.json())
+    errors = schema_errors(ctx, "model-page", ex.json())
     if errors:
-        return _first_error(errors, "the model page")
+        return first_error(errors, "the model page")
     data = ex.json()["data"]
     if not data:
         return Outcome.mismatch("at least one model listed", "an empty data array")
@@ -224,13 +178,13 @@ def models_retrieve_shape(ctx: Context) -> Outcome:
     ex = ctx.probe("models-retrieve")
     wanted = ex.request.url.rsplit("/", 1)[-1]
     if declined(ex):
-        return _missing_endpoint(ex, "GET /v1/models/{id}")
+        return missing_endpoint(ex, "GET /v1/models/{id}")
     bad = expect_ok(ex)
     if bad:
         return bad
-    errors = _schema_errors(ctx, "model-info", ex.json())
+    errors = schema_errors(ctx, "model-info", ex.json())
     if errors:
-        return _first_error(errors, "the ModelInfo")
+        return first_error(errors, "the ModelInfo")
     got = ex.json().get("id")
     if quote(str(got), safe="") != wanted:
         return Outcome.mismatch(f"the ModelInfo of {wanted!r}", f"id {got!r}")
@@ -247,104 +201,3 @@ def models_retrieve_unknown(ctx: Context) -> Outcome:
     if declined(ctx.probe("models-retrieve")):
         return Outcome.unsupported("GET /v1/models/{id} declined for the run's model")
     return expect_error(ctx.probe("models-retrieve-unknown"), 404, "not_found_error")
-
-
-# ------------------------------------------------------------------------------ count_tokens
-
-
-@check("count-tokens.response.shape", SHOULD, "contract §6, §9.30",
-       "POST /v1/messages/count_tokens answers 200 {\"input_tokens\": int}.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_shape(ctx: Context) -> Outcome:
-    """SHOULD implement ``POST /v1/messages/count_tokens`` answering ``{"input_tokens": int}``
-    for a valid ``{model, messages}`` body."""
-    ex = ctx.probe("count-tokens")
-    if declined(ex) and ex.status == 404:
-        return _missing_endpoint(ex, "POST /v1/messages/count_tokens")
-    bad = expect_ok(ex)
-    if bad:
-        return bad
-    errors = _schema_errors(ctx, "count-tokens-response", ex.json())
-    if errors:
-        return _first_error(errors, "the count_tokens answer")
-    return Outcome.passed(f"input_tokens {ex.json()['input_tokens']}")
-
-
-def _count_tokens_available(ctx: Context) -> Outcome | None:
-    ex = ctx.probe("count-tokens")
-    if declined(ex):
-        return Outcome.unsupported(f"count_tokens declined: {describe(ex)}")
-    return None
-
-
-@check("count-tokens.validation.missing-messages", SHOULD, "contract §4.2, §6, §9.30",
-       "count_tokens without `messages` answers 400 invalid_request_error.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_validation(ctx: Context) -> Outcome:
-    """SHOULD validate count_tokens requests like messages requests: ``messages`` is required,
-    so a body without it is 400 ``invalid_request_error``."""
-    unavailable = _count_tokens_available(ctx)
-    if unavailable:
-        return unavailable
-    ex = ctx.probe("count-tokens-no-messages")
-    if ex.status == 200:
-        return Outcome.mismatch("HTTP 400 invalid_request_error", f"{describe(ex)}: a body without messages was counted")
-    return expect_error(ex, 400, "invalid_request_error")
-
-
-def _input_tokens(ex: Exchange) -> int | None:
-    body = ex.json()
-    value = body.get("input_tokens") if isinstance(body, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-@check("count-tokens.system.counted", SHOULD, "contract §6, §9.30",
-       "count_tokens counts the system prompt: the same body with a long system prompt counts more.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_system(ctx: Context) -> Outcome:
-    """SHOULD count every input the model sees: adding an ~80-word ``system`` prompt to a
-    count_tokens body raises ``input_tokens`` (a server that drops the system prompt does not)."""
-    unavailable = _count_tokens_available(ctx)
-    if unavailable:
-        return unavailable
-    plain, with_system = ctx.probe("count-tokens"), ctx.probe("count-tokens-system")
-    for ex, what in ((plain, "without system"), (with_system, "with system")):
-        bad = expect_ok(ex)
-        if bad:
-            return Outcome.failed(f"count_tokens {what}: {bad.message}")
-    a, b = _input_tokens(plain), _input_tokens(with_system)
-    if a is None or b is None:
-        return Outcome.inconclusive(f"no integer input_tokens to compare ({a!r}, {b!r}); see count-tokens.response.shape")
-    if b <= a:
-        return Outcome.mismatch(f"more input_tokens with an ~80-word system prompt than without ({a})", f"{b}")
-    return Outcome.passed(f"input_tokens {a} without system, {b} with")
-
-
-@check("count-tokens.usage.matches-messages", SHOULD, "contract §6, §2.3",
-       "count_tokens for a request (model, system, messages) equals usage.input_tokens of that request.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
-def count_tokens_matches(ctx: Context) -> Outcome:
-    """SHOULD count what the model will be billed for: ``input_tokens`` of count_tokens for a
-    multi-turn request with a system prompt equals ``usage.input_tokens`` of the same request
-    sent to ``/v1/messages`` (a count that skips the system prompt or per-message overhead
-    does not)."""
-    unavailable = _count_tokens_available(ctx)
-    if unavailable:
-        return unavailable
-    pair = ctx.probe("count-tokens-vs-usage")
-    counted, used = pair["count"], pair["message"]
-    bad = expect_ok(counted)
-    if bad:
-        return Outcome.failed(f"count_tokens: {bad.message}")
-    bad = expect_ok(used)
-    if bad:
-        return Outcome.failed(f"messages: {bad.message}")
-    body, msg = counted.json(), used.json()
-    n = body.get("input_tokens") if isinstance(body, dict) else None
-    usage = msg.get("usage") if isinstance(msg, dict) else None
-    m = usage.get("input_tokens") if isinstance(usage, dict) else None
-    if not isinstance(n, int) or isinstance(n, bool) or not isinstance(m, int) or isinstance(m, bool):
-        return Outcome.inconclusive(f"no integer to compare (count_tokens {n!r}, usage.input_tokens {m!r})")
-    if n != m:
-        return Outcome.mismatch(f"count_tokens input_tokens equal to usage.input_tokens ({m})", f"{n}")
-    return Outcome.passed(f"both {n}")
