@@ -22,9 +22,13 @@ import time
 from pathlib import Path
 
 MESSAGE = {
-    "id": "msg_bench", "type": "message", "role": "assistant", "model": "bench-model",
+    "id": "msg_bench",
+    "type": "message",
+    "role": "assistant",
+    "model": "bench-model",
     "content": [{"type": "text", "text": "Hello from the benchmark server."}],
-    "stop_reason": "end_turn", "stop_sequence": None,
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
     "usage": {"input_tokens": 12, "output_tokens": 7},
 }
 
@@ -33,14 +37,27 @@ def _stream_bytes() -> bytes:
     start = dict(MESSAGE, content=[], stop_reason=None, usage={"input_tokens": 12, "output_tokens": 1})
     events = [
         ("message_start", {"type": "message_start", "message": start}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
         ("ping", {"type": "ping"}),
-        *[("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                   "delta": {"type": "text_delta", "text": f"word{i} "}}) for i in range(4)],
+        *[
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"word{i} "}},
+            )
+            for i in range(4)
+        ],
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                           "usage": {"output_tokens": 7}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 7},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
     assert len(events) == 10
@@ -67,8 +84,13 @@ def serve() -> None:
                 break
         is_stream = b'"stream":true' in body
         payload, ctype = (stream, b"text/event-stream") if is_stream else (message, b"application/json")
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", ctype), (b"request-id", b"req_bench")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", ctype), (b"request-id", b"req_bench")],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only for
@@ -91,8 +113,12 @@ def main() -> None:
 
     from conformance._target import Target, Timeouts
 
-    proc = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         port = int(proc.stdout.readline())
         url = f"http://127.0.0.1:{port}"
@@ -101,8 +127,12 @@ def main() -> None:
         bare = httpx.Client(headers={"x-api-key": key, "anthropic-version": "2023-06-01"}, timeout=10)
         bodies = {
             "json": {"model": "bench-model", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]},
-            "stream": {"model": "bench-model", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}],
-                       "stream": True},
+            "stream": {
+                "model": "bench-model",
+                "max_tokens": 16,
+                "messages": [{"role": "user", "content": "Hi"}],
+                "stream": True,
+            },
         }
 
         def with_target(body: dict) -> None:
@@ -143,14 +173,18 @@ def main() -> None:
         proc.terminate()
         proc.wait(10)
 
-    print(f"per-exchange time, N={args.n} each, blocks of {args.block}, loopback uvicorn, Python {sys.version.split()[0]}")
+    print(
+        f"per-exchange time, N={args.n} each, blocks of {args.block}, loopback uvicorn, Python {sys.version.split()[0]}"
+    )
     print("(wall: per exchange; cpu: client-process CPU per exchange, median over blocks; less noisy on a busy host)")
     print(f"{'kind':<8}{'client':<16}{'median ms':>10}{'p90 ms':>10}{'cpu ms':>10}")
     for kind in bodies:
         for who, label in (("httpx", "httpx.Client"), ("target", "Target.send")):
             xs = sorted(times[(kind, who)])
-            print(f"{kind:<8}{label:<16}{statistics.median(xs) * 1e3:>10.3f}{xs[int(len(xs) * 0.9)] * 1e3:>10.3f}"
-                  f"{statistics.median(cpu[(kind, who)]) * 1e3:>10.3f}")
+            print(
+                f"{kind:<8}{label:<16}{statistics.median(xs) * 1e3:>10.3f}{xs[int(len(xs) * 0.9)] * 1e3:>10.3f}"
+                f"{statistics.median(cpu[(kind, who)]) * 1e3:>10.3f}"
+            )
         over = (statistics.median(times[(kind, "target")]) - statistics.median(times[(kind, "httpx")])) * 1e3
         over_cpu = (statistics.median(cpu[(kind, "target")]) - statistics.median(cpu[(kind, "httpx")])) * 1e3
         verdict = "under" if over < 1 else "OVER"

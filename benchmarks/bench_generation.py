@@ -66,8 +66,13 @@ def drive(strategy, requests: int, each, batched: bool = True, batches=None) -> 
         strategy = st.lists(strategy, min_size=1, max_size=_driver.BATCH, unique_by=GenRequest.key)
 
     @hypothesis_seed(0)
-    @settings(max_examples=requests, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=requests,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def run(batch) -> None:
         nonlocal count
@@ -113,17 +118,39 @@ def ours(url: str, examples: int, repeat: int) -> None:
                 rates["single"].append(single / one)
             med = {k: statistics.median(v) for k, v in rates.items()}
             runs = ", ".join(f"{r:.0f}" for r in rates["e2e"])
-            print(f"ours {name:8} {m:5d} requests  {med['e2e']:7.1f} req/s end to end, median of {repeat} ({runs})   "
-                  f"(generation alone {med['gen']:7.1f}/s; one request per Hypothesis example "
-                  f"{med['single']:7.1f} req/s end to end; {failures} property failures)")
+            print(
+                f"ours {name:8} {m:5d} requests  {med['e2e']:7.1f} req/s end to end, median of {repeat} ({runs})   "
+                f"(generation alone {med['gen']:7.1f}/s; one request per Hypothesis example "
+                f"{med['single']:7.1f} req/s end to end; {failures} property failures)"
+            )
 
 
 def schemathesis_cli(url: str, examples: int) -> None:
     exe = Path(sys.executable).with_name("schemathesis")
-    cmd = [str(exe), "run", str(ROOT / "schemas" / "openapi.yaml"), "--url", url,
-           "-H", f"x-api-key: {KEY}", "-H", "anthropic-version: 2023-06-01",
-           "--max-examples", str(examples), "--phases", "fuzzing", "--no-shrink", "--seed", "0",
-           "--mode", "all", "--checks", "not_a_server_error", "--generation-database", ":memory:"]
+    cmd = [
+        str(exe),
+        "run",
+        str(ROOT / "schemas" / "openapi.yaml"),
+        "--url",
+        url,
+        "-H",
+        f"x-api-key: {KEY}",
+        "-H",
+        "anthropic-version: 2023-06-01",
+        "--max-examples",
+        str(examples),
+        "--phases",
+        "fuzzing",
+        "--no-shrink",
+        "--seed",
+        "0",
+        "--mode",
+        "all",
+        "--checks",
+        "not_a_server_error",
+        "--generation-database",
+        ":memory:",
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     wall = time.perf_counter() - start
@@ -135,8 +162,10 @@ def schemathesis_cli(url: str, examples: int) -> None:
     cases = max((int(x) for x in found), default=0)
     if not cases:
         print(out[-2000:])
-    print(f"schemathesis CLI {cases:5d} test cases  {cases / wall:7.1f} cases/s over {wall:.1f} s wall "
-          f"(CLI start-up alone {startup:.1f} s; exit {proc.returncode})")
+    print(
+        f"schemathesis CLI {cases:5d} test cases  {cases / wall:7.1f} cases/s over {wall:.1f} s wall "
+        f"(CLI start-up alone {startup:.1f} s; exit {proc.returncode})"
+    )
 
 
 def main() -> int:

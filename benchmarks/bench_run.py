@@ -61,7 +61,10 @@ def pytest_run(*extra: str) -> float:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
@@ -82,8 +85,10 @@ def main() -> None:
     big_parallel = [pytest_run(*big, "-n", "2") for _ in range(args.repeat)]
     secs = statistics.median(e[0] for e in engine)
     _, checks, sent = engine[0]
-    print(f"engine, in-process : {secs:6.2f} s median for {checks} checks, {sent} requests "
-          f"({sent / secs:,.0f} requests/s, {secs / sent * 1e3:.2f} ms per request incl. judging)")
+    print(
+        f"engine, in-process : {secs:6.2f} s median for {checks} checks, {sent} requests "
+        f"({sent / secs:,.0f} requests/s, {secs / sent * 1e3:.2f} ms per request incl. judging)"
+    )
     s, p = statistics.median(serial), statistics.median(parallel)
     print(f"pytest, serial     : {s:6.2f} s median wall (process start, stub start, all checks)")
     print(f"pytest, -n 2       : {p:6.2f} s median wall; speed-up {s / p:.2f}x")

@@ -52,8 +52,10 @@ def main() -> None:
         assert slow.is_valid(instance) and v.is_valid(instance)
         t_py = rounds(slow.is_valid, instance, 300)
         t_rs = rounds(v.is_valid, instance, 20000)
-        print(f"{label:14} {t_py * 1e3:11.4f} ms {t_rs * 1e3:11.4f} ms {t_py / t_rs:6.0f}x"
-              f"   ({1 / t_py:,.0f}/s vs {1 / t_rs:,.0f}/s)")
+        print(
+            f"{label:14} {t_py * 1e3:11.4f} ms {t_rs * 1e3:11.4f} ms {t_py / t_rs:6.0f}x"
+            f"   ({1 / t_py:,.0f}/s vs {1 / t_rs:,.0f}/s)"
+        )
     print("goal: median validation of one Message under 0.1 ms (the fast path)")
 
 

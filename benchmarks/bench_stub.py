@@ -43,7 +43,11 @@ BARE_APP = textwrap.dedent(
     """
 )
 
-REQUEST = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hello there, how are you?"}]}
+REQUEST = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "Hello there, how are you?"}],
+}
 
 
 def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
@@ -113,7 +117,9 @@ def load(url: str, stream: bool, concurrency: int, seconds: float) -> dict[str, 
 def _measure(url: str, stream: bool, conc: int, seconds: float) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, __file__, "--load", url, "1" if stream else "0", str(conc), str(seconds)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -133,13 +139,17 @@ def main() -> None:
     each = args.seconds / args.rounds
     try:
         print(f"{args.rounds} alternating rounds of {each:.1f} s per cell; medians over rounds")
-        print(f"{'kind':<7}{'conc':>5}  {'stub req/s':>11}{'p50 ms':>8}{'p99 ms':>8}  {'bare req/s':>11}{'p50 ms':>8}{'p99 ms':>8}  {'stub/bare':>9}")
+        print(
+            f"{'kind':<7}{'conc':>5}  {'stub req/s':>11}{'p50 ms':>8}{'p99 ms':>8}  {'bare req/s':>11}{'p50 ms':>8}{'p99 ms':>8}  {'stub/bare':>9}"
+        )
         for stream in (False, True):
             for conc in (1, 16):
                 rounds: list[tuple[dict, dict | None]] = []
                 for _ in range(args.rounds):
                     mine = _measure(stub_url, stream, conc, each)
-                    theirs = None if stream else _measure(bare_url, stream, conc, each)  # the bare endpoint does not stream
+                    theirs = (
+                        None if stream else _measure(bare_url, stream, conc, each)
+                    )  # the bare endpoint does not stream
                     rounds.append((mine, theirs))
                 med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
                 s = [m for m, _ in rounds]

@@ -34,10 +34,12 @@ def run_pytest(argv: Sequence[str], plugins: Sequence[object] = ()) -> int:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         set_hypothesis_home_dir(cache / "messages-conformance" / "hypothesis")
 
-    return int(pytest.main(
-        [str(SUITE.parent), "-p", "conformance", "-c", str(RUN_INI), "--rootdir", str(SUITE.parent), *argv],
-        plugins=list(plugins),
-    ))
+    return int(
+        pytest.main(
+            [str(SUITE.parent), "-p", "conformance", "-c", str(RUN_INI), "--rootdir", str(SUITE.parent), *argv],
+            plugins=list(plugins),
+        )
+    )
 
 
 @dataclass
@@ -165,16 +167,31 @@ def run(
     time bounds use SIGALRM), one run at a time. ``quiet`` keeps pytest's terminal output
     off stdout; a reason the run cannot happen is still one line on stderr and in ``error``.
     """
-    argv = _argv({
-        "target": target, "model": model, "profile": profile, "anthropic-version": anthropic_version,
-        "checks": list(checks), "auth": auth, "gate": gate,
-        "expect-failures": os.fspath(expect_failures) if expect_failures is not None else None,
-        "header": [f"{k}:{v}" for k, v in (headers or {}).items()], "secret-header": list(secret_headers),
-        "trigger": [f"{k}={v}" for k, v in (triggers or {}).items()],
-        "timeout": timeout, "check-timeout": check_timeout, "run-budget": run_budget,
-        "max-body-bytes": max_body_bytes, "insecure": insecure, "compare": compare,
-        "stub-fault": list(stub_faults), "seed": seed, "examples": examples, "fuzz-seconds": fuzz_seconds,
-    })
+    argv = _argv(
+        {
+            "target": target,
+            "model": model,
+            "profile": profile,
+            "anthropic-version": anthropic_version,
+            "checks": list(checks),
+            "auth": auth,
+            "gate": gate,
+            "expect-failures": os.fspath(expect_failures) if expect_failures is not None else None,
+            "header": [f"{k}:{v}" for k, v in (headers or {}).items()],
+            "secret-header": list(secret_headers),
+            "trigger": [f"{k}={v}" for k, v in (triggers or {}).items()],
+            "timeout": timeout,
+            "check-timeout": check_timeout,
+            "run-budget": run_budget,
+            "max-body-bytes": max_body_bytes,
+            "insecure": insecure,
+            "compare": compare,
+            "stub-fault": list(stub_faults),
+            "seed": seed,
+            "examples": examples,
+            "fuzz-seconds": fuzz_seconds,
+        }
+    )
     argv.append(f"{BY_NAME['report-dir'].long}={os.fspath(report_dir) if report_dir is not None else ''}")
     collector = _Collector()
     tee = _Tee(sys.stderr)
@@ -190,5 +207,5 @@ def run(
                 os.environ.pop(ENV_API_KEY, None)
             else:
                 os.environ[ENV_API_KEY] = saved
-    error = tee.error_lines[0][len("conformance: error: "):] if tee.error_lines else None
+    error = tee.error_lines[0][len("conformance: error: ") :] if tee.error_lines else None
     return RunResult(code, collector.document, collector.report_files, error)

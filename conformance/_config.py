@@ -59,7 +59,9 @@ class RunConfig:
             )
         for state, model in self.triggers.items():
             if state not in TRIGGERS:
-                raise RunSetupError(f"--trigger {state}={model}: unknown state {state!r}: choose one of {', '.join(TRIGGERS)}")
+                raise RunSetupError(
+                    f"--trigger {state}={model}: unknown state {state!r}: choose one of {', '.join(TRIGGERS)}"
+                )
             if not model:
                 raise RunSetupError(f"--trigger {state}=: expected a model name after '='")
         if self.auth not in AUTH_CHOICES:

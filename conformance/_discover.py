@@ -17,9 +17,14 @@ def discover_model(target: Target) -> str:
         raise RunSetupError(f"cannot reach {target.base_url}: {ex.transport_error}")
     body = ex.json()
     data = body.get("data") if isinstance(body, dict) else None
-    if ex.status == 200 and isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("id"), str):
+    if (
+        ex.status == 200
+        and isinstance(data, list)
+        and data
+        and isinstance(data[0], dict)
+        and isinstance(data[0].get("id"), str)
+    ):
         return data[0]["id"]
     raise RunSetupError(
-        f"no --model given and GET {target.base_url}/v1/models did not list one "
-        f"(status {ex.status}); pass --model ID"
+        f"no --model given and GET {target.base_url}/v1/models did not list one (status {ex.status}); pass --model ID"
     )

@@ -72,9 +72,17 @@ class _Enough(BaseException):
 BATCH = 8  # at most this many requests per Hypothesis example (batched properties)
 
 
-def explore(ctx: Context, strategy: st.SearchStrategy, prop: Callable[[Any, Exploration], str | None],
-            *, shrink: bool = True, seconds: float | None = None, examples: tuple = (),
-            batch: Callable[[Any], Any] | None = None, drawn_lists: bool = False) -> Exploration:
+def explore(
+    ctx: Context,
+    strategy: st.SearchStrategy,
+    prop: Callable[[Any, Exploration], str | None],
+    *,
+    shrink: bool = True,
+    seconds: float | None = None,
+    examples: tuple = (),
+    batch: Callable[[Any], Any] | None = None,
+    drawn_lists: bool = False,
+) -> Exploration:
     """Run Hypothesis over ``strategy``: ``prop(example, run)`` returns a failure reason or None.
 
     ``examples`` are tried first (Hypothesis's explicit phase), then generated ones.
@@ -124,9 +132,16 @@ def explore(ctx: Context, strategy: st.SearchStrategy, prop: Callable[[Any, Expl
         test = judge_batch
 
     @hypothesis_seed(effective_seed(ctx))
-    @settings(max_examples=budget, deadline=None, database=None, phases=phases,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-              verbosity=Verbosity.quiet, derandomize=False)
+    @settings(
+        max_examples=budget,
+        deadline=None,
+        database=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        derandomize=False,
+    )
     @given(given_strategy)
     def property_holds(example: Any) -> None:
         test(example)

@@ -282,8 +282,13 @@ class Exchange:
             data, _ = red.cut(ev.data, event_limit)
             raw, _ = red.cut(ev.raw[: event_limit * 4].decode("utf-8", "replace"), event_limit)
             events.append(
-                {"position": ev.position, "arrived": round(ev.arrived, 6), "event": red.text(ev.event or "") or ev.event,
-                 "data": data, "raw": raw}
+                {
+                    "position": ev.position,
+                    "arrived": round(ev.arrived, 6),
+                    "event": red.text(ev.event or "") or ev.event,
+                    "data": data,
+                    "raw": raw,
+                }
             )
         return {
             "request": {

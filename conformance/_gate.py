@@ -57,7 +57,11 @@ class ExpectedFailures:
         known = set(known_ids)
         entries = []
         for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("reason"), str):
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("id"), str)
+                or not isinstance(item.get("reason"), str)
+            ):
                 raise RunSetupError(f"expected-failures file {p}: entry {i + 1} needs a string 'id' and 'reason'")
             if known and item["id"] not in known:
                 raise RunSetupError(f"expected-failures file {p}: entry {i + 1} names unknown check {item['id']!r}")
@@ -66,9 +70,13 @@ class ExpectedFailures:
                 try:
                     expires = _dt.date.fromisoformat(expires)
                 except ValueError:
-                    raise RunSetupError(f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)") from None
+                    raise RunSetupError(
+                        f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)"
+                    ) from None
             elif expires is not None and not isinstance(expires, _dt.date):
-                raise RunSetupError(f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)")
+                raise RunSetupError(
+                    f"expected-failures file {p}: entry {i + 1} has a bad date {expires!r} (use YYYY-MM-DD)"
+                )
             entries.append(ExpectedFailure(item["id"], item["reason"], expires))
         return cls(entries)
 
@@ -81,7 +89,10 @@ class ExpectedFailures:
             if result.verdict is Verdict.PASSED:
                 return
             # An expired excuse is a failure of its own, whatever the check said.
-            result.outcome = Outcome(Verdict.FAILED, f"{result.outcome.message} [expected-failure entry expired {entry.expires.isoformat()}]".strip())
+            result.outcome = Outcome(
+                Verdict.FAILED,
+                f"{result.outcome.message} [expected-failure entry expired {entry.expires.isoformat()}]".strip(),
+            )
             return
         result.note = f"expected failure: {entry.reason}"
         if result.verdict is Verdict.FAILED:
@@ -115,8 +126,9 @@ def gate_verdict(results: Iterable[Result | dict], gate: str = "must") -> tuple[
         failed = sum(r["verdict"] == Verdict.FAILED.value for r in blocking)
         errors = len(blocking) - failed
         counts = ", ".join(
-            part for part in (f"{failed} failed" if failed else "",
-                              f"{errors} error{'s' * (errors != 1)}" if errors else "") if part
+            part
+            for part in (f"{failed} failed" if failed else "", f"{errors} error{'s' * (errors != 1)}" if errors else "")
+            if part
         )
         ids = ", ".join(r["id"] for r in blocking[:5]) + (" …" if len(blocking) > 5 else "")
         return 1, f"GATE FAILED ({gate.upper()}): {counts}: {ids}"

@@ -237,12 +237,18 @@ class StreamGrammar:
             if name == "message_stop" and not done:
                 self._check("message-stop-once", False, pos, "expected end of stream, got a second message_stop")
             else:
-                self._check("nothing-after-message-stop", False, pos, f"expected end of stream after message_stop, got {name!r}")
+                self._check(
+                    "nothing-after-message-stop", False, pos, f"expected end of stream after message_stop, got {name!r}"
+                )
             return
         if done:
             return
-        self._check("event-named", name is not None, pos,
-                    lambda: f"expected an `event:` line, got an unnamed event with data {_show(event.data)}")
+        self._check(
+            "event-named",
+            name is not None,
+            pos,
+            lambda: f"expected an `event:` line, got an unnamed event with data {_show(event.data)}",
+        )
         if name is None:
             return  # the SDK discards unnamed events
 
@@ -255,9 +261,11 @@ class StreamGrammar:
             "data-is-json-object",
             is_obj,
             pos,
-            lambda: f"expected a JSON object as data of {name!r}, got "
-            + ("invalid JSON" if payload is _MISSING else f"JSON {type(payload).__name__}")
-            + f": {_show(event.data)}",
+            lambda: (
+                f"expected a JSON object as data of {name!r}, got "
+                + ("invalid JSON" if payload is _MISSING else f"JSON {type(payload).__name__}")
+                + f": {_show(event.data)}"
+            ),
         )
         p: dict | None = payload if is_obj else None
         if p is not None and name != "error":
@@ -391,7 +399,9 @@ class StreamGrammar:
             self.message = {"content": []}
             return
         m = _get(p, "message")
-        if not self._structure(isinstance(m, dict), pos, lambda: f"expected message_start.message to be an object, got {_desc(m)}"):
+        if not self._structure(
+            isinstance(m, dict), pos, lambda: f"expected message_start.message to be an object, got {_desc(m)}"
+        ):
             self.message = {"content": []}
             return
         content = _get(m, "content")
@@ -410,7 +420,12 @@ class StreamGrammar:
         )
         usage = _get(m, "usage")
         if not isinstance(usage, dict):
-            self._check("message-start-usage", False, pos, lambda: f"expected a usage object in message_start, got {_desc(usage)}")
+            self._check(
+                "message-start-usage",
+                False,
+                pos,
+                lambda: f"expected a usage object in message_start, got {_desc(usage)}",
+            )
         else:
             it, ot = _get(usage, "input_tokens"), usage.get("output_tokens")
             ok = _is_int(it) and (ot is None or _is_int(ot))
@@ -440,7 +455,9 @@ class StreamGrammar:
         if idx is None:
             idx = self._next_index  # unreadable index: assume the expected one
         if idx in self._blocks:
-            self._check("block-start-once", False, pos, f"expected one content_block_start for index {idx}, got another")
+            self._check(
+                "block-start-once", False, pos, f"expected one content_block_start for index {idx}, got another"
+            )
             return
         self._check("block-start-once", True, pos, "")
         self._check(
@@ -500,7 +517,9 @@ class StreamGrammar:
             return
         key, typ = _DELTA_FIELD[dt]
         val = _get(d, key)
-        if not self._structure(isinstance(val, typ), pos, lambda: f"expected {dt}.{key} to be a {typ.__name__}, got {_desc(val)}"):
+        if not self._structure(
+            isinstance(val, typ), pos, lambda: f"expected {dt}.{key} to be a {typ.__name__}, got {_desc(val)}"
+        ):
             return
         if block.type == "thinking":
             self._check(
@@ -542,9 +561,11 @@ class StreamGrammar:
                 "tool-input-json",
                 isinstance(value, dict),
                 block.position,
-                lambda: f"expected concatenated partial_json of block {block.index} to be a JSON object, got "
-                + ("invalid JSON" if value is _MISSING else type(value).__name__)
-                + f": {_show(buf)}",
+                lambda: (
+                    f"expected concatenated partial_json of block {block.index} to be a JSON object, got "
+                    + ("invalid JSON" if value is _MISSING else type(value).__name__)
+                    + f": {_show(buf)}"
+                ),
             )
         if isinstance(value, dict) and block.obj is not None:
             block.obj["input"] = value
@@ -590,7 +611,9 @@ class StreamGrammar:
         if p is None:
             return
         d = _get(p, "delta")
-        if self._structure(isinstance(d, dict), pos, lambda: f"expected message_delta.delta to be an object, got {_desc(d)}"):
+        if self._structure(
+            isinstance(d, dict), pos, lambda: f"expected message_delta.delta to be an object, got {_desc(d)}"
+        ):
             assert isinstance(d, dict)
             sr = d.get("stop_reason")
             if self._check(
@@ -630,8 +653,10 @@ class StreamGrammar:
             "message-delta-usage",
             _is_int(ot),
             pos,
-            lambda: "expected integer message_delta.usage.output_tokens, got "
-            + (f"usage {_desc(u)}" if not isinstance(u, dict) else _desc(ot)),
+            lambda: (
+                "expected integer message_delta.usage.output_tokens, got "
+                + (f"usage {_desc(u)}" if not isinstance(u, dict) else _desc(ot))
+            ),
         ):
             return
         assert isinstance(u, dict) and isinstance(ot, int)

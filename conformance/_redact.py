@@ -73,14 +73,16 @@ class Redactor:
         # server echoing it in a JSON body or a query is redacted too.
         self.env_for: dict[str, str] = {}
         for value, env in named.items():
-            for form in (value, _json.dumps(value)[1:-1], _json.dumps(value, ensure_ascii=False)[1:-1],
-                         quote(value, safe="")):
+            for form in (
+                value,
+                _json.dumps(value)[1:-1],
+                _json.dumps(value, ensure_ascii=False)[1:-1],
+                quote(value, safe=""),
+            ):
                 self.env_for.setdefault(form, env)
         # longest first, so a secret containing another is replaced whole
         ordered = sorted(self.env_for, key=len, reverse=True)
-        self.pattern: re.Pattern[str] | None = (
-            re.compile("|".join(map(_alternative, ordered))) if ordered else None
-        )
+        self.pattern: re.Pattern[str] | None = re.compile("|".join(map(_alternative, ordered))) if ordered else None
 
     def __repr__(self) -> str:
         return f"<Redactor {len(self.placeholders)} secret(s), {len(self.names)} secret header name(s)>"

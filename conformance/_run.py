@@ -33,8 +33,16 @@ from conformance._probes import PROBES
 from conformance._schema import SchemaSet, load_schemas
 from conformance._target import Target, TargetError, Timeouts
 
-__all__ = ["RunConfig", "RunContext", "RunSetupError", "Result", "discover_model", "preflight", "results_document",
-           "run_check"]
+__all__ = [
+    "RunConfig",
+    "RunContext",
+    "RunSetupError",
+    "Result",
+    "discover_model",
+    "preflight",
+    "results_document",
+    "run_check",
+]
 
 
 class CheckTimeout(BaseException):
@@ -370,14 +378,21 @@ def run_check(ctx: RunContext, entry: Check, expectations: ExpectedFailures | No
         outcome = Outcome(Verdict.FAILED, str(exc))
     except Exception as exc:  # the harness broke: say so, with where
         tb = traceback.extract_tb(exc.__traceback__)[-1]
-        outcome = Outcome(Verdict.ERROR, f"harness error: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})")
+        outcome = Outcome(
+            Verdict.ERROR, f"harness error: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"
+        )
     duration = time.perf_counter() - start
     if bound is not None and time.perf_counter() >= bound[0]:
         seen = f"; {outcome.message}" if outcome is not None and outcome.message else ""
         if ctx.run_deadline is not None and time.perf_counter() >= ctx.run_deadline:
-            outcome = Outcome(Verdict.ERROR, f"not finished: run budget of {cfg.run_budget:g} s exhausted (--run-budget){seen}")
+            outcome = Outcome(
+                Verdict.ERROR, f"not finished: run budget of {cfg.run_budget:g} s exhausted (--run-budget){seen}"
+            )
         else:
-            outcome = Outcome(Verdict.FAILED, f"did not finish within the per-check bound of {cfg.check_timeout:g} s (--check-timeout){seen}")
+            outcome = Outcome(
+                Verdict.FAILED,
+                f"did not finish within the per-check bound of {cfg.check_timeout:g} s (--check-timeout){seen}",
+            )
     assert outcome is not None
     evidence = [ex.to_dict(ctx.secrets) for ex in ctx.take_evidence()]
     result = Result(entry, outcome, duration, evidence)

@@ -141,7 +141,13 @@ def _branch_misses(errors: list[jsonschema.ValidationError]) -> bool:
             return True
         if _tag_miss(e):
             return True
-        if not rel and e.validator == "required" and any(d in e.validator_value for d in _DISCRIMINATORS) and isinstance(e.instance, dict) and not any(d in e.instance for d in _DISCRIMINATORS):
+        if (
+            not rel
+            and e.validator == "required"
+            and any(d in e.validator_value for d in _DISCRIMINATORS)
+            and isinstance(e.instance, dict)
+            and not any(d in e.instance for d in _DISCRIMINATORS)
+        ):
             continue
     return False
 
@@ -270,7 +276,9 @@ def _pruning_validator(rs_registry: Any, registry: referencing.Registry) -> type
         if sum(valid(b, instance) for b in branches) != 1:
             yield from _ONE_OF(_TagFirst(validator, instance, misses), branches, instance, schema)
 
-    return jsonschema.validators.extend(_BASE, {"properties": properties, "items": items, "anyOf": any_of, "oneOf": one_of})
+    return jsonschema.validators.extend(
+        _BASE, {"properties": properties, "items": items, "anyOf": any_of, "oneOf": one_of}
+    )
 
 
 _MISSES_KEPT = 4096  # entries of a _TagFirst cache (the discriminator values come from requests)
@@ -283,8 +291,7 @@ class _TagFirst:
     nothing (:func:`_branch_misses`): only the discriminator's errors are read of it. Which
     branches miss depends on the discriminator values alone, so those errors are found once
     per branch and value, by descending with the discriminators alone, and later failures get
-    copies. A content block of an unknown type, explained against every block type in full,
-    took about 3 ms of the stub's answer. A branch that may be meant for the instance is
+    copies. A branch that may be meant for the instance is
     descended into in full, as jsonschema does.
     """
 
@@ -300,7 +307,9 @@ class _TagFirst:
             tags = ()
         self._tags = tags
 
-    def descend(self, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None) -> Any:
+    def descend(
+        self, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None
+    ) -> Any:
         if self._tags and path is None:
             # with the values' types: True, 1 and 1.0 are one key in Python, three values in JSON
             key = (id(schema), schema_path, self._tags, tuple(type(v) for _, v in self._tags))
@@ -308,7 +317,11 @@ class _TagFirst:
             if found is None:
                 if len(self._misses) >= _MISSES_KEPT:
                     self._misses.clear()
-                found = [e for e in self._validator.descend(dict(self._tags), schema, None, schema_path, resolver) if _tag_miss(e)]
+                found = [
+                    e
+                    for e in self._validator.descend(dict(self._tags), schema, None, schema_path, resolver)
+                    if _tag_miss(e)
+                ]
                 self._misses[key] = found
             if found:
                 return [jsonschema.ValidationError.create_from(e) for e in found]
@@ -338,8 +351,9 @@ class _Shared:
 class Validator:
     """A compiled schema: ``is_valid`` is the fast path, ``errors`` explains a failure."""
 
-    def __init__(self, name: str, path: Path, schema: dict, registry: referencing.Registry,
-                 shared: _Shared | None = None) -> None:
+    def __init__(
+        self, name: str, path: Path, schema: dict, registry: referencing.Registry, shared: _Shared | None = None
+    ) -> None:
         self.name = name
         self.path = path
         self._schema = schema
@@ -348,7 +362,9 @@ class Validator:
 
     @cached_property
     def _fast(self) -> Any:
-        return jsonschema_rs.Draft202012Validator(self._schema, registry=self._shared.rs_registry, base_uri=self.path.as_uri())
+        return jsonschema_rs.Draft202012Validator(
+            self._schema, registry=self._shared.rs_registry, base_uri=self.path.as_uri()
+        )
 
     @cached_property
     def _slow(self) -> Any:
@@ -463,7 +479,9 @@ class SchemaSet:
         """The documents with ``beta.json``'s extensions applied too, under ``<dir>/_beta/``."""
         overlay = self._documents.get(BETA_OVERLAY, (None, {}))[1]
         applied = apply_overlay({stem: doc for stem, (_, doc) in self._documents.items()}, overlay, "beta.json")
-        documents = {stem: (self.directory / "_beta" / path.name, applied[stem]) for stem, (path, _) in self._documents.items()}
+        documents = {
+            stem: (self.directory / "_beta" / path.name, applied[stem]) for stem, (path, _) in self._documents.items()
+        }
         registry = _registry(documents.values())
         return documents, registry, _Shared(registry)
 
@@ -489,12 +507,11 @@ class SchemaSet:
         for stem in candidates:
             if stem in self._documents:
                 return stem
-        raise SchemaLoadError(
-            f"unknown schema {name!r}: known schemas are {', '.join(self.names)}"
-        )
+        raise SchemaLoadError(f"unknown schema {name!r}: known schemas are {', '.join(self.names)}")
 
-    def validator(self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION,
-                  beta: bool = False) -> Validator:
+    def validator(
+        self, name: str, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION, beta: bool = False
+    ) -> Validator:
         """A compiled validator for ``name`` (also accepts an exact file stem), cached; with
         ``beta``, of the schema with the beta surface added (``schemas/beta.json``)."""
         if "." in name and name in self._documents:  # an exact variant file, e.g. "message.darkbloom"
@@ -509,8 +526,15 @@ class SchemaSet:
             self._validators[key] = Validator(stem, path, document, registry, shared)
         return self._validators[key]
 
-    def validate(self, name: str, instance: Any, *, profile: str = DEFAULT_PROFILE, version: str = DEFAULT_VERSION,
-                 beta: bool = False) -> list[SchemaError]:
+    def validate(
+        self,
+        name: str,
+        instance: Any,
+        *,
+        profile: str = DEFAULT_PROFILE,
+        version: str = DEFAULT_VERSION,
+        beta: bool = False,
+    ) -> list[SchemaError]:
         """Every reason ``instance`` does not match schema ``name``; empty when it matches."""
         return self.validator(name, profile=profile, version=version, beta=beta).errors(instance)
 
@@ -538,9 +562,13 @@ class SchemaSet:
 
 
 def _registry(documents: Iterable[tuple[Path, dict]]) -> referencing.Registry:
-    return referencing.Registry().with_resources(
-        (path.as_uri(), referencing.jsonschema.DRAFT202012.create_resource(doc)) for path, doc in documents
-    ).crawl()
+    return (
+        referencing.Registry()
+        .with_resources(
+            (path.as_uri(), referencing.jsonschema.DRAFT202012.create_resource(doc)) for path, doc in documents
+        )
+        .crawl()
+    )
 
 
 _cache: dict[Path, SchemaSet] = {}

@@ -163,7 +163,7 @@ class SSEParser:
                 self._carry_len += len(_BOM)
                 self._offset = len(_BOM)
                 self._block.start = self._offset
-                chunk = chunk[len(_BOM):]
+                chunk = chunk[len(_BOM) :]
         out: list[SSEEvent] = []
         if not chunk:
             return out

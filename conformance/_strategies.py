@@ -75,8 +75,11 @@ class GenRequest:
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``ctx.send("POST", "/v1/messages", **kw)``: the body is sent as the
         bytes the request is known by (:attr:`payload`), encoded once."""
-        return {"content": self.payload, "headers": {"content-type": "application/json", **dict(self.headers)},
-                "stream": self.stream}
+        return {
+            "content": self.payload,
+            "headers": {"content-type": "application/json", **dict(self.headers)},
+            "stream": self.stream,
+        }
 
     @functools.cached_property
     def payload(self) -> bytes:
@@ -200,23 +203,50 @@ _OTHER = "日本語中文한국어Ελληνικάкириллица"
 # The curated pool: every entry has a non-whitespace character (the real API refuses empty
 # text blocks), simplest first.
 TEXTS: tuple[str, ...] = (
-    "Hi", "hello", "alpha river quartz", "count tool weather",
+    "Hi",
+    "hello",
+    "alpha river quartz",
+    "count tool weather",
     # Latin with diacritics, precomposed and combining
-    "Zürich naïve façade", "e\u0301 a\u0308 c\u0327", "Z\u0336a\u0301\u0308l\u20ddgo\u0327",
+    "Zürich naïve façade",
+    "e\u0301 a\u0308 c\u0327",
+    "Z\u0336a\u0301\u0308l\u20ddgo\u0327",
     # other scripts, right-to-left, mixed direction
-    "東京", _OTHER, "שלום עולם", "مرحبا بالعالم", "abc שלום def مرحبا 123", "\u202eoverride\u202c and \u200fRLM",
+    "東京",
+    _OTHER,
+    "שלום עולם",
+    "مرحبا بالعالم",
+    "abc שלום def مرحبا 123",
+    "\u202eoverride\u202c and \u200fRLM",
     # astral: emoji, mathematical letters, gothic, ZWJ sequences, flags, tags, private use
-    "😀", _ASTRAL, "👩\u200d👩\u200d👧\u200d👦 family", "🇫🇷🇯🇵 flags", "👍🏽 skin tone", "\U000e0067\U000e0062 tags",
-    "\U0010fffd private use", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟙𝟚𝟛",
+    "😀",
+    _ASTRAL,
+    "👩\u200d👩\u200d👧\u200d👦 family",
+    "🇫🇷🇯🇵 flags",
+    "👍🏽 skin tone",
+    "\U000e0067\U000e0062 tags",
+    "\U0010fffd private use",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟙𝟚𝟛",
     # zero-width characters and invisible formatting around visible text
-    "zero\u200bwidth", "\u200b\u200cx\u200d\ufeff", "word\u2060joiner\u00adsoft", _ZERO_WIDTH + "visible",
+    "zero\u200bwidth",
+    "\u200b\u200cx\u200d\ufeff",
+    "word\u2060joiner\u00adsoft",
+    _ZERO_WIDTH + "visible",
     # JSON- and shell-hostile characters, controls, line and paragraph separators
-    'quote " backslash \\ slash /', "tab\there\nnew line\r\nCRLF", "<b>&amp;</b> %s ${x} {} [] '", "\x01\x1f\x7f controls",
-    "line\u2028separator\u2029paragraph", "\\u0000 not a NUL", "{\"json\": [1, 2]}",
+    'quote " backslash \\ slash /',
+    "tab\there\nnew line\r\nCRLF",
+    "<b>&amp;</b> %s ${x} {} [] '",
+    "\x01\x1f\x7f controls",
+    "line\u2028separator\u2029paragraph",
+    "\\u0000 not a NUL",
+    '{"json": [1, 2]}',
     # whitespace around text (legal except at the end of a prefill, which is stripped)
-    "  leading and trailing  ", "\n\nHuman: hello\n\nAssistant:",
+    "  leading and trailing  ",
+    "\n\nHuman: hello\n\nAssistant:",
     # everything at once, and long text
-    "mixed 😀 مرحبا e\u0301 \u200b日本 " + _COMBINING + " end", "lorem ipsum " * 200, "😀" * 300,
+    "mixed 😀 مرحبا e\u0301 \u200b日本 " + _COMBINING + " end",
+    "lorem ipsum " * 200,
+    "😀" * 300,
 )
 _EMPTY_OR_TEXT: tuple[str, ...] = ("",) + TEXTS  # where "" is legal: system, descriptions, tool results, user_id
 _FREE_SLOTS = 8  # pool indices past the pool that draw a free string instead
@@ -329,32 +359,111 @@ _LONG = {d: _long_history(d) for d in (False, True)}
 TOOL_SCHEMAS: tuple[dict, ...] = (
     {"type": "object", "properties": {}},
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    {"type": "object", "properties": {"q": {"type": "string", "minLength": 1, "maxLength": 20},
-                                      "n": {"type": "integer", "minimum": -100, "maximum": 100}}, "required": ["q"]},
-    {"type": "object", "properties": {"x": {"type": "number", "minimum": 0, "maximum": 1}, "flag": {"type": "boolean"}}},
-    {"type": "object", "properties": {"unit": {"type": "string", "enum": ["celsius", "fahrenheit", "°K", "😀"]}},
-     "required": ["unit"]},
+    {
+        "type": "object",
+        "properties": {
+            "q": {"type": "string", "minLength": 1, "maxLength": 20},
+            "n": {"type": "integer", "minimum": -100, "maximum": 100},
+        },
+        "required": ["q"],
+    },
+    {
+        "type": "object",
+        "properties": {"x": {"type": "number", "minimum": 0, "maximum": 1}, "flag": {"type": "boolean"}},
+    },
+    {
+        "type": "object",
+        "properties": {"unit": {"type": "string", "enum": ["celsius", "fahrenheit", "°K", "😀"]}},
+        "required": ["unit"],
+    },
     {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}, "minItems": 0}}},
-    {"type": "object", "properties": {"point": {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
-                                                "required": ["x", "y"]}}, "required": ["point"]},
-    {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "array", "minItems": 1, "items": {
-        "type": "object", "properties": {"c": {"type": "integer"}, "d": {"type": "string", "enum": ["x"]}}}}}}}},
-    {"type": "object", "description": "Ünïcödé 東京 😀 مرحبا", "properties": {"naïve": {"type": "string", "maxLength": 5},
-                                                                           "e\u0301": {"type": "boolean"}}},
-    {"type": "object", "description": "", "properties": {"only": {"type": "integer", "minimum": 0, "maximum": 0}}, "required": ["only"]},
-    {"type": "object", "properties": {f"p{i}": {"type": t} for i, t in enumerate(
-        ["string", "integer", "number", "boolean", "string", "integer", "number", "boolean"])}, "required": ["p0", "p3", "p7"]},
-    {"type": "object", "properties": {"choice": {"type": "string", "enum": ["a"]},
-                                      "arr": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "minItems": 2}},
-     "required": ["choice", "arr"]},
-    {"type": "object", "properties": {"matrix": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
-                                      "meta": {"type": "object", "properties": {}}}},
+    {
+        "type": "object",
+        "properties": {
+            "point": {
+                "type": "object",
+                "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+                "required": ["x", "y"],
+            }
+        },
+        "required": ["point"],
+    },
+    {
+        "type": "object",
+        "properties": {
+            "a": {
+                "type": "object",
+                "properties": {
+                    "b": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "properties": {"c": {"type": "integer"}, "d": {"type": "string", "enum": ["x"]}},
+                        },
+                    }
+                },
+            }
+        },
+    },
+    {
+        "type": "object",
+        "description": "Ünïcödé 東京 😀 مرحبا",
+        "properties": {"naïve": {"type": "string", "maxLength": 5}, "e\u0301": {"type": "boolean"}},
+    },
+    {
+        "type": "object",
+        "description": "",
+        "properties": {"only": {"type": "integer", "minimum": 0, "maximum": 0}},
+        "required": ["only"],
+    },
+    {
+        "type": "object",
+        "properties": {
+            f"p{i}": {"type": t}
+            for i, t in enumerate(["string", "integer", "number", "boolean", "string", "integer", "number", "boolean"])
+        },
+        "required": ["p0", "p3", "p7"],
+    },
+    {
+        "type": "object",
+        "properties": {
+            "choice": {"type": "string", "enum": ["a"]},
+            "arr": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "minItems": 2},
+        },
+        "required": ["choice", "arr"],
+    },
+    {
+        "type": "object",
+        "properties": {
+            "matrix": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+            "meta": {"type": "object", "properties": {}},
+        },
+    },
 )
 # names: distinct even ignoring case, 1 to 64 characters of [a-zA-Z0-9_-]
-TOOL_NAMES: tuple[str, ...] = ("get_weather", "a", "search-web", "Calc_2", "x" * 64, "UPPER_CASE", "9lives", "_private",
-                               "-dash-", "mixedCase_Name-3", "t", "lookup")
-TOOL_DESCRIPTIONS: tuple[str | None, ...] = (None, "Weather for a city", "", "Ünïcödé 東京 😀 مرحبا\u200b", "multi\nline\tdescription",
-                                             "a long description " * 40)
+TOOL_NAMES: tuple[str, ...] = (
+    "get_weather",
+    "a",
+    "search-web",
+    "Calc_2",
+    "x" * 64,
+    "UPPER_CASE",
+    "9lives",
+    "_private",
+    "-dash-",
+    "mixedCase_Name-3",
+    "t",
+    "lookup",
+)
+TOOL_DESCRIPTIONS: tuple[str | None, ...] = (
+    None,
+    "Weather for a city",
+    "",
+    "Ünïcödé 東京 😀 مرحبا\u200b",
+    "multi\nline\tdescription",
+    "a long description " * 40,
+)
 
 
 @st.composite
@@ -365,8 +474,10 @@ def _tools(draw: st.DrawFn, n: int) -> list[dict]:
     first = _index(d[0], len(TOOL_NAMES))
     tools = []
     for k in range(n):
-        tool: dict[str, Any] = {"name": TOOL_NAMES[(first + k) % len(TOOL_NAMES)],
-                                "input_schema": TOOL_SCHEMAS[_index(d[1 + 2 * k], len(TOOL_SCHEMAS))]}
+        tool: dict[str, Any] = {
+            "name": TOOL_NAMES[(first + k) % len(TOOL_NAMES)],
+            "input_schema": TOOL_SCHEMAS[_index(d[1 + 2 * k], len(TOOL_SCHEMAS))],
+        }
         description = TOOL_DESCRIPTIONS[_index(d[2 + 2 * k], len(TOOL_DESCRIPTIONS))]
         if description is not None:
             tool["description"] = description
@@ -377,8 +488,14 @@ def _tools(draw: st.DrawFn, n: int) -> list[dict]:
 _TOOLS = {n: _tools(n) for n in (1, 2, 3)}
 TOOL_USE_IDS: tuple[str, ...] = ("toolu_01", "toolu_abc123", "toolu_" + "z" * 24, "toolu_0")
 _ABSENT = object()
-_RESULT_CONTENT: tuple[Any, ...] = (_ABSENT, "", "72°F and sunny", "Ünïcödé 東京 😀", [_text_block("a block result")],
-                                    [_text_block("two"), _text_block("blocks 😀")])
+_RESULT_CONTENT: tuple[Any, ...] = (
+    _ABSENT,
+    "",
+    "72°F and sunny",
+    "Ünïcödé 東京 😀",
+    [_text_block("a block result")],
+    [_text_block("two"), _text_block("blocks 😀")],
+)
 
 
 @st.composite
@@ -393,9 +510,11 @@ def _round_trip(draw: st.DrawFn, name: str) -> list[dict]:
     is_error = _index(d[2], 4)  # absent, absent, false, true
     if is_error >= 2:
         result["is_error"] = is_error == 3
-    return [{"role": "user", "content": _prompt(draw, d[3:6])},
-            {"role": "assistant", "content": [{"type": "tool_use", "id": tid, "name": name, "input": {}}]},
-            {"role": "user", "content": [result]}]
+    return [
+        {"role": "user", "content": _prompt(draw, d[3:6])},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": tid, "name": name, "input": {}}]},
+        {"role": "user", "content": [result]},
+    ]
 
 
 _ROUND_TRIPS = {name: _round_trip(name) for name in TOOL_NAMES}
@@ -404,18 +523,41 @@ _ROUND_TRIPS = {name: _round_trip(name) for name in TOOL_NAMES}
 THINKING: tuple[dict, ...] = tuple(
     [{"type": "enabled", "budget_tokens": b} for b in (1024, 1025, 1536, 2048)]
     + [{"type": "enabled", "budget_tokens": 1024, "display": d} for d in ("summarized", "omitted", None)]
-    + [{"type": "adaptive"}] + [{"type": "adaptive", "display": d} for d in ("summarized", "omitted", None)]
+    + [{"type": "adaptive"}]
+    + [{"type": "adaptive", "display": d} for d in ("summarized", "omitted", None)]
     + [{"type": "disabled"}]
 )
-SYSTEM_BLOCKS: tuple[list[dict], ...] = ([_text_block("Be brief.")], [_text_block("Tu es concis. 😀"), _text_block("שלום\u200b")],
-                                         [_text_block(t) for t in TEXTS[4:9]])
-STOP_SEQUENCES: tuple[list[str], ...] = ([], ["a"], ["alpha"], ["."], ["0", "1", "2"], ["😀"], ["e\u0301"], ["\n\nHuman:"],
-                                         ["e", "o", "u", "alpha"], ["gamma", "東京", "مرحبا", "\u200b"], ["Count", "5"])
-METADATA: tuple[dict, ...] = ({}, {"user_id": None}, {"user_id": ""}, {"user_id": "user-1"}, {"user_id": "Ünïcödé 😀 مرحبا"},
-                              {"user_id": "u" * 256})
+SYSTEM_BLOCKS: tuple[list[dict], ...] = (
+    [_text_block("Be brief.")],
+    [_text_block("Tu es concis. 😀"), _text_block("שלום\u200b")],
+    [_text_block(t) for t in TEXTS[4:9]],
+)
+STOP_SEQUENCES: tuple[list[str], ...] = (
+    [],
+    ["a"],
+    ["alpha"],
+    ["."],
+    ["0", "1", "2"],
+    ["😀"],
+    ["e\u0301"],
+    ["\n\nHuman:"],
+    ["e", "o", "u", "alpha"],
+    ["gamma", "東京", "مرحبا", "\u200b"],
+    ["Count", "5"],
+)
+METADATA: tuple[dict, ...] = (
+    {},
+    {"user_id": None},
+    {"user_id": ""},
+    {"user_id": "user-1"},
+    {"user_id": "Ünïcödé 😀 مرحبا"},
+    {"user_id": "u" * 256},
+)
 TEMPERATURES: tuple[float | int, ...] = (0, 1, 0.0, 1.0, 0.5, 0.7, 1e-7, 0.999999)
 TOOL_CHOICES = ("auto", "any", "tool", "none")
-_TOOL_CHOICES = tuple((kind, parallel) for kind in TOOL_CHOICES for parallel in (None, False, True))  # disable_parallel_tool_use
+_TOOL_CHOICES = tuple(
+    (kind, parallel) for kind in TOOL_CHOICES for parallel in (None, False, True)
+)  # disable_parallel_tool_use
 _unit_float = st.floats(0, 1, allow_nan=False)
 _free_stop = _free_text.map(lambda t: [_visible(t[:6])])
 
@@ -466,11 +608,15 @@ def _valid_bodies(draw: st.DrawFn, scope: Scope) -> dict:
     body: dict[str, Any] = {"model": scope.model}
     tools = draw(_TOOLS[n_tools]) if n_tools else None
     contents = draw(_LONG[scope.darkbloom]) if long else []
-    contents += [_turn(draw, d[16 + TURN_BYTES * k:16 + TURN_BYTES * (k + 1)], scope.darkbloom, False) for k in range(history)]
+    contents += [
+        _turn(draw, d[16 + TURN_BYTES * k : 16 + TURN_BYTES * (k + 1)], scope.darkbloom, False) for k in range(history)
+    ]
     turns = [{"content": c} for c in contents]
     n = len(turns)
     for i, turn in enumerate(turns):  # alternating up to the final user turn, unless flipped
-        turn["role"] = "assistant" if ((n - i) % 2 == 1) != bool(n - 1 - i < history and flips >> (n - 1 - i) & 1) else "user"
+        turn["role"] = (
+            "assistant" if ((n - i) % 2 == 1) != bool(n - 1 - i < history and flips >> (n - 1 - i) & 1) else "user"
+        )
     if tools is not None and round_trip:
         turns += draw(_ROUND_TRIPS[tools[which_tool % len(tools)]["name"]])
     turns.append({"role": "user", "content": _turn(draw, d[-PROMPT_BYTES:], scope.darkbloom, True)})
@@ -521,9 +667,20 @@ def valid_requests(scope: Scope) -> st.SearchStrategy[GenRequest]:
 # ----------------------------------------------------------------------------- invalid
 
 
-def _bad(body: Any, kind: str, note: str, *, status: int = 400, error_type: str = "invalid_request_error",
-         raw: bytes | None = None, headers: tuple[tuple[str, str], ...] = (), must: bool = True) -> GenRequest:
-    return GenRequest(body=body, raw=raw, headers=headers, kind=kind, status=status, error_type=error_type, must=must, note=note)
+def _bad(
+    body: Any,
+    kind: str,
+    note: str,
+    *,
+    status: int = 400,
+    error_type: str = "invalid_request_error",
+    raw: bytes | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+    must: bool = True,
+) -> GenRequest:
+    return GenRequest(
+        body=body, raw=raw, headers=headers, kind=kind, status=status, error_type=error_type, must=must, note=note
+    )
 
 
 def _dumps(body: Any) -> bytes:
@@ -548,7 +705,15 @@ _DARK_WRONG = ("model", "messages", "max_tokens")
 
 def mutation_kinds(scope: Scope) -> list[str]:
     """The mutations that apply to ``scope`` (the Darkbloom profile: what its page documents)."""
-    kinds = ["missing-required", "wrong-type", "out-of-range", "unknown-enum", "truncated-json", "non-utf8-json", "unknown-model"]
+    kinds = [
+        "missing-required",
+        "wrong-type",
+        "out-of-range",
+        "unknown-enum",
+        "truncated-json",
+        "non-utf8-json",
+        "unknown-model",
+    ]
     if not scope.darkbloom:
         kinds += ["unknown-block-type", "wrong-content-type", "unknown-field"]
         if scope.version == V2026:
@@ -637,7 +802,9 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
             b["messages"] = []
             return _bad(b, kind, "messages is []")
         if what == "temperature":
-            b["temperature"] = draw(st.one_of(st.floats(1.0, 1e9, exclude_min=True), st.floats(-1e9, 0, exclude_max=True)))
+            b["temperature"] = draw(
+                st.one_of(st.floats(1.0, 1e9, exclude_min=True), st.floats(-1e9, 0, exclude_max=True))
+            )
             b.pop("thinking", None)
             return _bad(b, kind, f"temperature {b['temperature']}")
         if what == "budget-tokens":
@@ -654,7 +821,9 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
         what = _pick(draw, options)
         if what == "role":
             i = _int(draw, 0, len(b["messages"]) - 1)
-            roles = ["robot", "tool", "developer", "User", ""] + (["system"] if scope.version == V2023 or scope.darkbloom else [])
+            roles = ["robot", "tool", "developer", "User", ""] + (
+                ["system"] if scope.version == V2023 or scope.darkbloom else []
+            )
             b["messages"][i]["role"] = _pick(draw, roles)
             return _bad(b, kind, f"messages[{i}].role {b['messages'][i]['role']!r}")
         if what == "tool_choice":
@@ -667,7 +836,8 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
             b["service_tier"] = _pick(draw, ["premium", "priority", "free", ""])
             return _bad(b, kind, f"service_tier {b['service_tier']!r}")
         b["messages"][-1 if b["messages"][-1]["role"] == "user" else -2]["content"] = [
-            {"type": "image", "source": {"type": _pick(draw, ["ftp", "carrier-pigeon", ""]), "data": "AAAA"}}]
+            {"type": "image", "source": {"type": _pick(draw, ["ftp", "carrier-pigeon", ""]), "data": "AAAA"}}
+        ]
         return _bad(b, kind, "image source type unknown")
     if kind == "unknown-block-type":
         i = _int(draw, 0, len(b["messages"]) - 1)
@@ -697,8 +867,14 @@ def _mutation(draw: st.DrawFn, scope: Scope, body: dict, only: str | None) -> Ge
         assert scope.max_body_bytes is not None
         data = _dumps(b)
         pad = scope.max_body_bytes + 1 - len(data) + _int(draw, 0, 64)
-        return _bad(b, kind, f"body of {len(data) + max(0, pad)} bytes (limit {scope.max_body_bytes})",
-                    raw=data + b" " * max(0, pad), status=413, error_type="request_too_large")
+        return _bad(
+            b,
+            kind,
+            f"body of {len(data) + max(0, pad)} bytes (limit {scope.max_body_bytes})",
+            raw=data + b" " * max(0, pad),
+            status=413,
+            error_type="request_too_large",
+        )
     if kind == "wrong-content-type":
         ctype = _pick(draw, ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
         return _bad(b, kind, f"content-type {ctype}", raw=_dumps(b), headers=(("content-type", ctype),), must=False)
@@ -739,26 +915,43 @@ def valid_examples(scope: Scope) -> tuple[GenRequest, ...]:
     """Hand-written valid requests tried before the generated ones, so that each constraint
     is exercised at any budget: a tight max_tokens, a stop sequence the answer contains, a
     forced tool, a sampling parameter (2023-06-01), streaming, thinking."""
-    weather = {"name": "get_weather", "description": "Weather for a city",
-               "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
-    bodies: list[dict] = [_minimal(scope, max_tokens=1), _minimal(scope, "Say hello, 世界 😀 مرحبا", system="Be brief.")]
+    weather = {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    bodies: list[dict] = [
+        _minimal(scope, max_tokens=1),
+        _minimal(scope, "Say hello, 世界 😀 مرحبا", system="Be brief."),
+    ]
     if not scope.darkbloom:
         stop = _minimal(scope, "repeat: alpha beta gamma delta", max_tokens=64, stop_sequences=["gamma"])
-        forced = _minimal(scope, "What is the weather in Paris?", max_tokens=256, tools=[weather],
-                          tool_choice={"type": "tool", "name": "get_weather"})
+        forced = _minimal(
+            scope,
+            "What is the weather in Paris?",
+            max_tokens=256,
+            tools=[weather],
+            tool_choice={"type": "tool", "name": "get_weather"},
+        )
         # The other documented shapes: system as text blocks, content as blocks, a multi-turn
         # conversation with string assistant content.
         shapes = _minimal(scope, "And now?", system=[_text_block("Be brief.")])
-        shapes["messages"] = [{"role": "user", "content": [_text_block("Hello")]},
-                              {"role": "assistant", "content": "Hi."},
-                              {"role": "user", "content": "And now?"}]
+        shapes["messages"] = [
+            {"role": "user", "content": [_text_block("Hello")]},
+            {"role": "assistant", "content": "Hi."},
+            {"role": "user", "content": "And now?"},
+        ]
         bodies += [stop, forced, shapes]
         if scope.version == V2023:  # sampling parameters are documented under 2023-06-01 only
             bodies.append(_minimal(scope, "Hello", temperature=0.5))
         if scope.stream:
             bodies += [{**stop, "stream": True}, {**forced, "stream": True}, _minimal(scope, max_tokens=1, stream=True)]
         if scope.thinking:
-            bodies.append(_minimal(scope, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}, stream=scope.stream))
+            bodies.append(
+                _minimal(
+                    scope, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024}, stream=scope.stream
+                )
+            )
     return tuple(GenRequest(body=b) for b in bodies)
 
 
@@ -769,8 +962,9 @@ def invalid_examples(scope: Scope) -> tuple[GenRequest, ...]:
     without shrinking is deterministic and cheap."""
     from hypothesis import HealthCheck, Phase, find, settings
 
-    quiet = settings(database=None, max_examples=1, deadline=None, phases=[Phase.generate],
-                     suppress_health_check=list(HealthCheck))
+    quiet = settings(
+        database=None, max_examples=1, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
     out = [find(_mutate(scope, only=kind), lambda _: True, settings=quiet) for kind in mutation_kinds(scope)]
     base = find(valid_bodies(scope), lambda _: True, settings=quiet)
     for name in ("messages", "max_tokens"):  # the simplest "missing-required" drops model: each field once
@@ -827,4 +1021,6 @@ class Expectations:
             forced = choice.get("name")
         elif choice.get("type") == "any":
             forced = "*"
-        return cls(int(body.get("max_tokens", 0)), [s for s in body.get("stop_sequences") or [] if isinstance(s, str)], forced)
+        return cls(
+            int(body.get("max_tokens", 0)), [s for s in body.get("stop_sequences") or [] if isinstance(s, str)], forced
+        )

@@ -1,7 +1,7 @@
 """``docs/checks.md``: the check catalog as a table, generated from the registered checks.
 
-    python -m conformance.catalogdoc            # rewrite docs/checks.md
-    python -m conformance.catalogdoc --check    # exit 1 when the file is out of date
+python -m conformance.catalogdoc            # rewrite docs/checks.md
+python -m conformance.catalogdoc --check    # exit 1 when the file is out of date
 """
 
 from __future__ import annotations
@@ -30,7 +30,13 @@ def render() -> str:
     for c in catalog:
         if c.family != family:
             family = c.family
-            lines += ["", f"## {family}", "", "| id | level | profiles | capability | requirement | reference |", "|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"## {family}",
+                "",
+                "| id | level | profiles | capability | requirement | reference |",
+                "|---|---|---|---|---|---|",
+            ]
         requirement = c.requirement.replace("|", "\\|")
         lines.append(
             f"| `{c.id}` | {c.level.value} | {', '.join(sorted(c.profiles))} | {c.capability or ''} | {requirement} | {c.ref} |"

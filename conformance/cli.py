@@ -73,12 +73,20 @@ def _add_stub(subparsers: "argparse._SubParsersAction[_Parser]") -> None:
     )
     parser.add_argument("--port", type=_port, default=None, help="TCP port (0 = pick a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accepted key (repeatable; default test-key)")
+    parser.add_argument(
+        "--api-key", action="append", default=[], metavar="KEY", help="accepted key (repeatable; default test-key)"
+    )
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch a fault on (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed for generated text and ids (default 0)")
-    parser.add_argument("--models", metavar="FILE", help="JSON list of model ids or ModelInfo objects (replaces the catalog)")
-    parser.add_argument("--max-body-bytes", type=_positive, default=None, metavar="N", help="request size limit (default 32 MB)")
-    parser.add_argument("--list-faults", action="store_true", help="print every fault (name, kind, description) and exit")
+    parser.add_argument(
+        "--models", metavar="FILE", help="JSON list of model ids or ModelInfo objects (replaces the catalog)"
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=_positive, default=None, metavar="N", help="request size limit (default 32 MB)"
+    )
+    parser.add_argument(
+        "--list-faults", action="store_true", help="print every fault (name, kind, description) and exit"
+    )
     parser.set_defaults(handler=_run_stub)
 
 
@@ -156,21 +164,34 @@ def _add_report(subparsers: "argparse._SubParsersAction[_Parser]") -> None:
         description="Write DIR/index.html and DIR/summary.md: one row per check, one column per results file.",
     )
     merge.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files or report directories")
-    merge.add_argument("-o", "--output", default="reports/matrix", metavar="DIR", help="output directory (default reports/matrix)")
-    merge.add_argument("--label", action="append", default=[], metavar="NAME",
-                       help="column name, once per RESULTS in order (default: the report directory's name)")
+    merge.add_argument(
+        "-o", "--output", default="reports/matrix", metavar="DIR", help="output directory (default reports/matrix)"
+    )
+    merge.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="column name, once per RESULTS in order (default: the report directory's name)",
+    )
     merge.set_defaults(handler=_report_merge)
     diff = actions.add_parser(
         "diff",
         help="regressions and fixes between two runs; exit 1 on a regression",
         description="List checks that newly fail (regressions) or newly pass (fixes) in NEW compared with BASE. "
-                    "Exit 0: no regression; 1: a regression; 2: an input file is unusable.",
+        "Exit 0: no regression; 1: a regression; 2: an input file is unusable.",
     )
     diff.add_argument("base", metavar="BASE", help="baseline results.json (or report directory)")
     diff.add_argument("new", metavar="NEW", help="new results.json (or report directory)")
-    diff.add_argument("--gate", choices=("must", "should", "all"), default="all",
-                      help="levels whose new failures count as regressions (default all)")
-    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
+    diff.add_argument(
+        "--gate",
+        choices=("must", "should", "all"),
+        default="all",
+        help="levels whose new failures count as regressions (default all)",
+    )
+    diff.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)"
+    )
     diff.set_defaults(handler=_report_diff)
     render = actions.add_parser(
         "render",

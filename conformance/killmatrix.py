@@ -57,9 +57,18 @@ def verdicts_against(faults: Iterable[str] = (), *, profile: str = PROFILE) -> d
     url = stub.start()
     try:
         # the stub's own triggers are declared, as a run that starts the bundled stub declares them
-        config = RunConfig(target=url, api_key=KEY, profile=profile, timeout=10.0, total_timeout=20.0, triggers=STUB_TRIGGERS,
-                           max_body_bytes=BODY_LIMIT, compare=reference_url(), examples=EXAMPLES,
-                           fuzz_seconds=FUZZ_SECONDS)
+        config = RunConfig(
+            target=url,
+            api_key=KEY,
+            profile=profile,
+            timeout=10.0,
+            total_timeout=20.0,
+            triggers=STUB_TRIGGERS,
+            max_body_bytes=BODY_LIMIT,
+            compare=reference_url(),
+            examples=EXAMPLES,
+            fuzz_seconds=FUZZ_SECONDS,
+        )
         with RunContext.open(config) as ctx:
             preflight(ctx)  # picks the auth style the stub accepts, as a real run does
             return {c.id: run_check(ctx, c).verdict for c in catalog.select(profile=profile)}

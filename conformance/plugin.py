@@ -42,7 +42,12 @@ def _flag(name: str) -> str:
 
 # Option names as messages spell them (the short form; see conformance.pytest_plugin)
 TARGET, API_KEY, TIMEOUT, HEADER = _flag("target"), _flag("api-key"), _flag("timeout"), _flag("header")
-CHECKS, LIST_CHECKS, STUB_FAULT, RUN_BUDGET = _flag("checks"), _flag("list-checks"), _flag("stub-fault"), _flag("run-budget")
+CHECKS, LIST_CHECKS, STUB_FAULT, RUN_BUDGET = (
+    _flag("checks"),
+    _flag("list-checks"),
+    _flag("stub-fault"),
+    _flag("run-budget"),
+)
 HYPOTHESIS_SEED = "--hypothesis-seed"
 
 STUB_KEY = "test-key"
@@ -217,8 +222,12 @@ class ConformanceState:
             from conformance.stub.server import StubProcess, StubStartError
 
             c = self.run_config
-            stub = StubProcess(api_keys=[c.api_key or STUB_KEY], faults=self.faults, seed=c.seed,
-                               max_body_bytes=c.max_body_bytes or STUB_BODY_LIMIT)
+            stub = StubProcess(
+                api_keys=[c.api_key or STUB_KEY],
+                faults=self.faults,
+                seed=c.seed,
+                max_body_bytes=c.max_body_bytes or STUB_BODY_LIMIT,
+            )
             try:
                 stub.__enter__()
             except StubStartError as exc:
@@ -244,7 +253,11 @@ class ConformanceState:
         return frozenset(({c.api_key} if c.api_key else set()) | values)
 
     def describe_target(self) -> str:
-        return "the bundled stub" + (f" with faults {', '.join(self.faults)}" if self.faults else "") if self.own_stub else self.run_config.target
+        return (
+            "the bundled stub" + (f" with faults {', '.join(self.faults)}" if self.faults else "")
+            if self.own_stub
+            else self.run_config.target
+        )
 
     def close(self) -> None:
         if self._ctx is not None:
@@ -347,8 +360,13 @@ class CheckFailure(Exception):
 GROUP_SECONDS = {"fuzz.schemathesis": 9.7, "sdk": 3.3, "fuzz.invalid": 0.3, "fuzz.valid": 0.3}
 # The schemathesis checks that form a second group, scheduled last: its worker then computes
 # the parts of the pass the first group's worker has not claimed yet (conformance._share)
-SCHEMATHESIS_LATE = frozenset({"fuzz.schemathesis.negative-data-rejection", "fuzz.schemathesis.positive-data-acceptance",
-                               "fuzz.schemathesis.ignored-auth"})
+SCHEMATHESIS_LATE = frozenset(
+    {
+        "fuzz.schemathesis.negative-data-rejection",
+        "fuzz.schemathesis.positive-data-acceptance",
+        "fuzz.schemathesis.ignored-auth",
+    }
+)
 
 
 def share_group(check_id: str) -> str:
@@ -403,8 +421,10 @@ class CheckItem(pytest.Item):
         if isinstance(excinfo.value, CheckFailure):
             r = excinfo.value.result
             secrets = self.config.stash[_STATE].secrets
-            lines = [f"{r.check.id} [{r.check.level.value}] {r.verdict.value}: {r.outcome.message}",
-                     f"requirement: {r.check.requirement} ({r.check.ref})"]
+            lines = [
+                f"{r.check.id} [{r.check.level.value}] {r.verdict.value}: {r.outcome.message}",
+                f"requirement: {r.check.requirement} ({r.check.ref})",
+            ]
             for ev in r.evidence[:3]:
                 req = ev.get("request", {})
                 lines.append(f"  $ {req.get('curl', '')}")
@@ -565,11 +585,18 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(redact_text(line, secrets), **markup)
     if state.report_error:
         tr.write_line(f"conformance: error: {state.report_error}", red=True)
-    budget = [r for r in state.results if r["verdict"] == Verdict.ERROR.value
-              and r["message"].startswith(("not run: run budget", "not finished: run budget"))]
+    budget = [
+        r
+        for r in state.results
+        if r["verdict"] == Verdict.ERROR.value
+        and r["message"].startswith(("not run: run budget", "not finished: run budget"))
+    ]
     if budget:
-        tr.write_line(f"conformance: run budget of {state.run_config.run_budget:g} s spent: {len(budget)} check(s) "
-                      f"not run or not finished (errors); raise {RUN_BUDGET} or lower {TIMEOUT}", red=True)
+        tr.write_line(
+            f"conformance: run budget of {state.run_config.run_budget:g} s spent: {len(budget)} check(s) "
+            f"not run or not finished (errors); raise {RUN_BUDGET} or lower {TIMEOUT}",
+            red=True,
+        )
     for reason in state.aborts:
         tr.write_line(redact_text(f"conformance: error: {reason}", secrets), red=True)
     tr.write_line(state.gate_line, bold=True)

@@ -32,8 +32,13 @@ IMPORTED = [time.perf_counter()]  # a run's budget counts from here (once per pr
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The namespaced options, always (the short names come once the conftests have spoken)."""
     g = parser.getgroup("conformance", "Anthropic Messages API conformance (messages-conformance)")
-    g.addoption(ACTIVATE, action="store_true", default=False, dest="conformance",
-                help="run the conformance suites in this session (implied by any other conformance option)")
+    g.addoption(
+        ACTIVATE,
+        action="store_true",
+        default=False,
+        dest="conformance",
+        help="run the conformance suites in this session (implied by any other conformance option)",
+    )
     for o in OPTIONS:
         g.addoption(o.long, dest=o.dest, help=o.help, **o.kwargs)
 

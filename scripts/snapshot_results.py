@@ -54,19 +54,31 @@ def _row(faults: list[str]) -> dict[str, Any]:
     stub = ThreadedStub(api_keys=[KEY], faults=faults, max_body_bytes=BODY_LIMIT)
     url = stub.start()
     try:
-        config = RunConfig(target=url, api_key=KEY, profile=PROFILE, timeout=10.0, total_timeout=20.0,
-                           max_body_bytes=BODY_LIMIT, compare=reference_url(), examples=EXAMPLES,
-                           fuzz_seconds=FUZZ_SECONDS)
+        config = RunConfig(
+            target=url,
+            api_key=KEY,
+            profile=PROFILE,
+            timeout=10.0,
+            total_timeout=20.0,
+            max_body_bytes=BODY_LIMIT,
+            compare=reference_url(),
+            examples=EXAMPLES,
+            fuzz_seconds=FUZZ_SECONDS,
+        )
         with RunContext.open(config) as ctx:
             preflight(ctx)
             out = {}
             for c in load_catalog().select(profile=PROFILE):
                 r = run_check(ctx, c).to_dict()
                 evidence = [
-                    {"request": (e.get("request") or {}).get("curl"), "status": e.get("status"),
-                     "error": e.get("transport_error"), "body": (e.get("body") or "")[:400],
-                     "events": [(v.get("event"), v.get("data")) for v in e.get("events") or []][:40],
-                     "anomalies": e.get("sse_anomalies")}
+                    {
+                        "request": (e.get("request") or {}).get("curl"),
+                        "status": e.get("status"),
+                        "error": e.get("transport_error"),
+                        "body": (e.get("body") or "")[:400],
+                        "events": [(v.get("event"), v.get("data")) for v in e.get("events") or []][:40],
+                        "anomalies": e.get("sse_anomalies"),
+                    }
                     for e in r.get("evidence", [])
                 ]
                 out[r["id"]] = _norm({"verdict": r["verdict"], "message": r["message"], "evidence": evidence})
@@ -82,8 +94,11 @@ def snapshot(path: str) -> None:
     rows = {"(none)": _row([])}
     for fault in FAULTS:
         rows[fault.name] = _row([fault.name])
-        print(f"{fault.name}: {sum(v['verdict'] == 'failed' for v in rows[fault.name].values())} failed",
-              file=sys.stderr, flush=True)
+        print(
+            f"{fault.name}: {sum(v['verdict'] == 'failed' for v in rows[fault.name].values())} failed",
+            file=sys.stderr,
+            flush=True,
+        )
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(rows, fh, indent=1, sort_keys=True)
 

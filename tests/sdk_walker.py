@@ -64,8 +64,13 @@ def _strip(tp: Any) -> tuple[Any, str | None]:
                     alias = name
             tp = typing.get_args(tp)[0]
             continue
-        if origin in (typing.Required, typing.NotRequired, typing_extensions.Required, typing_extensions.NotRequired,
-                      getattr(typing_extensions, "ReadOnly", None)):
+        if origin in (
+            typing.Required,
+            typing.NotRequired,
+            typing_extensions.Required,
+            typing_extensions.NotRequired,
+            getattr(typing_extensions, "ReadOnly", None),
+        ):
             tp = typing.get_args(tp)[0]
             continue
         return tp, alias
@@ -125,7 +130,9 @@ def _marked(hint: Any, marker: str) -> bool:
 def _is_file_input(tp: Any) -> bool:
     """A file the SDK reads and sends as a base64 string (``Base64FileInput``: IO[bytes] | PathLike)."""
     origin = typing.get_origin(tp) or tp
-    return origin in (bytes, typing.IO, typing.BinaryIO) or (isinstance(origin, type) and issubclass(origin, os.PathLike))
+    return origin in (bytes, typing.IO, typing.BinaryIO) or (
+        isinstance(origin, type) and issubclass(origin, os.PathLike)
+    )
 
 
 def _fields(tp: Any) -> list[tuple[str, Any, bool]]:
@@ -137,7 +144,9 @@ def _fields(tp: Any) -> list[tuple[str, Any, bool]]:
         total = getattr(tp, "__total__", True)
         for name, hint in hints.items():
             inner, alias = _strip(hint)
-            out.append((alias or name, inner, _marked(hint, "Required") or (total and not _marked(hint, "NotRequired"))))
+            out.append(
+                (alias or name, inner, _marked(hint, "Required") or (total and not _marked(hint, "NotRequired")))
+            )
     else:
         for name, info in tp.model_fields.items():
             inner, alias = _strip(info.annotation)
@@ -193,9 +202,21 @@ class Branch:
 
     def merge(self, other: "Branch") -> "Branch":
         types_ = self.types if other.types is None else other.types if self.types is None else self.types & other.types
-        values = self.values if other.values is None else other.values if self.values is None else [v for v in self.values if v in other.values]
-        return Branch(types_, {**self.props, **other.props}, values, other.items or self.items,
-                      other.additional or self.additional, self.open_object and other.open_object)
+        values = (
+            self.values
+            if other.values is None
+            else other.values
+            if self.values is None
+            else [v for v in self.values if v in other.values]
+        )
+        return Branch(
+            types_,
+            {**self.props, **other.props},
+            values,
+            other.items or self.items,
+            other.additional or self.additional,
+            self.open_object and other.open_object,
+        )
 
 
 def _types_of(value: Any) -> str:
@@ -249,14 +270,18 @@ def branches(node: Any, resolver: referencing._core.Resolver, depth: int = 0) ->
         alternatives = [a.merge(b) for a in alternatives for b in member_branches]
     for key in ("anyOf", "oneOf"):
         if key in node:
-            alternatives = [a.merge(b) for a in alternatives for sub in node[key] for b in branches(sub, resolver, depth + 1)]
+            alternatives = [
+                a.merge(b) for a in alternatives for sub in node[key] for b in branches(sub, resolver, depth + 1)
+            ]
     return alternatives
 
 
 def _accepts_type(b: Branch, json_type: str) -> bool:
     if b.types is not None and json_type not in b.types:
         return False
-    if b.values is not None and not any(_types_of(v) == json_type or (json_type == "number" and _types_of(v) == "integer") for v in b.values):
+    if b.values is not None and not any(
+        _types_of(v) == json_type or (json_type == "number" and _types_of(v) == "integer") for v in b.values
+    ):
         return False
     return True
 
@@ -331,7 +356,12 @@ class Walker:
             self._walk(item, item_alts, f"{path}[]", nulls)
             return
         origin = typing.get_origin(tp)
-        if tp is dict or origin is dict or origin is typing.Dict or getattr(origin, "__name__", "") in ("Mapping", "MutableMapping"):
+        if (
+            tp is dict
+            or origin is dict
+            or origin is typing.Dict
+            or getattr(origin, "__name__", "") in ("Mapping", "MutableMapping")
+        ):
             objects = [b for b in alts if _accepts_type(b, "object")]
             if not objects:
                 self.report(where, "type", f"the SDK says object, the schema allows {_describe(alts)}")
@@ -367,9 +397,18 @@ class Walker:
         if disc is not None:
             key, values = disc
             for value in values:
-                matching = [b for b in objects if key in b.props and any(_accepts_value(x, value) and x.values is not None for x in branches(*b.props[key]))]
+                matching = [
+                    b
+                    for b in objects
+                    if key in b.props
+                    and any(_accepts_value(x, value) and x.values is not None for x in branches(*b.props[key]))
+                ]
                 if not matching:
-                    matching = [b for b in objects if key in b.props and any(_accepts_value(x, value) for x in branches(*b.props[key]))]
+                    matching = [
+                        b
+                        for b in objects
+                        if key in b.props and any(_accepts_value(x, value) for x in branches(*b.props[key]))
+                    ]
                 label = f"{path}[{key}={value!r}]"
                 if not matching:
                     self.report(label, "missing", f"no schema branch for {tp.__name__} ({key}={value!r})")
@@ -402,7 +441,9 @@ class Walker:
                 continue
             # null is checked where a request parameter (a TypedDict) is Optional; a response
             # model echoed back in a request carries only the nulls the API itself sent
-            self._walk(ftp, [fb for b in holders for fb in branches(*b.props[name])], sub, self.request and _is_typeddict(tp))
+            self._walk(
+                ftp, [fb for b in holders for fb in branches(*b.props[name])], sub, self.request and _is_typeddict(tp)
+            )
 
 
 def _describe(alts: list[Branch]) -> str:

@@ -201,7 +201,11 @@ def run_action(inputs: dict[str, str], tmp_path: Path) -> ActionRun:
         script.write_text(evaluator.substitute(step["run"]), encoding="utf-8")
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=workspace, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT,
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
         )
         script.unlink()
         result.returncode, result.stdout, result.stderr = proc.returncode, proc.stdout, proc.stderr
@@ -210,9 +214,7 @@ def run_action(inputs: dict[str, str], tmp_path: Path) -> ActionRun:
         if proc.returncode != 0:
             failed = True
 
-    outputs = {
-        name: evaluator.substitute(spec["value"]) for name, spec in (action.get("outputs") or {}).items()
-    }
+    outputs = {name: evaluator.substitute(spec["value"]) for name, spec in (action.get("outputs") or {}).items()}
     return ActionRun(steps, outputs, summary.read_text(encoding="utf-8"), failed, workspace)
 
 
@@ -240,7 +242,9 @@ def action_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     python = where / "venv" / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     shadow = where / "parent-site-packages"
     shadow.mkdir()
@@ -257,8 +261,14 @@ def action_python(tmp_path_factory: pytest.TempPathFactory) -> str:
 def faulted_stub():
     """A stub with a MUST-failing fault and the test key; yields its base URL."""
     command = [
-        str(Path(sys.executable).parent / "conformance"), "stub", "--port", "0",
-        "--fault", "chat-completion-body", "--api-key", SECRET,
+        str(Path(sys.executable).parent / "conformance"),
+        "stub",
+        "--port",
+        "0",
+        "--fault",
+        "chat-completion-body",
+        "--api-key",
+        SECRET,
     ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -342,9 +352,7 @@ def test_bundled_stub_passes(tmp_path: Path, action_python: str):
 
 
 @pytest.mark.slow
-def test_failed_gate_keeps_summary_and_never_leaks_the_key(
-    tmp_path: Path, action_python: str, faulted_stub: str
-):
+def test_failed_gate_keeps_summary_and_never_leaks_the_key(tmp_path: Path, action_python: str, faulted_stub: str):
     inputs = {
         "python": action_python,
         "target": faulted_stub,
@@ -380,13 +388,15 @@ def hostile(marker: Path, n: int, sep: str = "\n") -> str:
     into a script unquoted, in double quotes or in single quotes (the last line closes and
     reopens either quote): valid shell in each case, so no syntax error masks an injection."""
     target = marker / str(n)
-    return sep.join([
-        f"x; touch {target}.a",
-        f"$(touch {target}.b)",
-        f"`touch {target}.c`",
-        f"x && touch {target}.d",
-        f"x'; touch {target}.e; echo ' x\"; touch {target}.f; echo \"",
-    ])
+    return sep.join(
+        [
+            f"x; touch {target}.a",
+            f"$(touch {target}.b)",
+            f"`touch {target}.c`",
+            f"x && touch {target}.d",
+            f"x'; touch {target}.e; echo ' x\"; touch {target}.f; echo \"",
+        ]
+    )
 
 
 @pytest.mark.slow

@@ -44,18 +44,22 @@ async def echo(request: Request) -> Response:
         "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw],
         "body_b64": base64.b64encode(raw).decode(),
     }
-    echoed = {"x-echo-api-key": request.headers.get("x-api-key", ""),
-              "x-echo-authorization": request.headers.get("authorization", "")}
+    echoed = {
+        "x-echo-api-key": request.headers.get("x-api-key", ""),
+        "x-echo-authorization": request.headers.get("authorization", ""),
+    }
     try:
         wants_stream = json.loads(raw).get("stream") is True
     except ValueError:
         wants_stream = False
     if wants_stream:
+
         async def events():
             for i in range(10):
                 kind = "ping" if i == 3 else "content_block_delta"
                 yield _sse(kind, {"type": kind, "i": i, "echo": request.headers.get("x-api-key", "")})
                 await asyncio.sleep(0.02)
+
         return StreamingResponse(events(), media_type="text/event-stream", headers=echoed)
     return JSONResponse(payload, headers=echoed)
 
@@ -77,6 +81,7 @@ async def drip(request: Request) -> Response:
         while True:
             yield b"x"
             await asyncio.sleep(0.1)
+
     return StreamingResponse(body(), media_type="application/json")
 
 
@@ -85,6 +90,7 @@ async def pings(request: Request) -> Response:
         while True:
             yield _sse("ping", {"type": "ping"})
             await asyncio.sleep(0.02)
+
     return StreamingResponse(body(), media_type="text/event-stream")
 
 
@@ -92,6 +98,7 @@ async def one_event_then_silence(request: Request) -> Response:
     async def body():
         yield _sse("message_start", {"type": "message_start"})
         await asyncio.sleep(30)
+
     return StreamingResponse(body(), media_type="text/event-stream")
 
 
@@ -99,15 +106,17 @@ async def error_json(request: Request) -> Response:
     return JSONResponse({"type": "error", "error": {"type": "invalid_request_error", "message": "no"}}, status_code=400)
 
 
-app = Starlette(routes=[
-    Route("/v1/messages", echo, methods=["POST", "GET", "PUT"]),
-    Route("/landing", landing, methods=["GET", "POST"]),
-    Route("/redirect", redirect, methods=["GET", "POST"]),
-    Route("/drip", drip, methods=["POST"]),
-    Route("/pings", pings, methods=["POST"]),
-    Route("/silence-after-one", one_event_then_silence, methods=["POST"]),
-    Route("/error", error_json, methods=["POST"]),
-])
+app = Starlette(
+    routes=[
+        Route("/v1/messages", echo, methods=["POST", "GET", "PUT"]),
+        Route("/landing", landing, methods=["GET", "POST"]),
+        Route("/redirect", redirect, methods=["GET", "POST"]),
+        Route("/drip", drip, methods=["POST"]),
+        Route("/pings", pings, methods=["POST"]),
+        Route("/silence-after-one", one_event_then_silence, methods=["POST"]),
+        Route("/error", error_json, methods=["POST"]),
+    ]
+)
 
 
 class UvicornThread:
@@ -261,7 +270,7 @@ def test_event_stream_answer_is_parsed_even_without_stream_flag(server):
 
 
 def test_curl_line_round_trips_and_hides_the_key(server):
-    body = {"text": "it's \"quoted\" $HOME `id` é 🎉 \\ !x", "stream": False}
+    body = {"text": 'it\'s "quoted" $HOME `id` é 🎉 \\ !x', "stream": False}
     with target(server, auth="both", headers={"x-extra": "a'b\"c$d"}) as t:
         ex = t.messages(body)
     line = ex.request.curl()
@@ -280,13 +289,14 @@ def test_curl_line_round_trips_and_hides_the_key(server):
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash")
 def test_curl_line_runs_and_sends_the_same_request(server):
     with target(server, auth="both") as t:
-        ex = t.messages({"text": "it's \"quoted\" $HOME `id` é", "n": [1, 2]})
+        ex = t.messages({"text": 'it\'s "quoted" $HOME `id` é', "n": [1, 2]})
         binary = t.send("PUT", "/v1/messages", content=b"\x00\xff'%\\ok\n" + KEY.encode())
     for original in (ex, binary):
         line = original.request.curl()
         assert_no_key(line)
-        run = subprocess.run(["bash", "-c", line], capture_output=True, timeout=10,
-                             env={**os.environ, "CONFORMANCE_API_KEY": KEY})
+        run = subprocess.run(
+            ["bash", "-c", line], capture_output=True, timeout=10, env={**os.environ, "CONFORMANCE_API_KEY": KEY}
+        )
         assert run.returncode == 0, run.stderr
         got = json.loads(run.stdout.partition(b"\r\n\r\n")[2])
         assert got["method"] == original.request.method
@@ -343,8 +353,7 @@ def test_a_test_key_too_short_to_be_real_is_redacted_as_a_whole_token_only():
 
     red = Redactor(["k", "sk-ant-real-looking-key"])
     text = "x-api-key: k, check auth.accept.x-api-key with k; sk-ant-real-looking-keyX"
-    assert red.text(text) == ("x-api-key: [redacted], check auth.accept.x-api-key with [redacted]; "
-                              "[redacted]X")
+    assert red.text(text) == ("x-api-key: [redacted], check auth.accept.x-api-key with [redacted]; [redacted]X")
 
 
 # ---------------------------------------------------------------------------- bounded waits
@@ -442,7 +451,7 @@ def test_connection_refused_is_a_clear_error():
 
 def test_reset_mid_body_is_a_clear_error():
     def reset(srv, conn):
-        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"a\":")
+        conn.sendall(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":')
         time.sleep(0.2)
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
@@ -455,7 +464,7 @@ def test_reset_mid_body_is_a_clear_error():
 
 def test_close_mid_body_is_a_clear_error():
     def short(srv, conn):
-        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"a\":")
+        conn.sendall(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":')
 
     with RawServer(short) as srv:
         with target(f"http://127.0.0.1:{srv.port}") as t:
@@ -480,9 +489,27 @@ def tls_server(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     cert, key = d / "cert.pem", d / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=30,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     s = UvicornThread(ssl_certfile=str(cert), ssl_keyfile=str(key))
     yield f"https://127.0.0.1:{s.port}"

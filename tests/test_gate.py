@@ -22,7 +22,9 @@ def run(tmp_path: Path, *args: str) -> tuple[int, dict | None, str]:
     report = tmp_path / "reports"
     proc = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "-q", f"--report-dir={report}", *args],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     results = report / "results.json"
     doc = json.loads(results.read_text()) if results.exists() else None
@@ -50,7 +52,9 @@ def test_a_must_failure_fails_the_gate_and_an_expectation_excuses_it(tmp_path: P
     assert doc["gate"]["exit_code"] == 1
 
     listed = write_expectations(tmp_path, [{"id": "auth.accept.x-api-key", "reason": "OPS-1", "expires": FUTURE}])
-    code, doc, out = run(tmp_path, "--stub-fault", "bearer-only", "--checks", "auth.accept.*", "--expect-failures", str(listed))
+    code, doc, out = run(
+        tmp_path, "--stub-fault", "bearer-only", "--checks", "auth.accept.*", "--expect-failures", str(listed)
+    )
     assert code == 0, out
     assert verdicts(doc)["auth.accept.x-api-key"] == "expected failure"
     assert verdicts(doc)["auth.accept.bearer"] == "passed"
@@ -58,14 +62,18 @@ def test_a_must_failure_fails_the_gate_and_an_expectation_excuses_it(tmp_path: P
 
 def test_an_expired_expectation_no_longer_excuses(tmp_path: Path) -> None:
     expired = write_expectations(tmp_path, [{"id": "auth.accept.x-api-key", "reason": "OPS-1", "expires": PAST}])
-    code, doc, out = run(tmp_path, "--stub-fault", "bearer-only", "--checks", "auth.accept.*", "--expect-failures", str(expired))
+    code, doc, out = run(
+        tmp_path, "--stub-fault", "bearer-only", "--checks", "auth.accept.*", "--expect-failures", str(expired)
+    )
     assert code == 1, out
     result = next(r for r in doc["results"] if r["id"] == "auth.accept.x-api-key")
     assert result["verdict"] == "failed" and "expired" in result["note"]
 
 
 def test_a_listed_check_that_passes_is_an_unexpected_pass(tmp_path: Path) -> None:
-    listed = write_expectations(tmp_path, [{"id": "auth.accept.bearer", "reason": "fixed upstream?", "expires": FUTURE}])
+    listed = write_expectations(
+        tmp_path, [{"id": "auth.accept.bearer", "reason": "fixed upstream?", "expires": FUTURE}]
+    )
     code, doc, out = run(tmp_path, "--checks", "auth.accept.*", "--expect-failures", str(listed))
     assert code == 0, out
     assert verdicts(doc)["auth.accept.bearer"] == "unexpected pass"
@@ -114,7 +122,10 @@ def test_gate_verdict_rules() -> None:
 def test_gate_line_counts_failures_and_errors_apart() -> None:
     # a harness error is not a failure of the target: the line says which is which
     assert gate_verdict(rows(("MUST", "error"), ("MUST", "error")))[1] == "GATE FAILED (MUST): 2 errors: x.y.0, x.y.1"
-    assert gate_verdict(rows(("MUST", "failed"), ("MUST", "error")))[1] == "GATE FAILED (MUST): 1 failed, 1 error: x.y.0, x.y.1"
+    assert (
+        gate_verdict(rows(("MUST", "failed"), ("MUST", "error")))[1]
+        == "GATE FAILED (MUST): 1 failed, 1 error: x.y.0, x.y.1"
+    )
     assert gate_verdict(rows(("MUST", "failed"), ("SHOULD", "error")))[1] == "GATE FAILED (MUST): 1 failed: x.y.0"
 
 

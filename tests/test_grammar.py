@@ -37,7 +37,10 @@ def ms(*, input_tokens: Any = 3, output_tokens: Any = 1, **over: Any) -> Item:
 
 
 def cbs(i: Any, block: dict | None = None) -> Item:
-    return ("content_block_start", {"type": "content_block_start", "index": i, "content_block": block or {"type": "text", "text": ""}})
+    return (
+        "content_block_start",
+        {"type": "content_block_start", "index": i, "content_block": block or {"type": "text", "text": ""}},
+    )
 
 
 def tool(i: int, name: str = "get_weather") -> Item:
@@ -238,7 +241,9 @@ def test_error_before_message_start() -> None:
 
 
 def test_stop_sequence_and_usage_accumulation() -> None:
-    start = ms(input_tokens=10, output_tokens=1, usage={"input_tokens": 10, "output_tokens": 1, "cache_read_input_tokens": 0})
+    start = ms(
+        input_tokens=10, output_tokens=1, usage={"input_tokens": 10, "output_tokens": 1, "cache_read_input_tokens": 0}
+    )
     last = md(
         "stop_sequence",
         seq="END",
@@ -253,8 +258,14 @@ def test_stop_sequence_and_usage_accumulation() -> None:
 
 
 def test_citations_and_redacted_thinking() -> None:
-    citation = {"type": "char_location", "cited_text": "x", "document_index": 0, "document_title": None,
-                "start_char_index": 0, "end_char_index": 1}
+    citation = {
+        "type": "char_location",
+        "cited_text": "x",
+        "document_index": 0,
+        "document_title": None,
+        "start_char_index": 0,
+        "end_char_index": 1,
+    }
     items = [
         ms(),
         cbs(0, {"type": "redacted_thinking", "data": "b3BhcXVl"}),
@@ -426,6 +437,7 @@ VIOLATIONS: list[tuple[str, list[Item], int]] = [
     ("stream-truncated", [ms()], -1),
 ]
 
+
 @pytest.mark.parametrize(
     ("rule_id", "items", "position"),
     VIOLATIONS,
@@ -498,7 +510,10 @@ class ConformingEmitter(RuleBasedStateMachine):
         self.emit(*ms(input_tokens=input_tokens, output_tokens=self.output_tokens))
 
     @precondition(lambda self: self.started and self.open is None and self.message_deltas == 0)
-    @rule(kind=st.sampled_from(["text", "tool_use", "server_tool_use", "thinking", "redacted_thinking"]), tool_input=_tool_inputs)
+    @rule(
+        kind=st.sampled_from(["text", "tool_use", "server_tool_use", "thinking", "redacted_thinking"]),
+        tool_input=_tool_inputs,
+    )
     def start_block(self, kind: str, tool_input: dict) -> None:
         i = len(self.expected)
         if kind == "text":
@@ -528,11 +543,21 @@ class ConformingEmitter(RuleBasedStateMachine):
     @rule(cited=st.text(max_size=5))
     def citations_delta(self, cited: str) -> None:
         assert self.open is not None
-        c = {"type": "web_search_result_location", "cited_text": cited, "url": "u", "title": None, "encrypted_index": "e"}
+        c = {
+            "type": "web_search_result_location",
+            "cited_text": cited,
+            "url": "u",
+            "title": None,
+            "encrypted_index": "e",
+        }
         self.expected[-1].setdefault("citations", []).append(c)
         self.emit(*delta(self.open["index"], {"type": "citations_delta", "citation": c}))
 
-    @precondition(lambda self: self.open is not None and self.open["type"] in ("tool_use", "server_tool_use") and self.open["json"])
+    @precondition(
+        lambda self: (
+            self.open is not None and self.open["type"] in ("tool_use", "server_tool_use") and self.open["json"]
+        )
+    )
     @rule(n=st.integers(0, 8))
     def json_delta(self, n: int) -> None:
         assert self.open is not None
@@ -560,9 +585,11 @@ class ConformingEmitter(RuleBasedStateMachine):
         self.emit(*PING)
 
     @precondition(
-        lambda self: self.open is not None
-        and not (self.open["type"] in ("tool_use", "server_tool_use") and self.open["json"])
-        and not (self.open["type"] == "thinking" and not self.open["signed"])
+        lambda self: (
+            self.open is not None
+            and not (self.open["type"] in ("tool_use", "server_tool_use") and self.open["json"])
+            and not (self.open["type"] == "thinking" and not self.open["signed"])
+        )
     )
     @rule()
     def stop_block(self) -> None:
@@ -665,8 +692,18 @@ def conforming_streams(draw: st.DrawFn) -> list[Item]:
     return items
 
 
-_NAMES = ["message_start", "content_block_start", "content_block_delta", "content_block_stop",
-          "message_delta", "message_stop", "ping", "error", "future_event", None]
+_NAMES = [
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+    "future_event",
+    None,
+]
 
 
 def _is_delta(it: Item, dtype: str | None = None) -> bool:
@@ -681,7 +718,8 @@ def mutated_streams(draw: st.DrawFn) -> tuple[str, list[Item]]:
     if kind == "drop":
         # only events whose loss changes the grammar (dropping a ping or a text delta is harmless to it)
         cands = [
-            k for k, it in enumerate(items)
+            k
+            for k, it in enumerate(items)
             if it[0] in ("message_start", "content_block_start", "content_block_stop", "message_stop")
             or _is_delta(it, "signature_delta")
             or (it[0] == "message_delta" and n_md == 1)
@@ -695,7 +733,10 @@ def mutated_streams(draw: st.DrawFn) -> tuple[str, list[Item]]:
     if kind == "swap":
         idx = [k for k, it in enumerate(items) if it[0] != "ping"]
         pairs = [
-            (a, b) for a in idx for b in idx if a < b
+            (a, b)
+            for a in idx
+            for b in idx
+            if a < b
             and items[a] != items[b]
             and not (_is_delta(items[a]) and _is_delta(items[b]) and items[a][1]["index"] == items[b][1]["index"])
             and not (items[a][0] == items[b][0] == "message_delta")
@@ -741,7 +782,6 @@ def test_mutations_are_caught(case: tuple[str, list[Item]]) -> None:
     assert rules(g2) == rules(g)
 
 
-
 _vocab_values = st.one_of(
     _json_values,
     st.sampled_from([0, 1, -1, 2**70, "0", 1.5, True, [], {}, "text", "tool_use", "thinking", "end_turn"]),
@@ -753,15 +793,29 @@ _payloads = st.one_of(
         optional={
             "type": st.sampled_from([n for n in _NAMES if n]) | _vocab_values,
             "index": _vocab_values,
-            "message": st.fixed_dictionaries({}, optional={"content": _vocab_values, "usage": _vocab_values,
-                                                          "stop_reason": _vocab_values}) | _vocab_values,
-            "content_block": st.fixed_dictionaries({}, optional={"type": _vocab_values, "text": _vocab_values}) | _vocab_values,
-            "delta": st.fixed_dictionaries({}, optional={
-                "type": st.sampled_from(["text_delta", "input_json_delta", "thinking_delta", "signature_delta",
-                                         "citations_delta"]) | _vocab_values,
-                "text": _vocab_values, "partial_json": _vocab_values, "thinking": _vocab_values,
-                "signature": _vocab_values, "citation": _vocab_values, "stop_reason": _vocab_values,
-                "stop_sequence": _vocab_values}) | _vocab_values,
+            "message": st.fixed_dictionaries(
+                {}, optional={"content": _vocab_values, "usage": _vocab_values, "stop_reason": _vocab_values}
+            )
+            | _vocab_values,
+            "content_block": st.fixed_dictionaries({}, optional={"type": _vocab_values, "text": _vocab_values})
+            | _vocab_values,
+            "delta": st.fixed_dictionaries(
+                {},
+                optional={
+                    "type": st.sampled_from(
+                        ["text_delta", "input_json_delta", "thinking_delta", "signature_delta", "citations_delta"]
+                    )
+                    | _vocab_values,
+                    "text": _vocab_values,
+                    "partial_json": _vocab_values,
+                    "thinking": _vocab_values,
+                    "signature": _vocab_values,
+                    "citation": _vocab_values,
+                    "stop_reason": _vocab_values,
+                    "stop_sequence": _vocab_values,
+                },
+            )
+            | _vocab_values,
             "usage": st.fixed_dictionaries({}, optional={"output_tokens": _vocab_values}) | _vocab_values,
             "error": _vocab_values,
         },

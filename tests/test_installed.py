@@ -25,10 +25,15 @@ KEY = "installed-canary-key"
 pytestmark = pytest.mark.slow
 
 
-def _sh(args: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _sh(
+    args: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # no PYTHONPATH and no checkout on the path: only what the venv holds
-    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "CONFORMANCE_TARGET",
-                                                              "CONFORMANCE_API_KEY")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "CONFORMANCE_TARGET", "CONFORMANCE_API_KEY")
+    }
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**clean, **(env or {})})
 
 
@@ -82,8 +87,19 @@ def test_conformance_run_from_the_wheel_passes_the_bundled_stub(venv: Path, empt
 def test_pytest_target_from_the_wheel_in_any_directory(venv: Path, empty: Path) -> None:
     # the stub's declared request-size limit, as a provider declares theirs (the 413 check)
     with StubProcess(api_keys=[KEY], max_body_bytes=1 << 20, python=str(venv / "python")) as stub:
-        proc = _sh([str(venv / "pytest"), "--target", stub.base_url, "--api-key", KEY, "--max-body-bytes", str(1 << 20),
-                    "--report-dir=out"], empty)
+        proc = _sh(
+            [
+                str(venv / "pytest"),
+                "--target",
+                stub.base_url,
+                "--api-key",
+                KEY,
+                "--max-body-bytes",
+                str(1 << 20),
+                "--report-dir=out",
+            ],
+            empty,
+        )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     _clean_pass(_results(empty / "out"))
@@ -112,8 +128,19 @@ def test_a_providers_own_target_option_is_left_alone(venv: Path, empty: Path) ->
         "def test_sees_its_own_option(request):\n    assert request.config.getoption('--target') == 'theirs'\n"
     )
     with StubProcess(api_keys=[KEY], python=str(venv / "python")) as stub:
-        run = [str(venv / "pytest"), "-q", "--target", "theirs", "--conformance-target", stub.base_url,
-               "--conformance-api-key", KEY, "--checks", "auth.*", "--report-dir="]
+        run = [
+            str(venv / "pytest"),
+            "-q",
+            "--target",
+            "theirs",
+            "--conformance-target",
+            stub.base_url,
+            "--conformance-api-key",
+            KEY,
+            "--checks",
+            "auth.*",
+            "--report-dir=",
+        ]
         proc = _sh(run, empty)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "5 passed" in proc.stdout and "GATE PASSED (MUST)" in proc.stdout

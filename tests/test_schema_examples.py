@@ -28,8 +28,16 @@ DATA_SCHEMA_FILES = sorted((SCHEMAS / "data").glob("*.schema.json"))
 EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir() and p.name != "stream")
 EXAMPLE_FILES = [f for d in EXAMPLE_DIRS for f in sorted(d.glob("*.json"))]
 # stream-event has one extra valid example per event type; those are named valid-event-<type>.json.
-EVENT_TYPES = ["message_start", "content_block_start", "content_block_delta", "content_block_stop",
-               "message_delta", "message_stop", "ping", "error"]
+EVENT_TYPES = [
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+]
 
 
 def _load(path: Path) -> Any:
@@ -61,13 +69,25 @@ def schema_validator(stem: str, registry: referencing.Registry) -> jsonschema.Dr
 
 # ---------------------------------------------------------------- the schema files themselves
 
+
 def test_expected_schema_files_exist() -> None:
     names = {p.name for p in SCHEMA_FILES}
     expected = {
-        "defs.json", "messages-request.2023-06-01.json", "messages-request.2026-10-21.json", "messages-request.darkbloom.json",
-        "message.json", "message.darkbloom.json", "error.json", "stream-event.json",
-        "count-tokens-request.2023-06-01.json", "count-tokens-request.2026-10-21.json", "count-tokens-response.json",
-        "model-info.json", "model-info.2026-10-21.json", "model-page.json", "model-page.2026-10-21.json",
+        "defs.json",
+        "messages-request.2023-06-01.json",
+        "messages-request.2026-10-21.json",
+        "messages-request.darkbloom.json",
+        "message.json",
+        "message.darkbloom.json",
+        "error.json",
+        "stream-event.json",
+        "count-tokens-request.2023-06-01.json",
+        "count-tokens-request.2026-10-21.json",
+        "count-tokens-response.json",
+        "model-info.json",
+        "model-info.2026-10-21.json",
+        "model-page.json",
+        "model-page.2026-10-21.json",
     }
     assert expected <= names, sorted(expected - names)
     pattern = re.compile(r"^[a-z][a-z-]*(\.(2023-06-01|2026-10-21|darkbloom))?\.json$")
@@ -111,6 +131,7 @@ def test_every_ref_in_schema_file_resolves(path: Path, registry: referencing.Reg
 
 
 # ---------------------------------------------------------------- labelled examples
+
 
 def test_every_schema_has_an_example_folder_and_vice_versa() -> None:
     # defs.json holds definitions only; sdk.json and beta.json extend the others when loaded
@@ -164,7 +185,9 @@ def test_everything_at_once_request_covers_every_parameter_and_block(stem: str) 
     instance = _example(stem, "valid-everything-at-once")
     assert set(schema["properties"]) == set(instance)
     defs = _load(SCHEMAS / "defs.json")["$defs"]
-    block_types = {defs[r["$ref"].split("/")[-1]]["properties"]["type"]["const"] for r in defs["ContentBlockParam"]["anyOf"]}
+    block_types = {
+        defs[r["$ref"].split("/")[-1]]["properties"]["type"]["const"] for r in defs["ContentBlockParam"]["anyOf"]
+    }
     used = {b["type"] for m in instance["messages"] if isinstance(m["content"], list) for b in m["content"]}
     assert block_types <= used, sorted(block_types - used)
     nested = json.dumps(instance)
@@ -182,6 +205,7 @@ def test_darkbloom_example_request_is_valid_everywhere(registry: referencing.Reg
 
 
 # ---------------------------------------------------------------- SSE transcripts
+
 
 def _parse_sse(text: str) -> list[tuple[str | None, str]]:
     """Split a transcript into (event name, data) pairs, strictly: only `event:` and `data:` lines."""
@@ -244,14 +268,18 @@ def test_sse_transcript(name: str, registry: referencing.Registry) -> None:
     else:
         starts = [p["content_block"]["type"] for p in payloads if p["type"] == "content_block_start"]
         assert starts == ["text", "tool_use"]
-        fragments = [p["delta"]["partial_json"] for p in payloads
-                     if p["type"] == "content_block_delta" and p["delta"]["type"] == "input_json_delta"]
+        fragments = [
+            p["delta"]["partial_json"]
+            for p in payloads
+            if p["type"] == "content_block_delta" and p["delta"]["type"] == "input_json_delta"
+        ]
         assert fragments[0] == "" and len(fragments) >= 3
         assert isinstance(json.loads("".join(fragments)), dict)
         assert payloads[-2]["delta"]["stop_reason"] == "tool_use"
 
 
 # ---------------------------------------------------------------- openapi.yaml
+
 
 @pytest.fixture(scope="module")
 def openapi() -> dict:
@@ -268,7 +296,12 @@ def test_openapi_loads_with_schemathesis() -> None:
     schemathesis = pytest.importorskip("schemathesis")
     schema = schemathesis.openapi.from_path(str(OPENAPI))
     labels = {result.ok().label for result in schema.get_all_operations()}
-    assert labels == {"POST /v1/messages", "POST /v1/messages/count_tokens", "GET /v1/models", "GET /v1/models/{model_id}"}
+    assert labels == {
+        "POST /v1/messages",
+        "POST /v1/messages/count_tokens",
+        "GET /v1/models",
+        "GET /v1/models/{model_id}",
+    }
 
 
 def node_ref_parts(ref: str) -> list[str]:
@@ -284,7 +317,9 @@ def _response_schema_validator(openapi: dict, path: str, method: str, status: st
         for part in pointer:
             response = response[part]
     assert "$ref" in response["content"]["application/json"]["schema"]
-    escaped = "/".join(p.replace("~", "~0").replace("/", "~1") for p in pointer + ["content", "application/json", "schema"])
+    escaped = "/".join(
+        p.replace("~", "~0").replace("/", "~1") for p in pointer + ["content", "application/json", "schema"]
+    )
     return validator_for(f"{OPENAPI.as_uri()}#/{escaped}", registry)
 
 
@@ -304,7 +339,12 @@ def test_messages_200_schema_through_openapi(openapi: dict, registry: referencin
 
 @pytest.mark.parametrize("status", ["400", "401", "403", "404", "413", "429", "500", "529"])
 def test_error_schema_through_openapi(status: str, openapi: dict, registry: referencing.Registry) -> None:
-    for path, method in [("/v1/messages", "post"), ("/v1/messages/count_tokens", "post"), ("/v1/models", "get"), ("/v1/models/{model_id}", "get")]:
+    for path, method in [
+        ("/v1/messages", "post"),
+        ("/v1/messages/count_tokens", "post"),
+        ("/v1/models", "get"),
+        ("/v1/models/{model_id}", "get"),
+    ]:
         validator = _response_schema_validator(openapi, path, method, status, registry)
         assert validator.is_valid(_example("error", "valid-anthropic-envelope"))
         assert not validator.is_valid({"error": {"type": "invalid_request_error", "message": "x"}})
@@ -323,12 +363,21 @@ def test_openapi_security_and_version_header(openapi: dict) -> None:
 
 # ---------------------------------------------------------------- error type table
 
+
 def test_error_types_table() -> None:
     table = _load(SCHEMAS / "data" / "error-types.json")
     jsonschema.Draft202012Validator(_load(SCHEMAS / "data" / "error-types.schema.json")).validate(table)
     assert {row["status"]: row["type"] for row in table} == {
-        400: "invalid_request_error", 401: "authentication_error", 402: "billing_error", 403: "permission_error",
-        404: "not_found_error", 409: "conflict_error", 413: "request_too_large", 429: "rate_limit_error",
-        500: "api_error", 504: "timeout_error", 529: "overloaded_error",
+        400: "invalid_request_error",
+        401: "authentication_error",
+        402: "billing_error",
+        403: "permission_error",
+        404: "not_found_error",
+        409: "conflict_error",
+        413: "request_too_large",
+        429: "rate_limit_error",
+        500: "api_error",
+        504: "timeout_error",
+        529: "overloaded_error",
     }
     assert {row["status"] for row in table if row["sdk_retries"]} == {409, 429, 500, 504, 529}

@@ -48,7 +48,11 @@ def test_errors_name_the_field_what_was_expected_and_what_came() -> None:
 
 
 def test_a_bad_block_inside_a_content_array_is_explained_at_the_block() -> None:
-    body = {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": [{"type": "text", "text": "x", "bogus": 1}]}]}
+    body = {
+        "model": "m",
+        "max_tokens": 8,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "x", "bogus": 1}]}],
+    }
     first = SCHEMAS.validate("messages-request", body)[0]
     assert first.pointer == "/messages/0/content/0"
     assert "'bogus'" in first.got
@@ -113,8 +117,12 @@ def test_errors_are_jsonschemas_own_with_valid_parts_skipped(name: str, version:
     compared = []
 
     @seed(1)
-    @settings(max_examples=60, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck), deadline=None)
-    @given(invalid_requests(Scope(profile="anthropic", version=version, model="claude-sonnet-4-5", max_body_bytes=1 << 20)))
+    @settings(
+        max_examples=60, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck), deadline=None
+    )
+    @given(
+        invalid_requests(Scope(profile="anthropic", version=version, model="claude-sonnet-4-5", max_body_bytes=1 << 20))
+    )
     def same_errors(req) -> None:
         body = req.body
         if isinstance(body, dict) and not validator.is_valid(body):
@@ -138,12 +146,20 @@ def test_a_union_no_branch_of_is_meant_for_is_explained_as_jsonschema_does_cold_
     validator = load_schemas().validator("messages-request", profile="anthropic", version="2023-06-01")
     plain = jsonschema.Draft202012Validator({"$ref": validator.path.as_uri()}, registry=validator._registry)
     blocks = [
-        {"type": "hologram", "text": "x"}, {"type": "", "text": "x"}, {"type": "text", "text": 5},
-        {"type": "image", "source": {"type": "ftp", "data": "AAAA"}}, {"type": "image", "source": {"type": "base64"}},
-        {"type": ["text"], "text": "x"}, {"type": {"t": 1}}, {"type": None, "text": "x"}, {"text": "no type"},
+        {"type": "hologram", "text": "x"},
+        {"type": "", "text": "x"},
+        {"type": "text", "text": 5},
+        {"type": "image", "source": {"type": "ftp", "data": "AAAA"}},
+        {"type": "image", "source": {"type": "base64"}},
+        {"type": ["text"], "text": "x"},
+        {"type": {"t": 1}},
+        {"type": None, "text": "x"},
+        {"text": "no type"},
         {"type": "tool_result", "tool_use_id": "t", "content": [{"type": "hologram"}]},
         # equal in Python, not in JSON: each is explained as itself
-        {"type": True, "text": "x"}, {"type": 1, "text": "x"}, {"type": 1.0, "text": "x"},
+        {"type": True, "text": "x"},
+        {"type": 1, "text": "x"},
+        {"type": 1.0, "text": "x"},
     ]
     for _ in range(2):
         for block in blocks:
@@ -151,7 +167,11 @@ def test_a_union_no_branch_of_is_meant_for_is_explained_as_jsonschema_does_cold_
             expected = [_to_error(e) for e in sorted(plain.iter_errors(body), key=jsonschema.exceptions.relevance)]
             assert expected and validator.errors(body) == expected, block
             # the branches' own errors (cached per discriminator) show this block's tag, not an equal one's
-            tags = [e.instance for e in _tree(validator._slow.iter_errors(body)) if list(e.absolute_path) == ["messages", 0, "content", 0, "type"]]
+            tags = [
+                e.instance
+                for e in _tree(validator._slow.iter_errors(body))
+                if list(e.absolute_path) == ["messages", 0, "content", 0, "type"]
+            ]
             assert all(type(t) is type(block.get("type")) and t == block.get("type") for t in tags), (block, tags)
 
 

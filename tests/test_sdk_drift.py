@@ -82,20 +82,56 @@ _MESSAGE_START = "[type='message_start'].message[type='message']"
 
 # Where the harness differs from the SDK on purpose: (target ids, path, kind) -> reason.
 ALLOWED: dict[tuple[tuple[str, ...], str, str], str] = {
-    (_R23, "container", "type"): "2023-06-01: container is string|null; the object form is SDK-2 surface (contract §1.1, schema $comment (2))",
+    (
+        _R23,
+        "container",
+        "type",
+    ): "2023-06-01: container is string|null; the object form is SDK-2 surface (contract §1.1, schema $comment (2))",
     (_R23[:2], "diagnostics", "missing"): "2023-06-01: diagnostics is SDK-2 surface (contract §1.1)",
     (_R23[2:], "diagnostics", "missing"): "2023-06-01: diagnostics is SDK-2 surface (contract §1.1), beta or not",
-    (_R23[:2], "speed", "missing"): "2023-06-01: speed is SDK-2 surface (contract §1.1); under 2023-06-01 only a beta request may send it (beta.json)",
-    (_C23[:1], "speed", "missing"): "2023-06-01: speed is SDK-2 surface (contract §1.1); under 2023-06-01 only a beta request may send it (beta.json)",
-    (_R23 + _C23, "messages[][role='system']", "missing"): "2023-06-01: messages[].role is user|assistant; role system is SDK-2 surface (contract §1.2)",
-    (_R23 + _C23, "thinking[type='between_tools']", "missing"): "2023-06-01: thinking between_tools is SDK-2 surface (contract §1.6)",
-    ((f"model-info-{V2023}",), "[type='model'].lifecycle", "missing"): "ModelInfo under 2023-06-01 is the SDK-0 shape; lifecycle is 2026-10-21 surface (model-info.2026-10-21.json)",
+    (
+        _R23[:2],
+        "speed",
+        "missing",
+    ): "2023-06-01: speed is SDK-2 surface (contract §1.1); under 2023-06-01 only a beta request may send it (beta.json)",
+    (
+        _C23[:1],
+        "speed",
+        "missing",
+    ): "2023-06-01: speed is SDK-2 surface (contract §1.1); under 2023-06-01 only a beta request may send it (beta.json)",
+    (
+        _R23 + _C23,
+        "messages[][role='system']",
+        "missing",
+    ): "2023-06-01: messages[].role is user|assistant; role system is SDK-2 surface (contract §1.2)",
+    (
+        _R23 + _C23,
+        "thinking[type='between_tools']",
+        "missing",
+    ): "2023-06-01: thinking between_tools is SDK-2 surface (contract §1.6)",
+    (
+        (f"model-info-{V2023}",),
+        "[type='model'].lifecycle",
+        "missing",
+    ): "ModelInfo under 2023-06-01 is the SDK-0 shape; lifecycle is 2026-10-21 surface (model-info.2026-10-21.json)",
     ((f"model-info-{V2023}",), "[type='model'].deprecated_at", "missing"): "as lifecycle: 2026-10-21 surface",
     ((f"model-info-{V2023}",), "[type='model'].retires_at", "missing"): "as lifecycle: 2026-10-21 surface",
     ((f"model-info-{V2023}",), "[type='model'].line", "missing"): "as lifecycle: 2026-10-21 surface",
-    (_STARTS, f"{_MESSAGE_START}.stop_reason", "literal"): "message_start.message.stop_reason must be null (contract §3.2, §9.19); the SDK reuses Message there",
-    (_STARTS, f"{_MESSAGE_START}.stop_sequence", "type"): "message_start.message.stop_sequence must be null (contract §3.2); the SDK reuses Message there",
-    (("models-list",), "lifecycle", "missing"): "NOT SUPPORTED: the lifecycle[] list filter of GET /v1/models (SDK 2.x, brackets array format) is not in openapi.yaml and the stub lists every model",
+    (
+        _STARTS,
+        f"{_MESSAGE_START}.stop_reason",
+        "literal",
+    ): "message_start.message.stop_reason must be null (contract §3.2, §9.19); the SDK reuses Message there",
+    (
+        _STARTS,
+        f"{_MESSAGE_START}.stop_sequence",
+        "type",
+    ): "message_start.message.stop_sequence must be null (contract §3.2); the SDK reuses Message there",
+    (
+        ("models-list",),
+        "lifecycle",
+        "missing",
+    ): "NOT SUPPORTED: the lifecycle[] list filter of GET /v1/models (SDK 2.x, brackets array format) is not in openapi.yaml and the stub lists every model",
 }
 
 
@@ -131,8 +167,10 @@ def _explain(target: str, findings: list[Finding]) -> str:
     pin = ALIGNMENT["anthropic"]
     head = f"schemas/ drift from the installed anthropic {INSTALLED} ({target}): "
     if INSTALLED != pin:
-        head += (f"the schemas were aligned with anthropic {pin} (schemas/data/sdk-alignment.json) and the installed "
-                 f"SDK is {INSTALLED}: bring the schemas up to it (beta-only surface in schemas/beta.json), then the pin. ")
+        head += (
+            f"the schemas were aligned with anthropic {pin} (schemas/data/sdk-alignment.json) and the installed "
+            f"SDK is {INSTALLED}: bring the schemas up to it (beta-only surface in schemas/beta.json), then the pin. "
+        )
     return head + f"{len(findings)} finding(s):\n  " + "\n  ".join(map(str, findings))
 
 
@@ -212,6 +250,7 @@ def test_walker_reports_a_removed_beta_parameter(schema_copy: Path) -> None:
     def drop(doc: dict) -> None:
         for entry in doc["x-extend"]:
             entry.get("properties", {}).pop("context_management", None)
+
     _edit(schema_copy / "beta.json", drop)
     found, _ = walk(SchemaSet(schema_copy), BETA_CREATE, f"messages-request.{V2023}", True, True)
     assert any(f.path == "context_management" and f.kind == "missing" for f in found)
@@ -227,8 +266,11 @@ def test_walker_reports_a_wrong_type_a_missing_literal_a_missing_branch_and_null
         d["ToolParam"]["properties"]["description"] = {"type": "integer"}
         d["ToolChoice"]["anyOf"] = [b for b in d["ToolChoice"]["anyOf"] if not b["$ref"].endswith("ToolChoiceNone")]
         d["Metadata"]["properties"]["user_id"] = {"type": "string"}
+
     _edit(schema_copy / "defs.json", change)
-    found = {(f.path, f.kind) for f in walk(SchemaSet(schema_copy), CREATE, f"messages-request.{V2026}", False, True)[0]}
+    found = {
+        (f.path, f.kind) for f in walk(SchemaSet(schema_copy), CREATE, f"messages-request.{V2026}", False, True)[0]
+    }
     # a type met at several places is walked (and reported) once, at the first place
     assert any(path.endswith("cache_control[type='ephemeral'].ttl") and kind == "literal" for path, kind in found)
     assert ("tools[][type='custom'].description", "type") in found
@@ -244,6 +286,7 @@ def test_walker_reports_a_removed_response_field(schema_copy: Path) -> None:
 
 class OutputConfigParam(anthropic.types.OutputConfigParam, total=False):
     """What a newer SDK might bring: one more output_config field."""
+
     verbosity: typing.Literal["low", "high"]
 
 
@@ -255,7 +298,9 @@ def test_walker_sees_a_new_sdk_field() -> None:
     """A TypedDict with one field more than the schema knows is reported (what a new SDK brings)."""
     schemas = SchemaSet(SCHEMAS)
     found, _ = walk(schemas, NewerCreateParams, f"messages-request.{V2026}", False, True)
-    assert [str(f) for f in found] == ["output_config.verbosity: missing: OutputConfigParam.verbosity is not in the schema"]
+    assert [str(f) for f in found] == [
+        "output_config.verbosity: missing: OutputConfigParam.verbosity is not in the schema"
+    ]
 
 
 def test_overlays_are_only_added_to_copies() -> None:
@@ -271,8 +316,14 @@ def test_overlays_are_only_added_to_copies() -> None:
     assert defs_file == schemas.on_disk("defs")
     branches = [b["$ref"] for b in schemas.document("defs")["$defs"]["ToolUnionParam"]["anyOf"]]
     assert "sdk.json#/$defs/BrowserToolset20260801" in branches
-    assert "sdk.json#/$defs/BrowserToolset20260801" not in [b["$ref"] for b in defs_file["$defs"]["ToolUnionParam"]["anyOf"]]
-    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}],
-            "tools": [{"type": "browser_toolset_20260801"}]}
+    assert "sdk.json#/$defs/BrowserToolset20260801" not in [
+        b["$ref"] for b in defs_file["$defs"]["ToolUnionParam"]["anyOf"]
+    ]
+    body = {
+        "model": "m",
+        "max_tokens": 5,
+        "messages": [{"role": "user", "content": "x"}],
+        "tools": [{"type": "browser_toolset_20260801"}],
+    }
     assert schemas.validate("messages-request", body) == []
     assert copy.deepcopy(plain) == plain

@@ -278,7 +278,9 @@ _text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
     max_size=12,
 )
-_name = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n:"), min_size=1, max_size=8)
+_name = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n:"), min_size=1, max_size=8
+)
 
 _line = st.one_of(
     st.tuples(st.just("event"), _text),
@@ -363,8 +365,10 @@ def test_chunking_does_not_change_events(case: tuple[bytes, list[int]]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["message_start", "ping", "x"]), _text), max_size=8),
-       st.sampled_from([b"\n", b"\r\n", b"\r"]))
+@given(
+    st.lists(st.tuples(st.sampled_from(["message_start", "ping", "x"]), _text), max_size=8),
+    st.sampled_from([b"\n", b"\r\n", b"\r"]),
+)
 def test_rendered_events_round_trip(events: list[tuple[str, str]], nl: bytes) -> None:
     data = b"".join(f"event: {n}".encode() + nl + f"data: {d}".encode() + nl + nl for n, d in events)
     got, p = _feed_split(data, list(range(1, len(data))))
@@ -373,8 +377,26 @@ def test_rendered_events_round_trip(events: list[tuple[str, str]], nl: bytes) ->
 
 
 _bytes_soup = st.lists(
-    st.sampled_from([b"\r", b"\n", b"\r\n", b":", b" ", b"data", b"event", b"id", b"retry", b"7", b"\x00", b"\xef\xbb\xbf",
-                     b"\xff", b"\xc3", b"\xa9", b"x"]),
+    st.sampled_from(
+        [
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b":",
+            b" ",
+            b"data",
+            b"event",
+            b"id",
+            b"retry",
+            b"7",
+            b"\x00",
+            b"\xef\xbb\xbf",
+            b"\xff",
+            b"\xc3",
+            b"\xa9",
+            b"x",
+        ]
+    ),
     max_size=40,
 ).map(b"".join)
 

@@ -41,8 +41,10 @@ def make(url: str, **kw) -> Target:
         ("example.com", "base URL example.com has no scheme: use http://example.com or https://example.com"),
         ("localhost:8080", "base URL localhost:8080 has no scheme"),
         ("ftp://x", "unsupported scheme 'ftp' in base URL: use http:// or https://"),
-        ("http://host/v1", "base URL should not end in /v1: the API paths already start with /v1; "
-                           "use http://host instead"),
+        (
+            "http://host/v1",
+            "base URL should not end in /v1: the API paths already start with /v1; use http://host instead",
+        ),
         ("https://host:8443/proxy/v1/", "use https://host:8443/proxy instead"),
         ("http://", "base URL http:// has no host"),
         ("", "base URL is empty"),
@@ -124,8 +126,9 @@ def test_no_content_type_without_json_body(closed_url):
 
 def test_none_removes_a_default_header_and_user_headers_apply(closed_url):
     with make(closed_url, headers={"anthropic-beta": "x-2025", "X-Team": "qa"}) as t:
-        ex = t.messages({}, headers={"anthropic-version": None, "content-type": None, "accept": None,
-                                     "x-team": "override"})
+        ex = t.messages(
+            {}, headers={"anthropic-version": None, "content-type": None, "accept": None, "x-team": "override"}
+        )
     req = ex.request
     assert req.header("anthropic-version") is None and req.header("content-type") is None
     assert req.header("accept") is None
@@ -134,7 +137,9 @@ def test_none_removes_a_default_header_and_user_headers_apply(closed_url):
     line = req.curl()
     words = shlex.split(line)
     assert sorted(w for i, w in enumerate(words) if words[i - 1] == "-H" and w.endswith(":")) == [
-        "accept:", "content-type:"]
+        "accept:",
+        "content-type:",
+    ]
 
 
 def test_content_is_sent_as_is(closed_url):
@@ -147,8 +152,14 @@ def test_content_is_sent_as_is(closed_url):
 
 @pytest.mark.parametrize(
     ("body", "flag", "expected"),
-    [({"stream": True}, None, True), ({"stream": False}, None, False), ({}, None, False),
-     ({"stream": "true"}, None, False), ({}, True, True), ({"stream": True}, False, False)],
+    [
+        ({"stream": True}, None, True),
+        ({"stream": False}, None, False),
+        ({}, None, False),
+        ({"stream": "true"}, None, False),
+        ({}, True, True),
+        ({"stream": True}, False, False),
+    ],
 )
 def test_stream_is_inferred_from_the_body(closed_url, body, flag, expected):
     with make(closed_url) as t:
@@ -159,8 +170,7 @@ def test_stream_is_inferred_from_the_body(closed_url, body, flag, expected):
 
 @pytest.mark.parametrize(
     ("style", "x_api_key", "authorization"),
-    [("x-api-key", KEY, None), ("bearer", None, f"Bearer {KEY}"), ("both", KEY, f"Bearer {KEY}"),
-     ("none", None, None)],
+    [("x-api-key", KEY, None), ("bearer", None, f"Bearer {KEY}"), ("both", KEY, f"Bearer {KEY}"), ("none", None, None)],
 )
 def test_auth_styles(closed_url, style, x_api_key, authorization):
     assert style in AUTH_STYLES
@@ -198,16 +208,28 @@ def test_no_key_means_no_credentials(closed_url):
 def test_key_never_in_repr_str_or_curl(closed_url):
     with make(closed_url, auth="both") as t:
         ex = t.messages({"k": "v"})
-        for text in (repr(t), str(t), repr(ex), str(ex), repr(ex.request), str(ex.request),
-                     ex.request.curl(), json.dumps(ex.to_dict()), repr(t.redactor)):
+        for text in (
+            repr(t),
+            str(t),
+            repr(ex),
+            str(ex),
+            repr(ex.request),
+            str(ex.request),
+            ex.request.curl(),
+            json.dumps(ex.to_dict()),
+            repr(t.redactor),
+        ):
             assert "CANARY" not in text
         assert t.secrets == frozenset({KEY})
         assert "api_key=set" in repr(t)
 
 
 def test_secret_headers_are_redacted_and_become_variables(closed_url):
-    with make(closed_url, headers={"x-gateway-token": "gw-tok3n-123", "authorization": "Bearer sso-tok3n-9"},
-              secret_headers=["X-Gateway-Token"]) as t:
+    with make(
+        closed_url,
+        headers={"x-gateway-token": "gw-tok3n-123", "authorization": "Bearer sso-tok3n-9"},
+        secret_headers=["X-Gateway-Token"],
+    ) as t:
         assert {"gw-tok3n-123", "sso-tok3n-9", KEY} <= t.secrets
         ex = t.messages({"echo": "gw-tok3n-123"}, headers={"proxy-authorization": "Basic dXNlcjpwYXNz"})
     line = ex.request.curl()

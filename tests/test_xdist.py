@@ -33,9 +33,23 @@ def test_share_groups() -> None:
 
 def test_workers_share_one_stub_and_each_group_runs_on_one_worker(tmp_path: Path) -> None:
     report_dir = tmp_path / "reports"
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v", f"--report-dir={report_dir}",
-           "--checks=sdk.*", "--checks=auth.*", "--checks=errors.*", "--checks=response.*", "--checks=stream.*",
-           "--checks=request.*"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "-v",
+        f"--report-dir={report_dir}",
+        "--checks=sdk.*",
+        "--checks=auth.*",
+        "--checks=errors.*",
+        "--checks=response.*",
+        "--checks=stream.*",
+        "--checks=request.*",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
@@ -67,16 +81,30 @@ def test_the_schemathesis_pass_split_across_workers_gives_the_serial_verdicts(tm
         temp = tmp_path / name / "tmp"
         temp.mkdir(parents=True)
         report_dir = tmp_path / name / "reports"
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, f"--report-dir={report_dir}",
-               "--checks=fuzz.schemathesis.*", "--checks=auth.*", "--stub-fault=ignore-auth",
-               "--examples=8", "--fuzz-seconds=120", "--hypothesis-seed=3"]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "TMPDIR": str(temp)})
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *extra,
+            f"--report-dir={report_dir}",
+            "--checks=fuzz.schemathesis.*",
+            "--checks=auth.*",
+            "--stub-fault=ignore-auth",
+            "--examples=8",
+            "--fuzz-seconds=120",
+            "--hypothesis-seed=3",
+        ]
+        proc = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "TMPDIR": str(temp)}
+        )
         out = proc.stdout + proc.stderr
         assert proc.returncode == 1, out[-3000:]
         doc = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
-        runs[name] = {r["id"]: (r["verdict"], re.match(r"\d+ schemathesis cases|", r["message"]).group())
-                      for r in doc["results"]}
+        runs[name] = {
+            r["id"]: (r["verdict"], re.match(r"\d+ schemathesis cases|", r["message"]).group()) for r in doc["results"]
+        }
         assert not list(temp.glob("conformance-run-*")), "the run's share directory was left behind"
     assert runs["xdist"] == runs["serial"]
     assert runs["serial"]["fuzz.schemathesis.ignored-auth"][0] == "failed"

@@ -91,7 +91,9 @@ def expect_error(ex: Exchange, status: int, error_type: str) -> Outcome:
     if bad:
         return bad
     body = ex.json()
-    got_type = body.get("error", {}).get("type") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    got_type = (
+        body.get("error", {}).get("type") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    )
     if ex.status != status or got_type != error_type:
         return Outcome.mismatch(f"HTTP {status} with error.type {error_type!r}", describe(ex))
     return Outcome.passed(f"HTTP {status} {error_type}")

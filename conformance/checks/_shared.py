@@ -106,7 +106,11 @@ def _stop_sequence(ctx: Context) -> StopSequenceTrials:
         if sequence is None or challenged is None or challenged.status != 200:
             break
         answer = challenged.json()
-        if not isinstance(answer, dict) or answer.get("stop_reason") == "stop_sequence" or sequence in message_text(answer):
+        if (
+            not isinstance(answer, dict)
+            or answer.get("stop_reason") == "stop_sequence"
+            or sequence in message_text(answer)
+        ):
             break  # decided: acted on, or ignored
     return trials
 
@@ -114,9 +118,15 @@ def _stop_sequence(ctx: Context) -> StopSequenceTrials:
 def message_text(msg: dict) -> str:
     """The text of a Message's text blocks, joined."""
     content = msg.get("content")
-    return "".join(
-        b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
-    ) if isinstance(content, list) else ""
+    return (
+        "".join(
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
+        if isinstance(content, list)
+        else ""
+    )
 
 
 def tools_body(ctx: Context, **extra: Any) -> dict:

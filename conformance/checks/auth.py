@@ -38,29 +38,45 @@ def _accepted(ctx: Context, style: str) -> Outcome:
     return expect_ok(ex) or Outcome.passed(f"HTTP 200 with {style} credentials")
 
 
-@check("auth.accept.x-api-key", MUST, "contract §5.1, §9.1",
-       "A valid key sent as `x-api-key` is accepted (SDK 0.x/1.x send only this).")
+@check(
+    "auth.accept.x-api-key",
+    MUST,
+    "contract §5.1, §9.1",
+    "A valid key sent as `x-api-key` is accepted (SDK 0.x/1.x send only this).",
+)
 def accept_x_api_key(ctx: Context) -> Outcome:
     """MUST accept ``x-api-key: <key>``: the header SDK 0.x and 1.x send for ``api_key=``."""
     return _accepted(ctx, "x-api-key")
 
 
-@check("auth.accept.bearer", MUST, "contract §5.1, §9.2; Darkbloom: Authentication",
-       "A valid key sent as `Authorization: Bearer` is accepted (SDK 2.x sends only this).")
+@check(
+    "auth.accept.bearer",
+    MUST,
+    "contract §5.1, §9.2; Darkbloom: Authentication",
+    "A valid key sent as `Authorization: Bearer` is accepted (SDK 2.x sends only this).",
+)
 def accept_bearer(ctx: Context) -> Outcome:
     """MUST accept ``Authorization: Bearer <key>``: SDK 2.x sends it for ``api_key=``."""
     return _accepted(ctx, "bearer")
 
 
-@check("auth.reject.missing-key", MUST, "contract §4.2, §9.3",
-       "A request without credentials gets 401 `authentication_error` in the error envelope.")
+@check(
+    "auth.reject.missing-key",
+    MUST,
+    "contract §4.2, §9.3",
+    "A request without credentials gets 401 `authentication_error` in the error envelope.",
+)
 def reject_missing(ctx: Context) -> Outcome:
     """MUST answer a request with no credentials with 401 ``authentication_error``."""
     return expect_error(ctx.probe("auth-missing"), 401, "authentication_error")
 
 
-@check("auth.reject.wrong-key", MUST, "contract §4.2, §9.3",
-       "A request with a wrong key gets 401 `authentication_error` in the error envelope.")
+@check(
+    "auth.reject.wrong-key",
+    MUST,
+    "contract §4.2, §9.3",
+    "A request with a wrong key gets 401 `authentication_error` in the error envelope.",
+)
 def reject_wrong(ctx: Context) -> Outcome:
     """MUST answer a request with a wrong key with 401 ``authentication_error``."""
     ex = ctx.probe("auth-wrong")

@@ -67,9 +67,14 @@ def _count_tokens_vs_usage(ctx: Context):
 # ------------------------------------------------------------------------------ checks
 
 
-@check("count-tokens.response.shape", SHOULD, "contract §6, §9.30",
-       "POST /v1/messages/count_tokens answers 200 {\"input_tokens\": int}.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
+@check(
+    "count-tokens.response.shape",
+    SHOULD,
+    "contract §6, §9.30",
+    'POST /v1/messages/count_tokens answers 200 {"input_tokens": int}.',
+    profiles=ANTHROPIC_ONLY,
+    capability="count_tokens",
+)
 def count_tokens_shape(ctx: Context) -> Outcome:
     """SHOULD implement ``POST /v1/messages/count_tokens`` answering ``{"input_tokens": int}``
     for a valid ``{model, messages}`` body."""
@@ -92,9 +97,14 @@ def _count_tokens_available(ctx: Context) -> Outcome | None:
     return None
 
 
-@check("count-tokens.validation.missing-messages", SHOULD, "contract §4.2, §6, §9.30",
-       "count_tokens without `messages` answers 400 invalid_request_error.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
+@check(
+    "count-tokens.validation.missing-messages",
+    SHOULD,
+    "contract §4.2, §6, §9.30",
+    "count_tokens without `messages` answers 400 invalid_request_error.",
+    profiles=ANTHROPIC_ONLY,
+    capability="count_tokens",
+)
 def count_tokens_validation(ctx: Context) -> Outcome:
     """SHOULD validate count_tokens requests like messages requests: ``messages`` is required,
     so a body without it is 400 ``invalid_request_error``."""
@@ -103,7 +113,9 @@ def count_tokens_validation(ctx: Context) -> Outcome:
         return unavailable
     ex = ctx.probe("count-tokens-no-messages")
     if ex.status == 200:
-        return Outcome.mismatch("HTTP 400 invalid_request_error", f"{describe(ex)}: a body without messages was counted")
+        return Outcome.mismatch(
+            "HTTP 400 invalid_request_error", f"{describe(ex)}: a body without messages was counted"
+        )
     return expect_error(ex, 400, "invalid_request_error")
 
 
@@ -113,9 +125,14 @@ def _input_tokens(ex: Exchange) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@check("count-tokens.system.counted", SHOULD, "contract §6, §9.30",
-       "count_tokens counts the system prompt: the same body with a long system prompt counts more.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
+@check(
+    "count-tokens.system.counted",
+    SHOULD,
+    "contract §6, §9.30",
+    "count_tokens counts the system prompt: the same body with a long system prompt counts more.",
+    profiles=ANTHROPIC_ONLY,
+    capability="count_tokens",
+)
 def count_tokens_system(ctx: Context) -> Outcome:
     """SHOULD count every input the model sees: adding an ~80-word ``system`` prompt to a
     count_tokens body raises ``input_tokens`` (a server that drops the system prompt does not)."""
@@ -129,15 +146,22 @@ def count_tokens_system(ctx: Context) -> Outcome:
             return Outcome.failed(f"count_tokens {what}: {bad.message}")
     a, b = _input_tokens(plain), _input_tokens(with_system)
     if a is None or b is None:
-        return Outcome.inconclusive(f"no integer input_tokens to compare ({a!r}, {b!r}); see count-tokens.response.shape")
+        return Outcome.inconclusive(
+            f"no integer input_tokens to compare ({a!r}, {b!r}); see count-tokens.response.shape"
+        )
     if b <= a:
         return Outcome.mismatch(f"more input_tokens with an ~80-word system prompt than without ({a})", f"{b}")
     return Outcome.passed(f"input_tokens {a} without system, {b} with")
 
 
-@check("count-tokens.usage.matches-messages", SHOULD, "contract §6, §2.3",
-       "count_tokens for a request (model, system, messages) equals usage.input_tokens of that request.",
-       profiles=ANTHROPIC_ONLY, capability="count_tokens")
+@check(
+    "count-tokens.usage.matches-messages",
+    SHOULD,
+    "contract §6, §2.3",
+    "count_tokens for a request (model, system, messages) equals usage.input_tokens of that request.",
+    profiles=ANTHROPIC_ONLY,
+    capability="count_tokens",
+)
 def count_tokens_matches(ctx: Context) -> Outcome:
     """SHOULD count what the model will be billed for: ``input_tokens`` of count_tokens for a
     multi-turn request with a system prompt equals ``usage.input_tokens`` of the same request

@@ -123,8 +123,12 @@ def _envelope_problem(ctx: Context, ex: Exchange) -> str | None:
 # -- envelope ---------------------------------------------------------------------------------
 
 
-@check("errors.envelope.shape", MUST, "contract §4.1, §9.25",
-       'Every error response is the JSON envelope {"type":"error","error":{"type","message"}} (schemas/error.json).')
+@check(
+    "errors.envelope.shape",
+    MUST,
+    "contract §4.1, §9.25",
+    'Every error response is the JSON envelope {"type":"error","error":{"type","message"}} (schemas/error.json).',
+)
 def envelope_shape(ctx: Context) -> Outcome:
     """MUST answer every error with ``{"type":"error","error":{"type","message"}}`` (optional
     ``request_id``), valid against schemas/error.json: the SDK reads ``error.type`` from it."""
@@ -137,15 +141,22 @@ def envelope_shape(ctx: Context) -> Outcome:
     return Outcome.passed(f"{len(seen)} error responses, all in the envelope")
 
 
-@check("errors.envelope.content-type", MUST, "contract §4.1, §9.25",
-       "Every error response is sent with `content-type: application/json`.")
+@check(
+    "errors.envelope.content-type",
+    MUST,
+    "contract §4.1, §9.25",
+    "Every error response is sent with `content-type: application/json`.",
+)
 def envelope_content_type(ctx: Context) -> Outcome:
     """MUST send every error response as ``application/json``."""
     seen = error_exchanges(ctx)
     if not seen:
         return _no_errors()
-    bad = [f"{label}: HTTP {ex.status} {ex.content_type or 'no content-type'}" for label, ex in seen
-           if ex.content_type != "application/json"]
+    bad = [
+        f"{label}: HTTP {ex.status} {ex.content_type or 'no content-type'}"
+        for label, ex in seen
+        if ex.content_type != "application/json"
+    ]
     if bad:
         return Outcome.mismatch("content-type application/json on every error response", _summary(bad, len(seen)))
     return Outcome.passed(f"{len(seen)} error responses, all application/json")
@@ -172,9 +183,13 @@ def _pair_problem(table: dict[str, dict], status: int, etype: str) -> str | None
     return f"HTTP {status} with error.type {etype!r} (server errors use {listed})"
 
 
-@check("errors.status.type-agrees", MUST, "contract §4.2, §9.26; schemas/data/error-types.json",
-       "Every error's HTTP status and `error.type` are a pair from the contract's table "
-       "(400 invalid_request_error, 401 authentication_error, 404 not_found_error, 529 overloaded_error, ...).")
+@check(
+    "errors.status.type-agrees",
+    MUST,
+    "contract §4.2, §9.26; schemas/data/error-types.json",
+    "Every error's HTTP status and `error.type` are a pair from the contract's table "
+    "(400 invalid_request_error, 401 authentication_error, 404 not_found_error, 529 overloaded_error, ...).",
+)
 def status_type_agrees(ctx: Context) -> Outcome:
     """MUST use the status ↔ type pairs of §4.2: a listed status carries its type, an unlisted 4xx
     carries ``invalid_request_error``, and a server error is 500/504/529 with its type. Error
@@ -185,10 +200,15 @@ def status_type_agrees(ctx: Context) -> Outcome:
     if not typed:
         return Outcome.inconclusive("no error response of this run carried an error.type")
     # error_exchanges only yields answers with a status, so the None test never drops one
-    bad = [f"{label}: {problem}" for label, ex, t in typed
-           if ex.status is not None and (problem := _pair_problem(table, ex.status, t))]
+    bad = [
+        f"{label}: {problem}"
+        for label, ex, t in typed
+        if ex.status is not None and (problem := _pair_problem(table, ex.status, t))
+    ]
     if bad:
-        return Outcome.mismatch("the contract's status/type pair on every error", f"{len(bad)} of {len(typed)} not: " + "; ".join(bad[:3]))
+        return Outcome.mismatch(
+            "the contract's status/type pair on every error", f"{len(bad)} of {len(typed)} not: " + "; ".join(bad[:3])
+        )
     return Outcome.passed(f"{len(typed)} error responses, every status/type pair from the contract")
 
 
@@ -210,9 +230,13 @@ def _failure_injection(ctx: Context, name: str, what: str, state: str) -> Exchan
     return ex
 
 
-@check("errors.status.overload-529", SHOULD, "contract §4.2, §9.27",
-       "Capacity shortage is 529 `overloaded_error` (not 503); decided only where the target can be made "
-       f"to overload (`--trigger overload=MODEL`; the stub's model `{OVERLOADED_MODEL}`).")
+@check(
+    "errors.status.overload-529",
+    SHOULD,
+    "contract §4.2, §9.27",
+    "Capacity shortage is 529 `overloaded_error` (not 503); decided only where the target can be made "
+    f"to overload (`--trigger overload=MODEL`; the stub's model `{OVERLOADED_MODEL}`).",
+)
 def overload_529(ctx: Context) -> Outcome:
     """SHOULD answer capacity shortage with 529 ``overloaded_error``, not 503 (the SDK retries both,
     but only 529 becomes ``OverloadedError``)."""
@@ -239,9 +263,13 @@ def _retry_after_problem(value: str | None) -> str | None:
     return f"retry-after {value!r} (neither seconds nor an HTTP date)"
 
 
-@check("errors.status.rate-limit-429", SHOULD, "contract §4.2, §5.2, §9.27",
-       "A per-key limit is 429 `rate_limit_error` with a `retry-after` header; decided only where the "
-       f"target can be made to rate-limit (`--trigger rate-limit=MODEL`; the stub's model `{RATE_LIMITED_MODEL}`).")
+@check(
+    "errors.status.rate-limit-429",
+    SHOULD,
+    "contract §4.2, §5.2, §9.27",
+    "A per-key limit is 429 `rate_limit_error` with a `retry-after` header; decided only where the "
+    f"target can be made to rate-limit (`--trigger rate-limit=MODEL`; the stub's model `{RATE_LIMITED_MODEL}`).",
+)
 def rate_limit_429(ctx: Context) -> Outcome:
     """SHOULD answer a rate limit with 429 ``rate_limit_error`` and ``retry-after`` (seconds or an
     HTTP date), which the SDK honours before retrying."""
@@ -260,8 +288,12 @@ def rate_limit_429(ctx: Context) -> Outcome:
 # -- request ids ------------------------------------------------------------------------------
 
 
-@check("errors.request-id.header", SHOULD, "contract §5.2, §9.28",
-       "Every response, error or success, carries a `request-id` header (the SDK reads exactly that name).")
+@check(
+    "errors.request-id.header",
+    SHOULD,
+    "contract §5.2, §9.28",
+    "Every response, error or success, carries a `request-id` header (the SDK reads exactly that name).",
+)
 def request_id_header(ctx: Context) -> Outcome:
     """SHOULD send ``request-id`` on every response: the SDK exposes it as ``_request_id`` and
     ``exc.request_id`` and reads no other name (``x-request-id`` does not count)."""
@@ -278,8 +310,12 @@ def request_id_header(ctx: Context) -> Outcome:
     return Outcome.passed(f"{len(seen)} responses, all with request-id")
 
 
-@check("errors.request-id.body", SHOULD, "contract §4.1, §9.28",
-       "Every error body carries `request_id` (a string) beside `type` and `error`.")
+@check(
+    "errors.request-id.body",
+    SHOULD,
+    "contract §4.1, §9.28",
+    "Every error body carries `request_id` (a string) beside `type` and `error`.",
+)
 def request_id_body(ctx: Context) -> Outcome:
     """SHOULD include ``request_id`` (a string) in every error body, as the real API does."""
     seen = error_exchanges(ctx)
@@ -290,7 +326,14 @@ def request_id_body(ctx: Context) -> Outcome:
         body = ex.json()
         value = body.get("request_id") if isinstance(body, dict) else None
         if not (isinstance(value, str) and value):
-            bad.append(f"{label}: HTTP {ex.status} " + ("request_id " + json.dumps(value) if isinstance(body, dict) and "request_id" in body else "no request_id"))
+            bad.append(
+                f"{label}: HTTP {ex.status} "
+                + (
+                    "request_id " + json.dumps(value)
+                    if isinstance(body, dict) and "request_id" in body
+                    else "no request_id"
+                )
+            )
     if bad:
         return Outcome.mismatch("a request_id string in every error body", _summary(bad, len(seen)))
     return Outcome.passed(f"{len(seen)} error bodies, all with request_id")
@@ -307,13 +350,19 @@ def _enveloped(ctx: Context, ex: Exchange, status: int, error_type: str) -> Outc
     if problem:
         return Outcome.mismatch(f"HTTP {status} {error_type} in the error envelope", problem)
     if ex.content_type != "application/json":
-        return Outcome.mismatch(f"HTTP {status} {error_type} as application/json", f"content-type {ex.content_type or 'none'}")
+        return Outcome.mismatch(
+            f"HTTP {status} {error_type} as application/json", f"content-type {ex.content_type or 'none'}"
+        )
     return verdict
 
 
-@check("errors.routing.unknown-path", MUST, "contract §8.10, §9.33",
-       f"GET and POST on an unknown path under /v1 (`{UNKNOWN_PATH}`) get 404 `not_found_error` in the JSON "
-       "envelope, not a plain-text 404.")
+@check(
+    "errors.routing.unknown-path",
+    MUST,
+    "contract §8.10, §9.33",
+    f"GET and POST on an unknown path under /v1 (`{UNKNOWN_PATH}`) get 404 `not_found_error` in the JSON "
+    "envelope, not a plain-text 404.",
+)
 def unknown_path(ctx: Context) -> Outcome:
     """MUST answer unknown paths with 404 ``not_found_error`` in the JSON envelope (Go's default
     mux answers ``text/plain`` "404 page not found", which the SDK cannot read)."""
@@ -325,8 +374,12 @@ def unknown_path(ctx: Context) -> Outcome:
     return Outcome.passed(f"GET and POST {UNKNOWN_PATH}: HTTP 404 not_found_error in the envelope")
 
 
-@check("errors.routing.wrong-method", SHOULD, "contract §4.1, §4.2 (unlisted 4xx); RFC 9110 §15.5.6",
-       "GET /v1/messages gets 405 `invalid_request_error` in the JSON envelope, with an `Allow` header naming POST.")
+@check(
+    "errors.routing.wrong-method",
+    SHOULD,
+    "contract §4.1, §4.2 (unlisted 4xx); RFC 9110 §15.5.6",
+    "GET /v1/messages gets 405 `invalid_request_error` in the JSON envelope, with an `Allow` header naming POST.",
+)
 def wrong_method(ctx: Context) -> Outcome:
     """SHOULD answer a wrong method on a known path with 405 (HTTP semantics), in the envelope with
     ``invalid_request_error`` (§4.2 uses it for unlisted 4xx), and ``Allow: POST`` (RFC 9110 requires
@@ -337,27 +390,42 @@ def wrong_method(ctx: Context) -> Outcome:
         return verdict
     allow = ex.header("allow") or ""
     if "POST" not in [m.strip().upper() for m in allow.split(",")]:
-        return Outcome.mismatch("an Allow header naming POST on the 405", f"allow {allow!r}" if allow else "no Allow header")
+        return Outcome.mismatch(
+            "an Allow header naming POST on the 405", f"allow {allow!r}" if allow else "no Allow header"
+        )
     return Outcome.passed(f"HTTP 405 invalid_request_error, Allow: {allow}")
 
 
 # -- retry hints ------------------------------------------------------------------------------
 
 
-@check("errors.retry.no-should-retry-on-400", SHOULD, "contract §5.2, §5.3, §9.29",
-       "Non-retryable errors (400, 401, 402, 403, 404, 413 and other 4xx but 408/409/429) never carry "
-       "`x-should-retry: true`, which makes the SDK retry them.")
+@check(
+    "errors.retry.no-should-retry-on-400",
+    SHOULD,
+    "contract §5.2, §5.3, §9.29",
+    "Non-retryable errors (400, 401, 402, 403, 404, 413 and other 4xx but 408/409/429) never carry "
+    "`x-should-retry: true`, which makes the SDK retry them.",
+)
 def no_should_retry(ctx: Context) -> Outcome:
     """SHOULD NOT send ``x-should-retry: true`` on an error the SDK would not retry by status: the SDK
     obeys the header over its own rules, so a 400 would be sent three times."""
     table = error_table(ctx)
     retryable = {row["status"] for row in table.values() if row["sdk_retries"]} | {408, 409, 429}
-    seen = [(label, ex) for label, ex in error_exchanges(ctx)
-            if ex.status is not None and ex.status < 500 and ex.status not in retryable]
+    seen = [
+        (label, ex)
+        for label, ex in error_exchanges(ctx)
+        if ex.status is not None and ex.status < 500 and ex.status not in retryable
+    ]
     if not seen:
         return Outcome.inconclusive("no non-retryable error response was seen in this run")
-    bad = [f"{label}: HTTP {ex.status}" for label, ex in seen if (ex.header("x-should-retry") or "").strip().lower() == "true"]
+    bad = [
+        f"{label}: HTTP {ex.status}"
+        for label, ex in seen
+        if (ex.header("x-should-retry") or "").strip().lower() == "true"
+    ]
     if bad:
-        return Outcome.mismatch("no x-should-retry: true on non-retryable errors",
-                                f"{len(bad)} of {len(seen)} with it: " + "; ".join(bad[:3]))
+        return Outcome.mismatch(
+            "no x-should-retry: true on non-retryable errors",
+            f"{len(bad)} of {len(seen)} with it: " + "; ".join(bad[:3]),
+        )
     return Outcome.passed(f"{len(seen)} non-retryable error responses, none with x-should-retry: true")

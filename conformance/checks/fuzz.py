@@ -50,8 +50,9 @@ from conformance._target import Target, Timeouts
 from conformance.checks._common import declined, describe, error_type_of
 
 
-def _finish(ctx: Context, run: Exploration, what: str, judge: Callable[[GenRequest, Exchange], str | None],
-            passed: str) -> Outcome:
+def _finish(
+    ctx: Context, run: Exploration, what: str, judge: Callable[[GenRequest, Exchange], str | None], passed: str
+) -> Outcome:
     """The outcome of a property: on failure, re-send the minimal example once as the evidence."""
     if run.failure is None:
         extra = "".join(f", {n} {k}" for k, n in sorted(run.notes.items()))
@@ -90,12 +91,16 @@ def _stream_problem(ctx: Context, ex: Exchange) -> tuple[str | None, dict | None
             data = json.loads(ev.data)
         except ValueError:
             return f"event {ev.position} data is not JSON", g.message
-        errors = ctx.schemas.validate("stream-event", data, profile=ctx.config.profile, version=ctx.config.anthropic_version)
+        errors = ctx.schemas.validate(
+            "stream-event", data, profile=ctx.config.profile, version=ctx.config.anthropic_version
+        )
         if errors:
             return f"{ev.event} event {ev.position} invalid: {errors[0].message}", g.message
     if g.message is None:
         return "no Message could be rebuilt from the stream", None
-    errors = ctx.schemas.validate("message", g.message, profile=ctx.config.profile, version=ctx.config.anthropic_version)
+    errors = ctx.schemas.validate(
+        "message", g.message, profile=ctx.config.profile, version=ctx.config.anthropic_version
+    )
     if errors:
         return f"the Message rebuilt from the stream is invalid: {errors[0].message}", g.message
     return None, g.message
@@ -130,7 +135,9 @@ def _texts(msg: dict) -> list[str]:
     content = msg.get("content")
     if not isinstance(content, list):
         content = []
-    return [b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)]
+    return [
+        b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+    ]
 
 
 def _judge_constraints(ctx: Context, req: GenRequest, ex: Exchange) -> str | None:
@@ -150,7 +157,9 @@ def _judge_constraints(ctx: Context, req: GenRequest, ex: Exchange) -> str | Non
                 return f"stop sequence {seq!r} occurs in the answer text {text[:80]!r}"
     stop_reason = msg.get("stop_reason")
     if stop_reason == "stop_sequence" and msg.get("stop_sequence") not in want.stop_sequences:
-        return f"stop_reason stop_sequence with stop_sequence {msg.get('stop_sequence')!r}, which the request did not send"
+        return (
+            f"stop_reason stop_sequence with stop_sequence {msg.get('stop_sequence')!r}, which the request did not send"
+        )
     if want.forced_tool is not None and stop_reason != "max_tokens":
         used = [b.get("name") for b in msg.get("content") or [] if isinstance(b, dict) and b.get("type") == "tool_use"]
         wanted = "a tool_use block" if want.forced_tool == "*" else f"a tool_use block for {want.forced_tool!r}"
@@ -161,30 +170,58 @@ def _judge_constraints(ctx: Context, req: GenRequest, ex: Exchange) -> str | Non
     return None
 
 
-@check("fuzz.valid.accepted", MUST, "contract §1-§3, §9.18",
-       "Generated valid requests (every profile- and version-legal shape, unicode of every kind, streaming "
-       "on and off) get 200 with a schema-valid Message, or a schema-valid stream whose grammar holds.")
+@check(
+    "fuzz.valid.accepted",
+    MUST,
+    "contract §1-§3, §9.18",
+    "Generated valid requests (every profile- and version-legal shape, unicode of every kind, streaming "
+    "on and off) get 200 with a schema-valid Message, or a schema-valid stream whose grammar holds.",
+)
 def valid_accepted(ctx: Context) -> Outcome:
     """MUST answer every generated valid request with 200 and a valid Message or stream; a
     correct decline of an optional capability (tools, thinking) is tolerated."""
     scope = scope_of(ctx)
-    run = explore(ctx, valid_requests(scope), lambda req, r: _judge_accepted(ctx, req, send(ctx, req), r),
-                  examples=valid_examples(scope), batch=GenRequest.key)
-    return _finish(ctx, run, "valid requests", lambda req, ex: _judge_accepted(ctx, req, ex),
-                   "each got 200 and a valid Message or stream")
+    run = explore(
+        ctx,
+        valid_requests(scope),
+        lambda req, r: _judge_accepted(ctx, req, send(ctx, req), r),
+        examples=valid_examples(scope),
+        batch=GenRequest.key,
+    )
+    return _finish(
+        ctx,
+        run,
+        "valid requests",
+        lambda req, ex: _judge_accepted(ctx, req, ex),
+        "each got 200 and a valid Message or stream",
+    )
 
 
-@check("fuzz.valid.constraints-hold", MUST, "contract §1.1, §1.5, §2.3, §9.14-15",
-       "In the answer to a generated valid request, output_tokens <= max_tokens, no stop sequence occurs in the "
-       "text, and a forced tool_choice yields that tool's tool_use (stop_reason tool_use).")
+@check(
+    "fuzz.valid.constraints-hold",
+    MUST,
+    "contract §1.1, §1.5, §2.3, §9.14-15",
+    "In the answer to a generated valid request, output_tokens <= max_tokens, no stop sequence occurs in the "
+    "text, and a forced tool_choice yields that tool's tool_use (stop_reason tool_use).",
+)
 def valid_constraints(ctx: Context) -> Outcome:
     """MUST respect the request's own limits in every answer: ``max_tokens``, ``stop_sequences``
     and a forced ``tool_choice``."""
     scope = scope_of(ctx)
-    run = explore(ctx, valid_requests(scope), lambda req, r: _judge_constraints(ctx, req, send(ctx, req)),
-                  examples=valid_examples(scope), batch=GenRequest.key)
-    return _finish(ctx, run, "valid requests", lambda req, ex: _judge_constraints(ctx, req, ex),
-                   "every answer respected max_tokens, stop_sequences and tool_choice")
+    run = explore(
+        ctx,
+        valid_requests(scope),
+        lambda req, r: _judge_constraints(ctx, req, send(ctx, req)),
+        examples=valid_examples(scope),
+        batch=GenRequest.key,
+    )
+    return _finish(
+        ctx,
+        run,
+        "valid requests",
+        lambda req, ex: _judge_constraints(ctx, req, ex),
+        "every answer respected max_tokens, stop_sequences and tool_choice",
+    )
 
 
 # ----------------------------------------------------------------------------- invalid requests
@@ -198,8 +235,11 @@ def _judge_exact(req: GenRequest, ex: Exchange) -> str | None:
     body = ex.json()
     envelope = isinstance(body, dict) and body.get("type") == "error"
     if ex.status != req.status or error_type_of(ex) != req.error_type or not envelope:
-        got = describe(ex) + ("" if envelope or ex.status != req.status or error_type_of(ex) != req.error_type
-                              else ' without the envelope\'s top-level "type": "error"')
+        got = describe(ex) + (
+            ""
+            if envelope or ex.status != req.status or error_type_of(ex) != req.error_type
+            else ' without the envelope\'s top-level "type": "error"'
+        )
         return f"expected HTTP {req.status} with error.type {req.error_type!r} in the error envelope, got {got}"
     return None
 
@@ -212,26 +252,44 @@ def _judge_no_5xx(req: GenRequest, ex: Exchange) -> str | None:
     return None
 
 
-@check("fuzz.invalid.rejected-exactly", MUST, "contract §1, §4.1-4.2, §9.6-9.10",
-       "Each generated invalid request (missing field, wrong type, out of range, unknown enum or block type, "
-       "truncated or non-UTF-8 JSON, unknown model, oversize) gets its exact status and error type in the envelope.")
+@check(
+    "fuzz.invalid.rejected-exactly",
+    MUST,
+    "contract §1, §4.1-4.2, §9.6-9.10",
+    "Each generated invalid request (missing field, wrong type, out of range, unknown enum or block type, "
+    "truncated or non-UTF-8 JSON, unknown model, oversize) gets its exact status and error type in the envelope.",
+)
 def invalid_exact(ctx: Context) -> Outcome:
     """MUST answer each generated invalid request with the exact status and ``error.type`` the
     contract gives it (400 ``invalid_request_error``, 404 ``not_found_error``, 413
     ``request_too_large``), in the error envelope; never a 2xx."""
     scope = scope_of(ctx)
-    run = explore(ctx, invalid_batches(scope, BATCH), lambda req, r: _judge_exact(req, send(ctx, req)),
-                  examples=invalid_examples(scope), drawn_lists=True)
+    run = explore(
+        ctx,
+        invalid_batches(scope, BATCH),
+        lambda req, r: _judge_exact(req, send(ctx, req)),
+        examples=invalid_examples(scope),
+        drawn_lists=True,
+    )
     return _finish(ctx, run, "invalid requests", _judge_exact, "each got its exact status and error type")
 
 
-@check("fuzz.invalid.never-5xx", MUST, "contract §4.2",
-       "No generated invalid request (including a wrong content type or an unknown field) gets a 5xx or no answer.")
+@check(
+    "fuzz.invalid.never-5xx",
+    MUST,
+    "contract §4.2",
+    "No generated invalid request (including a wrong content type or an unknown field) gets a 5xx or no answer.",
+)
 def invalid_no_5xx(ctx: Context) -> Outcome:
     """MUST answer a malformed request as the client's error (4xx), never as a server failure."""
     scope = scope_of(ctx)
-    run = explore(ctx, invalid_batches(scope, BATCH), lambda req, r: _judge_no_5xx(req, send(ctx, req)),
-                  examples=invalid_examples(scope), drawn_lists=True)
+    run = explore(
+        ctx,
+        invalid_batches(scope, BATCH),
+        lambda req, r: _judge_no_5xx(req, send(ctx, req)),
+        examples=invalid_examples(scope),
+        drawn_lists=True,
+    )
     return _finish(ctx, run, "invalid requests", _judge_no_5xx, "none got a 5xx")
 
 
@@ -265,14 +323,25 @@ def _compare_target(ctx: Context) -> Target:
     c = ctx.config
     t = ctx.target
     assert c.compare is not None
-    return Target(c.compare, api_key=c.api_key, auth=t.auth, anthropic_version=c.anthropic_version, headers=c.headers,
-                  secret_headers=c.secret_headers, insecure=c.insecure,
-                  timeouts=Timeouts(connect=min(10.0, c.timeout), read=c.timeout, event_idle=c.timeout, total=c.total_timeout))
+    return Target(
+        c.compare,
+        api_key=c.api_key,
+        auth=t.auth,
+        anthropic_version=c.anthropic_version,
+        headers=c.headers,
+        secret_headers=c.secret_headers,
+        insecure=c.insecure,
+        timeouts=Timeouts(connect=min(10.0, c.timeout), read=c.timeout, event_idle=c.timeout, total=c.total_timeout),
+    )
 
 
-@check("fuzz.compare.agree", SHOULD, "contract §1-§4 (differential)",
-       "With --compare URL2, the same generated requests get the same acceptance, error type and stream grammar "
-       "verdict from both targets.")
+@check(
+    "fuzz.compare.agree",
+    SHOULD,
+    "contract §1-§4 (differential)",
+    "With --compare URL2, the same generated requests get the same acceptance, error type and stream grammar "
+    "verdict from both targets.",
+)
 def compare_agree(ctx: Context) -> Outcome:
     """SHOULD behave like the reference target (``--compare``) on every generated request."""
     if not ctx.config.compare:
@@ -282,7 +351,9 @@ def compare_agree(ctx: Context) -> Outcome:
         model = ctx.config.model or discover_model(other)
         scope = scope_of(ctx)
         if model != ctx.model:
-            return Outcome.inconclusive(f"the targets serve different first models ({ctx.model!r}, {model!r}); pass --model")
+            return Outcome.inconclusive(
+                f"the targets serve different first models ({ctx.model!r}, {model!r}); pass --model"
+            )
 
         def judge(req: GenRequest, mine: Exchange, theirs: Exchange | None = None) -> str | None:
             theirs = theirs if theirs is not None else send(ctx, req, other)
@@ -291,8 +362,13 @@ def compare_agree(ctx: Context) -> Outcome:
                 return f"{req.describe()}: this target {_show(a)}, {other.base_url} {_show(b)}"
             return None
 
-        run = explore(ctx, mixed_requests(scope), lambda req, r: judge(req, send(ctx, req)),
-                      examples=valid_examples(scope) + invalid_examples(scope), batch=GenRequest.key)
+        run = explore(
+            ctx,
+            mixed_requests(scope),
+            lambda req, r: judge(req, send(ctx, req)),
+            examples=valid_examples(scope) + invalid_examples(scope),
+            batch=GenRequest.key,
+        )
         if run.failure is None:
             return Outcome.passed(f"{run.examples} generated requests: both targets agreed")
         req = run.failure
@@ -303,4 +379,3 @@ def compare_agree(ctx: Context) -> Outcome:
         return Outcome.failed(f"{reason}; minimal request: {mine.request.curl(ctx.secrets)}")
     finally:
         other.close()
-

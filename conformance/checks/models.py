@@ -86,9 +86,14 @@ def _models_retrieve_unknown(ctx: Context):
 # ------------------------------------------------------------------------------ checks
 
 
-@check("models.list.shape", SHOULD, "contract §6, §9.31",
-       "GET /v1/models answers a model page (data of ModelInfo, has_more, first_id, last_id).",
-       profiles=ANTHROPIC_ONLY, capability="models")
+@check(
+    "models.list.shape",
+    SHOULD,
+    "contract §6, §9.31",
+    "GET /v1/models answers a model page (data of ModelInfo, has_more, first_id, last_id).",
+    profiles=ANTHROPIC_ONLY,
+    capability="models",
+)
 def models_list_shape(ctx: Context) -> Outcome:
     """SHOULD implement ``GET /v1/models`` with the Anthropic page shape: ``data`` of ModelInfo
     (``id``, ``type: "model"``, ``display_name``, ``created_at``), ``has_more``, ``first_id``,
@@ -121,9 +126,14 @@ def _listed_ids(ex: Exchange) -> tuple[list[str] | None, Outcome | None]:
     return [m["id"] for m in data], None
 
 
-@check("models.pagination.after-id", SHOULD, "contract §6, §9.31",
-       "Walking GET /v1/models with limit and after_id=last_id visits every model once and ends with "
-       "has_more false.", profiles=ANTHROPIC_ONLY, capability="models")
+@check(
+    "models.pagination.after-id",
+    SHOULD,
+    "contract §6, §9.31",
+    "Walking GET /v1/models with limit and after_id=last_id visits every model once and ends with has_more false.",
+    profiles=ANTHROPIC_ONLY,
+    capability="models",
+)
 def models_pagination(ctx: Context) -> Outcome:
     """SHOULD honour ``limit`` and ``after_id`` and report ``has_more``: the SDK's auto-pagination
     follows ``last_id`` while ``has_more`` is not false, so a server that ignores ``after_id`` or
@@ -148,11 +158,15 @@ def models_pagination(ctx: Context) -> Outcome:
         ids = [m.get("id") for m in data if isinstance(m, dict)]
         repeated = [i for i in ids if i in seen]
         if repeated:
-            return Outcome.mismatch(f"no model repeated across pages (page {n})", f"{repeated[0]!r} again: after_id ignored")
+            return Outcome.mismatch(
+                f"no model repeated across pages (page {n})", f"{repeated[0]!r} again: after_id ignored"
+            )
         seen.extend(ids)
         has_more = page.get("has_more")
         if not isinstance(has_more, bool):
-            return Outcome.mismatch(f"has_more as a boolean on page {n}", repr(has_more) if "has_more" in page else "no has_more")
+            return Outcome.mismatch(
+                f"has_more as a boolean on page {n}", repr(has_more) if "has_more" in page else "no has_more"
+            )
         if has_more:
             if not data or page.get("last_id") != ids[-1]:
                 return Outcome.mismatch(
@@ -164,14 +178,21 @@ def models_pagination(ctx: Context) -> Outcome:
     if seen != listed:
         missing = [i for i in listed if i not in seen]
         detail = f"missing {missing[0]!r}" if missing else "a different order"
-        return Outcome.mismatch(f"the walk to visit the {len(listed)} listed models in order", f"{len(seen)} models, {detail}")
+        return Outcome.mismatch(
+            f"the walk to visit the {len(listed)} listed models in order", f"{len(seen)} models, {detail}"
+        )
     return Outcome.passed(f"{len(pages)} page(s) of {size}, {len(seen)} models, has_more false at the end")
 
 
-@check("models.retrieve.shape", SHOULD, "contract §6, §9.32",
-       "GET /v1/models/{id} for the run's model (the first listed unless --model; a listed id when "
-       "--model is not listed) answers its ModelInfo.",
-       profiles=ANTHROPIC_ONLY, capability="models")
+@check(
+    "models.retrieve.shape",
+    SHOULD,
+    "contract §6, §9.32",
+    "GET /v1/models/{id} for the run's model (the first listed unless --model; a listed id when "
+    "--model is not listed) answers its ModelInfo.",
+    profiles=ANTHROPIC_ONLY,
+    capability="models",
+)
 def models_retrieve_shape(ctx: Context) -> Outcome:
     """SHOULD implement ``GET /v1/models/{id}``: the run's model (a served id) answers 200 with
     a valid ModelInfo whose ``id`` is the one asked for."""
@@ -188,13 +209,22 @@ def models_retrieve_shape(ctx: Context) -> Outcome:
     got = ex.json().get("id")
     if quote(str(got), safe="") != wanted:
         return Outcome.mismatch(f"the ModelInfo of {wanted!r}", f"id {got!r}")
-    listed = "" if wanted == quote(ctx.model, safe="") else f" (the run's model {ctx.model!r} is not listed: a listed id instead)"
+    listed = (
+        ""
+        if wanted == quote(ctx.model, safe="")
+        else f" (the run's model {ctx.model!r} is not listed: a listed id instead)"
+    )
     return Outcome.passed(f"ModelInfo of {got!r}{listed}")
 
 
-@check("models.retrieve.unknown", SHOULD, "contract §4.2, §6, §9.32",
-       "GET /v1/models/{id} for an unknown id answers 404 not_found_error.",
-       profiles=ANTHROPIC_ONLY, capability="models")
+@check(
+    "models.retrieve.unknown",
+    SHOULD,
+    "contract §4.2, §6, §9.32",
+    "GET /v1/models/{id} for an unknown id answers 404 not_found_error.",
+    profiles=ANTHROPIC_ONLY,
+    capability="models",
+)
 def models_retrieve_unknown(ctx: Context) -> Outcome:
     """SHOULD answer an unknown model id with 404 ``not_found_error`` in the error envelope
     (the SDK raises NotFoundError on the status; tools branch on ``error.type``)."""

@@ -100,7 +100,12 @@ def _judge_beta(ctx: Context, ex: Exchange) -> Outcome:
     if ex.status == 200:
         return Outcome.passed("HTTP 200: the unknown beta was ignored")
     body = ex.json()
-    if ex.status == 400 and isinstance(body, dict) and body.get("type") == "error" and error_type_of(ex) == "invalid_request_error":
+    if (
+        ex.status == 400
+        and isinstance(body, dict)
+        and body.get("type") == "error"
+        and error_type_of(ex) == "invalid_request_error"
+    ):
         return Outcome.passed("HTTP 400 invalid_request_error: the unknown beta was refused in the envelope")
     return Outcome.mismatch("HTTP 200, or HTTP 400 invalid_request_error in the error envelope", describe(ex))
 
@@ -126,12 +131,30 @@ class Case:
 
 
 def _invalid(
-    topic: str, name: str, level: Level, ref: str, requirement: str, build: Build,
-    status: int = 400, error_type: str = "invalid_request_error", *, profiles: frozenset[str] = ANTHROPIC_ONLY,
+    topic: str,
+    name: str,
+    level: Level,
+    ref: str,
+    requirement: str,
+    build: Build,
+    status: int = 400,
+    error_type: str = "invalid_request_error",
+    *,
+    profiles: frozenset[str] = ANTHROPIC_ONLY,
     precondition: Callable[[Context], Outcome | None] | None = None,
 ) -> Case:
-    return Case(f"request.{topic}.{name}", name, level, ref, requirement, build, _judge_error(status, error_type),
-                profiles, True, precondition)
+    return Case(
+        f"request.{topic}.{name}",
+        name,
+        level,
+        ref,
+        requirement,
+        build,
+        _judge_error(status, error_type),
+        profiles,
+        True,
+        precondition,
+    )
 
 
 _DB = "; Darkbloom: Request"
@@ -139,89 +162,219 @@ REQUIRED = "contract §1.1, §4.2, §9.6" + _DB
 
 CASES: tuple[Case, ...] = (
     # -- required fields missing or mistyped (§9 item 6: MUST, both profiles)
-    _invalid("validation", "missing-model", MUST, REQUIRED,
-             "A request without `model` gets 400 `invalid_request_error`.",
-             lambda ctx: _json(_without(ctx, "model")), profiles=ALL_PROFILES),
-    _invalid("validation", "mistyped-model", MUST, REQUIRED,
-             "A request whose `model` is not a string (`123`) gets 400 `invalid_request_error`.",
-             lambda ctx: _json(basic_body(ctx, model=123)), profiles=ALL_PROFILES),
-    _invalid("validation", "missing-messages", MUST, REQUIRED,
-             "A request without `messages` gets 400 `invalid_request_error`.",
-             lambda ctx: _json(_without(ctx, "messages")), profiles=ALL_PROFILES),
-    _invalid("validation", "mistyped-messages", MUST, REQUIRED,
-             'A request whose `messages` is not an array (`"hi"`) gets 400 `invalid_request_error`.',
-             lambda ctx: _json(basic_body(ctx, messages="hi")), profiles=ALL_PROFILES),
-    _invalid("validation", "missing-max-tokens", MUST, REQUIRED,
-             "A request without `max_tokens` gets 400 `invalid_request_error` (not a silent default).",
-             lambda ctx: _json(_without(ctx, "max_tokens")), profiles=ALL_PROFILES),
+    _invalid(
+        "validation",
+        "missing-model",
+        MUST,
+        REQUIRED,
+        "A request without `model` gets 400 `invalid_request_error`.",
+        lambda ctx: _json(_without(ctx, "model")),
+        profiles=ALL_PROFILES,
+    ),
+    _invalid(
+        "validation",
+        "mistyped-model",
+        MUST,
+        REQUIRED,
+        "A request whose `model` is not a string (`123`) gets 400 `invalid_request_error`.",
+        lambda ctx: _json(basic_body(ctx, model=123)),
+        profiles=ALL_PROFILES,
+    ),
+    _invalid(
+        "validation",
+        "missing-messages",
+        MUST,
+        REQUIRED,
+        "A request without `messages` gets 400 `invalid_request_error`.",
+        lambda ctx: _json(_without(ctx, "messages")),
+        profiles=ALL_PROFILES,
+    ),
+    _invalid(
+        "validation",
+        "mistyped-messages",
+        MUST,
+        REQUIRED,
+        'A request whose `messages` is not an array (`"hi"`) gets 400 `invalid_request_error`.',
+        lambda ctx: _json(basic_body(ctx, messages="hi")),
+        profiles=ALL_PROFILES,
+    ),
+    _invalid(
+        "validation",
+        "missing-max-tokens",
+        MUST,
+        REQUIRED,
+        "A request without `max_tokens` gets 400 `invalid_request_error` (not a silent default).",
+        lambda ctx: _json(_without(ctx, "max_tokens")),
+        profiles=ALL_PROFILES,
+    ),
     # a word no API coerces to a number: the MUST; whether "64" is coerced is unverified (SHOULD)
-    _invalid("validation", "mistyped-max-tokens", MUST, REQUIRED,
-             'A request whose `max_tokens` is a string (`"sixty-four"`) gets 400 `invalid_request_error`.',
-             lambda ctx: _json(basic_body(ctx, max_tokens="sixty-four")), profiles=ALL_PROFILES),
-    _invalid("validation", "numeric-string-max-tokens", SHOULD, "contract §1.1, §4.2",
-             'A request whose `max_tokens` is a numeric string (`"64"`) gets 400 `invalid_request_error` '
-             "(an integer is required; the API's coercion of numeric strings is unverified).",
-             lambda ctx: _json(basic_body(ctx, max_tokens="64")), profiles=ALL_PROFILES),
+    _invalid(
+        "validation",
+        "mistyped-max-tokens",
+        MUST,
+        REQUIRED,
+        'A request whose `max_tokens` is a string (`"sixty-four"`) gets 400 `invalid_request_error`.',
+        lambda ctx: _json(basic_body(ctx, max_tokens="sixty-four")),
+        profiles=ALL_PROFILES,
+    ),
+    _invalid(
+        "validation",
+        "numeric-string-max-tokens",
+        SHOULD,
+        "contract §1.1, §4.2",
+        'A request whose `max_tokens` is a numeric string (`"64"`) gets 400 `invalid_request_error` '
+        "(an integer is required; the API's coercion of numeric strings is unverified).",
+        lambda ctx: _json(basic_body(ctx, max_tokens="64")),
+        profiles=ALL_PROFILES,
+    ),
     # A role outside user|assistant makes `messages` mistyped (its items are MessageParam,
     # whose role is an enum: §1.2; the Darkbloom page lists exactly "user" or "assistant").
-    _invalid("validation", "bad-role", MUST, "contract §1.2, §4.2, §9.6" + _DB,
-             'A message with role `"robot"` (not user|assistant) gets 400 `invalid_request_error`.',
-             lambda ctx: _json(basic_body(ctx, messages=[{"role": "robot", "content": HELLO}])), profiles=ALL_PROFILES),
+    _invalid(
+        "validation",
+        "bad-role",
+        MUST,
+        "contract §1.2, §4.2, §9.6" + _DB,
+        'A message with role `"robot"` (not user|assistant) gets 400 `invalid_request_error`.',
+        lambda ctx: _json(basic_body(ctx, messages=[{"role": "robot", "content": HELLO}])),
+        profiles=ALL_PROFILES,
+    ),
     # A body that is not JSON carries none of the required fields; §4.2 maps "invalid request
     # format" to 400 invalid_request_error, and §9.26 makes the status/type pairs a MUST.
-    _invalid("validation", "malformed-json", MUST, "contract §1, §4.2, §9.6, §9.26",
-             "A body that is truncated, unparseable JSON gets 400 `invalid_request_error`.",
-             lambda ctx: _raw(_basic_bytes(ctx)[:-7]), profiles=ALL_PROFILES),
+    _invalid(
+        "validation",
+        "malformed-json",
+        MUST,
+        "contract §1, §4.2, §9.6, §9.26",
+        "A body that is truncated, unparseable JSON gets 400 `invalid_request_error`.",
+        lambda ctx: _raw(_basic_bytes(ctx)[:-7]),
+        profiles=ALL_PROFILES,
+    ),
     # -- further validation (SHOULD; anthropic profile: beyond what the Darkbloom page documents)
-    _invalid("validation", "empty-messages", SHOULD, "contract §1.1; schemas/messages-request (minItems 1)",
-             "A request with `messages: []` gets 400 `invalid_request_error` (there is no turn to answer).",
-             lambda ctx: _json(basic_body(ctx, messages=[]))),
-    _invalid("validation", "negative-max-tokens", SHOULD, "contract §1.1 (max_tokens minimum 0; ≥ 1 under 2023-06-01)",
-             "A request with `max_tokens: -1` gets 400 `invalid_request_error`.",
-             lambda ctx: _json(basic_body(ctx, max_tokens=-1))),
-    _invalid("validation", "unknown-block-type", SHOULD, "contract §1.3, §9.8",
-             'A content block of unknown type (`{"type":"hologram"}`) gets 400 `invalid_request_error`, not silence.',
-             lambda ctx: _json(basic_body(ctx, messages=[{"role": "user", "content": [{"type": "hologram"}]}]))),
-    _invalid("validation", "unknown-top-level-field", SHOULD, "contract §1, §9.8",
-             "An unknown top-level field gets 400 `invalid_request_error` (the real API: \"Extra inputs are not permitted\").",
-             lambda ctx: _json(basic_body(ctx, conformance_unknown_field=True))),
-    _invalid("validation", "non-utf8-body", SHOULD, "contract §1 (JSON body; RFC 8259 §8.1: UTF-8), §4.2",
-             "A JSON body that is not valid UTF-8 gets 400 `invalid_request_error`.",
-             _non_utf8),
+    _invalid(
+        "validation",
+        "empty-messages",
+        SHOULD,
+        "contract §1.1; schemas/messages-request (minItems 1)",
+        "A request with `messages: []` gets 400 `invalid_request_error` (there is no turn to answer).",
+        lambda ctx: _json(basic_body(ctx, messages=[])),
+    ),
+    _invalid(
+        "validation",
+        "negative-max-tokens",
+        SHOULD,
+        "contract §1.1 (max_tokens minimum 0; ≥ 1 under 2023-06-01)",
+        "A request with `max_tokens: -1` gets 400 `invalid_request_error`.",
+        lambda ctx: _json(basic_body(ctx, max_tokens=-1)),
+    ),
+    _invalid(
+        "validation",
+        "unknown-block-type",
+        SHOULD,
+        "contract §1.3, §9.8",
+        'A content block of unknown type (`{"type":"hologram"}`) gets 400 `invalid_request_error`, not silence.',
+        lambda ctx: _json(basic_body(ctx, messages=[{"role": "user", "content": [{"type": "hologram"}]}])),
+    ),
+    _invalid(
+        "validation",
+        "unknown-top-level-field",
+        SHOULD,
+        "contract §1, §9.8",
+        'An unknown top-level field gets 400 `invalid_request_error` (the real API: "Extra inputs are not permitted").',
+        lambda ctx: _json(basic_body(ctx, conformance_unknown_field=True)),
+    ),
+    _invalid(
+        "validation",
+        "non-utf8-body",
+        SHOULD,
+        "contract §1 (JSON body; RFC 8259 §8.1: UTF-8), §4.2",
+        "A JSON body that is not valid UTF-8 gets 400 `invalid_request_error`.",
+        _non_utf8,
+    ),
     # §5.1 says `content-type: application/json` is required; §4.2 uses 400 invalid_request_error
     # for every malformed request (and for unlisted 4xx such as 415).
-    _invalid("validation", "wrong-content-type", SHOULD, "contract §5.1, §4.2",
-             "A JSON body sent as `content-type: text/plain` gets 400 `invalid_request_error` "
-             "(the contract requires `application/json` on requests).",
-             lambda ctx: _raw(_basic_bytes(ctx), "text/plain")),
+    _invalid(
+        "validation",
+        "wrong-content-type",
+        SHOULD,
+        "contract §5.1, §4.2",
+        "A JSON body sent as `content-type: text/plain` gets 400 `invalid_request_error` "
+        "(the contract requires `application/json` on requests).",
+        lambda ctx: _raw(_basic_bytes(ctx), "text/plain"),
+    ),
     # -- the model id (§9 item 10: MUST)
-    _invalid("model", "unknown-model", MUST, "contract §4.2, §9.10; Darkbloom: Request (model: see Models)",
-             "A request naming a model the server does not have gets 404 `not_found_error`.",
-             lambda ctx: _json(basic_body(ctx, model=UNKNOWN_MODEL)), 404, "not_found_error", profiles=ALL_PROFILES),
+    _invalid(
+        "model",
+        "unknown-model",
+        MUST,
+        "contract §4.2, §9.10; Darkbloom: Request (model: see Models)",
+        "A request naming a model the server does not have gets 404 `not_found_error`.",
+        lambda ctx: _json(basic_body(ctx, model=UNKNOWN_MODEL)),
+        404,
+        "not_found_error",
+        profiles=ALL_PROFILES,
+    ),
     # -- size (§9 item 34)
-    _invalid("size", "oversize", SHOULD, "contract §1.4, §4.2, §9.34",
-             "A body one byte over the target's declared size limit gets 413 `request_too_large`.",
-             _oversize, 413, "request_too_large", profiles=ALL_PROFILES, precondition=_needs_limit),
+    _invalid(
+        "size",
+        "oversize",
+        SHOULD,
+        "contract §1.4, §4.2, §9.34",
+        "A body one byte over the target's declared size limit gets 413 `request_too_large`.",
+        _oversize,
+        413,
+        "request_too_large",
+        profiles=ALL_PROFILES,
+        precondition=_needs_limit,
+    ),
     # -- API version (§5.1, §9 items 4 and 9)
-    _invalid("version", "missing-version-header", SHOULD, "contract §5.1, §9.4",
-             "A request without the `anthropic-version` header gets 400 `invalid_request_error`.",
-             lambda ctx: _json(basic_body(ctx), **{"anthropic-version": None})),
-    _invalid("version", "unknown-version-header", SHOULD, "contract §5.1, §9.4",
-             f"A request with `anthropic-version: {UNKNOWN_VERSION}` (no such version) gets 400 `invalid_request_error`.",
-             lambda ctx: _json(basic_body(ctx), **{"anthropic-version": UNKNOWN_VERSION})),
-    _invalid("version", "sampling-params-2026", SHOULD, "contract §1.1 [v2026], §9.9",
-             f"`temperature` under `anthropic-version: {VERSION_2026}` gets 400 `invalid_request_error`.",
-             lambda ctx: _json(basic_body(ctx, temperature=0.5), **{"anthropic-version": VERSION_2026})),
-    Case("request.version.temperature-accepted-2023", "temperature-accepted-2023", SHOULD, "contract §1.1, §9.9",
-         f"`temperature: 0.5` under `anthropic-version: {VERSION_2023}` is accepted (200).",
-         lambda ctx: _json(basic_body(ctx, temperature=0.5), **{"anthropic-version": VERSION_2023}),
-         _judge_ok, ANTHROPIC_ONLY, expects_error=False),
+    _invalid(
+        "version",
+        "missing-version-header",
+        SHOULD,
+        "contract §5.1, §9.4",
+        "A request without the `anthropic-version` header gets 400 `invalid_request_error`.",
+        lambda ctx: _json(basic_body(ctx), **{"anthropic-version": None}),
+    ),
+    _invalid(
+        "version",
+        "unknown-version-header",
+        SHOULD,
+        "contract §5.1, §9.4",
+        f"A request with `anthropic-version: {UNKNOWN_VERSION}` (no such version) gets 400 `invalid_request_error`.",
+        lambda ctx: _json(basic_body(ctx), **{"anthropic-version": UNKNOWN_VERSION}),
+    ),
+    _invalid(
+        "version",
+        "sampling-params-2026",
+        SHOULD,
+        "contract §1.1 [v2026], §9.9",
+        f"`temperature` under `anthropic-version: {VERSION_2026}` gets 400 `invalid_request_error`.",
+        lambda ctx: _json(basic_body(ctx, temperature=0.5), **{"anthropic-version": VERSION_2026}),
+    ),
+    Case(
+        "request.version.temperature-accepted-2023",
+        "temperature-accepted-2023",
+        SHOULD,
+        "contract §1.1, §9.9",
+        f"`temperature: 0.5` under `anthropic-version: {VERSION_2023}` is accepted (200).",
+        lambda ctx: _json(basic_body(ctx, temperature=0.5), **{"anthropic-version": VERSION_2023}),
+        _judge_ok,
+        ANTHROPIC_ONLY,
+        expects_error=False,
+    ),
     # -- beta header (§5.1, §9 item 5)
-    Case("request.headers.unknown-beta-tolerated", "unknown-beta", SHOULD, "contract §5.1, §9.5",
-         "An unknown `anthropic-beta` value is ignored (200) or refused with 400 `invalid_request_error` "
-         "in the envelope; never a 5xx.",
-         lambda ctx: _json(basic_body(ctx), **{"anthropic-beta": UNKNOWN_BETA}),
-         _judge_beta, ANTHROPIC_ONLY, expects_error=False),
+    Case(
+        "request.headers.unknown-beta-tolerated",
+        "unknown-beta",
+        SHOULD,
+        "contract §5.1, §9.5",
+        "An unknown `anthropic-beta` value is ignored (200) or refused with 400 `invalid_request_error` "
+        "in the envelope; never a 5xx.",
+        lambda ctx: _json(basic_body(ctx), **{"anthropic-beta": UNKNOWN_BETA}),
+        _judge_beta,
+        ANTHROPIC_ONLY,
+        expects_error=False,
+    ),
 )
 
 
@@ -271,12 +424,14 @@ DARKBLOOM_QUESTION = "What is the difference between a process and a thread?"
 @probe("request-accept-darkbloom-example")
 def _darkbloom_example(ctx: Context) -> Exchange:
     # The page's example verbatim, except the model (the page's id may not exist on the target).
-    return ctx.messages({
-        "model": ctx.model,
-        "max_tokens": 512,
-        "system": DARKBLOOM_SYSTEM,
-        "messages": [{"role": "user", "content": DARKBLOOM_QUESTION}],
-    })
+    return ctx.messages(
+        {
+            "model": ctx.model,
+            "max_tokens": 512,
+            "system": DARKBLOOM_SYSTEM,
+            "messages": [{"role": "user", "content": DARKBLOOM_QUESTION}],
+        }
+    )
 
 
 @probe("request-accept-content-string")
@@ -301,11 +456,16 @@ def _system_blocks(ctx: Context) -> Exchange:
 
 @probe("request-accept-multi-turn")
 def _multi_turn(ctx: Context) -> Exchange:
-    return ctx.messages(basic_body(ctx, messages=[
-        {"role": "user", "content": "Remember the word 'teal'."},
-        {"role": "assistant", "content": "I will remember it."},
-        {"role": "user", "content": HELLO},
-    ]))
+    return ctx.messages(
+        basic_body(
+            ctx,
+            messages=[
+                {"role": "user", "content": "Remember the word 'teal'."},
+                {"role": "assistant", "content": "I will remember it."},
+                {"role": "user", "content": HELLO},
+            ],
+        )
+    )
 
 
 def all_parameters_body(ctx: Context, version: str) -> dict:
@@ -317,11 +477,13 @@ def all_parameters_body(ctx: Context, version: str) -> dict:
         stop_sequences=["\n\n\n\n"],
         stream=False,
         metadata={"user_id": "conformance-harness"},
-        tools=[{
-            "name": "get_time",
-            "description": "Current time in a time zone.",
-            "input_schema": {"type": "object", "properties": {"tz": {"type": "string"}}, "required": ["tz"]},
-        }],
+        tools=[
+            {
+                "name": "get_time",
+                "description": "Current time in a time zone.",
+                "input_schema": {"type": "object", "properties": {"tz": {"type": "string"}}, "required": ["tz"]},
+            }
+        ],
         tool_choice={"type": "none"},
         thinking={"type": "disabled"},
         service_tier="auto",
@@ -347,52 +509,82 @@ def _accepted(ctx: Context, name: str, what: str) -> Outcome:
     return expect_ok(ex) or Outcome.passed(f"HTTP 200 for {what}")
 
 
-@check("request.accept.darkbloom-example", MUST, "contract §9.7; Darkbloom: Examples",
-       "The Darkbloom page's example request (system string, one user turn, max_tokens 512) is answered 200.")
+@check(
+    "request.accept.darkbloom-example",
+    MUST,
+    "contract §9.7; Darkbloom: Examples",
+    "The Darkbloom page's example request (system string, one user turn, max_tokens 512) is answered 200.",
+)
 def accept_darkbloom_example(ctx: Context) -> Outcome:
     """MUST answer the Darkbloom page's own example request (with the target's model) with 200."""
     return _accepted(ctx, "request-accept-darkbloom-example", "the Darkbloom example request")
 
 
-@check("request.accept.content-string", MUST, "contract §1.2, §9.7; Darkbloom: Request",
-       "A user turn whose `content` is a string is answered 200.")
+@check(
+    "request.accept.content-string",
+    MUST,
+    "contract §1.2, §9.7; Darkbloom: Request",
+    "A user turn whose `content` is a string is answered 200.",
+)
 def accept_content_string(ctx: Context) -> Outcome:
     """MUST accept ``content`` as a string (shorthand for one text block)."""
     return _accepted(ctx, "request-accept-content-string", "string content")
 
 
-@check("request.accept.content-blocks", MUST, "contract §1.2, §1.3, §9.7",
-       "A user turn whose `content` is an array of `text` blocks is answered 200.", profiles=ANTHROPIC_ONLY)
+@check(
+    "request.accept.content-blocks",
+    MUST,
+    "contract §1.2, §1.3, §9.7",
+    "A user turn whose `content` is an array of `text` blocks is answered 200.",
+    profiles=ANTHROPIC_ONLY,
+)
 def accept_content_blocks(ctx: Context) -> Outcome:
     """MUST accept ``content`` as an array of ``text`` blocks."""
     return _accepted(ctx, "request-accept-content-blocks", "content as text blocks")
 
 
-@check("request.accept.system-string", MUST, "contract §1.1, §9.7; Darkbloom: Request",
-       "A request with `system` as a string is answered 200.")
+@check(
+    "request.accept.system-string",
+    MUST,
+    "contract §1.1, §9.7; Darkbloom: Request",
+    "A request with `system` as a string is answered 200.",
+)
 def accept_system_string(ctx: Context) -> Outcome:
     """MUST accept ``system`` as a string."""
     return _accepted(ctx, "request-accept-system-string", "a string system prompt")
 
 
-@check("request.accept.system-blocks", MUST, "contract §1.1, §9.7",
-       "A request with `system` as an array of `text` blocks is answered 200.", profiles=ANTHROPIC_ONLY)
+@check(
+    "request.accept.system-blocks",
+    MUST,
+    "contract §1.1, §9.7",
+    "A request with `system` as an array of `text` blocks is answered 200.",
+    profiles=ANTHROPIC_ONLY,
+)
 def accept_system_blocks(ctx: Context) -> Outcome:
     """MUST accept ``system`` as an array of ``text`` blocks."""
     return _accepted(ctx, "request-accept-system-blocks", "a system prompt as text blocks")
 
 
-@check("request.accept.multi-turn", SHOULD, "contract §1.2; Darkbloom: Request (role user or assistant)",
-       "A conversation alternating user, assistant, user turns is answered 200.")
+@check(
+    "request.accept.multi-turn",
+    SHOULD,
+    "contract §1.2; Darkbloom: Request (role user or assistant)",
+    "A conversation alternating user, assistant, user turns is answered 200.",
+)
 def accept_multi_turn(ctx: Context) -> Outcome:
     """SHOULD accept a user/assistant/user conversation (both roles the contract and the page list)."""
     return _accepted(ctx, "request-accept-multi-turn", "a three-turn conversation")
 
 
-@check("request.accept.all-parameters", SHOULD, "contract §1.1, §9.8",
-       "A request setting every top-level parameter of the API version gets a 200 Message, or 400 "
-       "`invalid_request_error` naming what is unsupported; never a 5xx or a 200 that is not a Message.",
-       profiles=ANTHROPIC_ONLY)
+@check(
+    "request.accept.all-parameters",
+    SHOULD,
+    "contract §1.1, §9.8",
+    "A request setting every top-level parameter of the API version gets a 200 Message, or 400 "
+    "`invalid_request_error` naming what is unsupported; never a 5xx or a 200 that is not a Message.",
+    profiles=ANTHROPIC_ONLY,
+)
 def accept_all_parameters(ctx: Context) -> Outcome:
     """SHOULD accept every top-level parameter the contract lists for the version; a parameter the
     server does not support SHOULD be refused with 400 ``invalid_request_error`` (§9 item 8), which
@@ -408,10 +600,19 @@ def accept_all_parameters(ctx: Context) -> Outcome:
             return Outcome.mismatch("a JSON Message", f"HTTP 200 with {ex.json_error}")
         errors = ctx.schemas.validate("message", body, profile=ctx.config.profile, version=ctx.config.anthropic_version)
         if errors:
-            return Outcome.mismatch("a Message valid against schemas/message.json", f"HTTP 200 whose {errors[0].message}")
+            return Outcome.mismatch(
+                "a Message valid against schemas/message.json", f"HTTP 200 whose {errors[0].message}"
+            )
         return Outcome.passed("HTTP 200 with a valid Message")
     body = ex.json()
-    if ex.status == 400 and isinstance(body, dict) and body.get("type") == "error" and error_type_of(ex) == "invalid_request_error":
+    if (
+        ex.status == 400
+        and isinstance(body, dict)
+        and body.get("type") == "error"
+        and error_type_of(ex) == "invalid_request_error"
+    ):
         message = body["error"].get("message")
-        return Outcome.unsupported(f"HTTP 400 invalid_request_error: a parameter is not supported ({str(message)[:120]!r})")
+        return Outcome.unsupported(
+            f"HTTP 400 invalid_request_error: a parameter is not supported ({str(message)[:120]!r})"
+        )
     return Outcome.mismatch("HTTP 200 with a Message, or HTTP 400 invalid_request_error", describe(ex))

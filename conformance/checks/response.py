@@ -58,8 +58,12 @@ def _schema_probes(ctx: Context) -> tuple[str, ...]:
     return (MAX_TOKENS_CUT,)
 
 
-@check("response.shape.message-schema", MUST, "contract §2.1-2.4, §9.11; Darkbloom: Response",
-       "A non-streaming 200 body is a Message valid against schemas/message.json (the profile's variant).")
+@check(
+    "response.shape.message-schema",
+    MUST,
+    "contract §2.1-2.4, §9.11; Darkbloom: Response",
+    "A non-streaming 200 body is a Message valid against schemas/message.json (the profile's variant).",
+)
 def message_schema(ctx: Context) -> Outcome:
     """MUST answer a non-streaming request with a Message: ``id``, ``type: "message"``,
     ``role: "assistant"``, ``content`` blocks, ``model``, ``stop_reason``, ``stop_sequence`` and
@@ -78,8 +82,12 @@ def message_schema(ctx: Context) -> Outcome:
     return Outcome.passed(f"{len(judged)} Message bod{'y' if len(judged) == 1 else 'ies'} valid against the schema")
 
 
-@check("response.shape.json-content-type", MUST, "contract §2, §7",
-       "A non-streaming 200 Message is sent with content-type application/json.")
+@check(
+    "response.shape.json-content-type",
+    MUST,
+    "contract §2, §7",
+    "A non-streaming 200 Message is sent with content-type application/json.",
+)
 def json_content_type(ctx: Context) -> Outcome:
     """MUST send the Message as ``application/json``: with any other type the SDK may hand the
     caller a ``str`` instead of a Message (contract §7)."""
@@ -92,9 +100,13 @@ def json_content_type(ctx: Context) -> Outcome:
     return Outcome.passed("content-type application/json")
 
 
-@check("response.shape.no-openai-fields", MUST, "contract §8.5, §9.11",
-       "The Message carries no OpenAI chat.completion fields (object, choices, finish_reason, created, "
-       "prompt_tokens, completion_tokens).")
+@check(
+    "response.shape.no-openai-fields",
+    MUST,
+    "contract §8.5, §9.11",
+    "The Message carries no OpenAI chat.completion fields (object, choices, finish_reason, created, "
+    "prompt_tokens, completion_tokens).",
+)
 def no_openai_fields(ctx: Context) -> Outcome:
     """MUST NOT answer with an OpenAI ``chat.completion`` (or a hybrid): no ``object``,
     ``choices``, ``finish_reason``, ``created``, ``prompt_tokens``, ``completion_tokens`` at the top
@@ -113,8 +125,7 @@ def no_openai_fields(ctx: Context) -> Outcome:
     return Outcome.passed("no OpenAI fields")
 
 
-@check("response.ids.msg-prefix", SHOULD, "contract §2.1, §9.12",
-       "The Message id is a string starting with `msg_`.")
+@check("response.ids.msg-prefix", SHOULD, "contract §2.1, §9.12", "The Message id is a string starting with `msg_`.")
 def msg_prefix(ctx: Context) -> Outcome:
     """SHOULD use the ``msg_`` id convention (the SDK does not enforce it; logs and tools rely
     on it to tell Messages apart from other objects)."""
@@ -128,8 +139,12 @@ def msg_prefix(ctx: Context) -> Outcome:
     return Outcome.passed(f"id {ident!r}")
 
 
-@check("response.ids.unique", MUST, "contract §2.1, §9.11; Darkbloom: Response (id: unique identifier)",
-       "Two identical requests get two different Message ids.")
+@check(
+    "response.ids.unique",
+    MUST,
+    "contract §2.1, §9.11; Darkbloom: Response (id: unique identifier)",
+    "Two identical requests get two different Message ids.",
+)
 def unique_ids(ctx: Context) -> Outcome:
     """MUST give every Message its own id: the id is documented as a *unique* identifier, and
     clients key logs, caches and feedback on it."""
@@ -149,9 +164,13 @@ def unique_ids(ctx: Context) -> Outcome:
     return Outcome.passed(f"ids {a!r} and {b!r} differ")
 
 
-@check("response.stop-reason.enum", MUST, "contract §2.2, §9.13; Darkbloom: Response",
-       "stop_reason is non-null and one of end_turn, max_tokens, stop_sequence, tool_use, pause_turn, "
-       "refusal, model_context_window_exceeded.")
+@check(
+    "response.stop-reason.enum",
+    MUST,
+    "contract §2.2, §9.13; Darkbloom: Response",
+    "stop_reason is non-null and one of end_turn, max_tokens, stop_sequence, tool_use, pause_turn, "
+    "refusal, model_context_window_exceeded.",
+)
 def stop_reason_enum(ctx: Context) -> Outcome:
     """MUST report why generation stopped with a documented ``stop_reason`` (never null in a
     non-streaming Message); OpenAI's ``stop``/``length``/``tool_calls`` are not Anthropic values."""
@@ -168,8 +187,12 @@ def stop_reason_enum(ctx: Context) -> Outcome:
     return Outcome.passed(", ".join(sorted({repr(m.get("stop_reason")) for _, m in judged})))
 
 
-@check("response.stop-sequence.null-unless-stopped", MUST, "contract §2.1, §9.13",
-       "stop_sequence is a string exactly when stop_reason is \"stop_sequence\", and null otherwise.")
+@check(
+    "response.stop-sequence.null-unless-stopped",
+    MUST,
+    "contract §2.1, §9.13",
+    'stop_sequence is a string exactly when stop_reason is "stop_sequence", and null otherwise.',
+)
 def stop_sequence_iff(ctx: Context) -> Outcome:
     """MUST set ``stop_sequence`` to the matched string when (and only when) ``stop_reason`` is
     ``"stop_sequence"``; otherwise it is null. Judged on the basic answer, the max_tokens probe
@@ -187,7 +210,7 @@ def stop_sequence_iff(ctx: Context) -> Outcome:
         if reason == "stop_sequence":
             if not isinstance(seq, str) or not seq:
                 return Outcome.mismatch(
-                    "stop_sequence set to the matched string when stop_reason is \"stop_sequence\"",
+                    'stop_sequence set to the matched string when stop_reason is "stop_sequence"',
                     f"stop_sequence {seq!r} on the {name} answer",
                 )
         elif seq is not None:
@@ -201,8 +224,12 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-@check("response.usage.required-ints", MUST, "contract §2.3, §9.11; Darkbloom: Response (usage)",
-       "usage.input_tokens and usage.output_tokens are non-negative integers.")
+@check(
+    "response.usage.required-ints",
+    MUST,
+    "contract §2.3, §9.11; Darkbloom: Response (usage)",
+    "usage.input_tokens and usage.output_tokens are non-negative integers.",
+)
 def usage_ints(ctx: Context) -> Outcome:
     """MUST report ``usage.input_tokens`` and ``usage.output_tokens`` as non-negative integers:
     the SDK's ``msg.usage.input_tokens`` raises when they are missing (contract §7)."""
@@ -221,8 +248,12 @@ def usage_ints(ctx: Context) -> Outcome:
     return Outcome.passed(f"input_tokens {usage['input_tokens']}, output_tokens {usage['output_tokens']}")
 
 
-@check("response.headers.request-id", SHOULD, "contract §5.2, §9.28",
-       "A 200 Message response carries a `request-id` header.")
+@check(
+    "response.headers.request-id",
+    SHOULD,
+    "contract §5.2, §9.28",
+    "A 200 Message response carries a `request-id` header.",
+)
 def request_id_header(ctx: Context) -> Outcome:
     """SHOULD send ``request-id`` on every response: the SDK exposes exactly this header as
     ``message._request_id`` (``x-request-id`` is not read)."""
@@ -236,4 +267,3 @@ def request_id_header(ctx: Context) -> Outcome:
         got = f"no request-id header (x-request-id {alt!r} is not read by the SDK)" if alt else "no request-id header"
         return Outcome.mismatch("a request-id header", got)
     return Outcome.passed(f"request-id {value!r}")
-

@@ -40,18 +40,34 @@ from conformance._schema import default_schema_dir
 from conformance._share import Parts
 
 OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
-OPERATIONS = (("/v1/messages", "POST"), ("/v1/messages/count_tokens", "POST"),
-              ("/v1/models", "GET"), ("/v1/models/{model_id}", "GET"))  # schemas/openapi.yaml's
+OPERATIONS = (
+    ("/v1/messages", "POST"),
+    ("/v1/messages/count_tokens", "POST"),
+    ("/v1/models", "GET"),
+    ("/v1/models/{model_id}", "GET"),
+)  # schemas/openapi.yaml's
 
 
 # schemathesis's built-in checks, in catalog order: (name, level, requirement)
 BUILTIN = (
     ("not_a_server_error", MUST, "No request generated from schemas/openapi.yaml, valid or not, gets a 5xx."),
-    ("status_code_conformance", SHOULD, "Every status answered is one schemas/openapi.yaml documents for the operation."),
-    ("content_type_conformance", MUST, "Every response's content type is one schemas/openapi.yaml documents for its status."),
+    (
+        "status_code_conformance",
+        SHOULD,
+        "Every status answered is one schemas/openapi.yaml documents for the operation.",
+    ),
+    (
+        "content_type_conformance",
+        MUST,
+        "Every response's content type is one schemas/openapi.yaml documents for its status.",
+    ),
     ("response_schema_conformance", MUST, "Every response body matches its schema in schemas/openapi.yaml."),
     ("negative_data_rejection", SHOULD, "Requests that break schemas/openapi.yaml are rejected with a 4xx."),
-    ("positive_data_acceptance", MUST, "Requests valid against schemas/openapi.yaml (and its cross-field rules) are not refused with a 4xx other than 401/403/404/409/429."),
+    (
+        "positive_data_acceptance",
+        MUST,
+        "Requests valid against schemas/openapi.yaml (and its cross-field rules) are not refused with a 4xx other than 401/403/404/409/429.",
+    ),
     ("ignored_auth", MUST, "Operations that require credentials refuse requests without them or with wrong ones."),
 )
 
@@ -122,7 +138,7 @@ class _ProbeApp:
         path = (environ.get("SCRIPT_NAME") or "") + (environ.get("PATH_INFO") or "/")
         prefix = urlsplit(ctx.target.base_url).path.rstrip("/")
         if prefix and path.startswith(prefix + "/"):
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         if environ.get("QUERY_STRING"):
             path += "?" + environ["QUERY_STRING"]
         headers: dict[str, str | None] = {}
@@ -141,8 +157,10 @@ class _ProbeApp:
         _state(ctx).probes += 1
         if ex.status is None:
             raise _ProbeUnanswered(ex.transport_error or "no HTTP response")
-        start_response(f"{ex.status} {ex.reason or 'Status'}",
-                       [(n, v) for n, v in ex.headers if n not in ("content-length", "transfer-encoding", "connection")])
+        start_response(
+            f"{ex.status} {ex.reason or 'Status'}",
+            [(n, v) for n, v in ex.headers if n not in ("content-length", "transfer-encoding", "connection")],
+        )
         return [ex.body or b""]
 
 
@@ -179,14 +197,22 @@ class _Finding:
         content = self.sent.get("content")
         # the key never goes to disk: re-sent, the case gets the run's credentials from the Target
         headers = {k: v for k, v in (self.sent.get("headers") or {}).items() if k.lower() not in _CREDENTIALS}
-        return {"mode": self.mode, "message": self.message,
-                "sent": {**self.sent, "headers": headers,
-                         "content": None if content is None else base64.b64encode(content).decode()}}
+        return {
+            "mode": self.mode,
+            "message": self.message,
+            "sent": {
+                **self.sent,
+                "headers": headers,
+                "content": None if content is None else base64.b64encode(content).decode(),
+            },
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "_Finding":
         content = d["sent"].get("content")
-        return cls(d["mode"], d["message"], {**d["sent"], "content": None if content is None else base64.b64decode(content)})
+        return cls(
+            d["mode"], d["message"], {**d["sent"], "content": None if content is None else base64.b64decode(content)}
+        )
 
 
 @dataclass
@@ -210,16 +236,33 @@ class _Pass:
             self.failures.setdefault(name, finding)
 
     def to_json(self) -> dict[str, Any]:
-        return {"cases": self.cases, "skipped": self.skipped, "judged": self.judged,
-                "failures": {name: f.to_json() for name, f in self.failures.items()}}
+        return {
+            "cases": self.cases,
+            "skipped": self.skipped,
+            "judged": self.judged,
+            "failures": {name: f.to_json() for name, f in self.failures.items()},
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "_Pass":
-        return cls(d["cases"], {name: _Finding.from_json(f) for name, f in d["failures"].items()}, d["skipped"], d["judged"])
+        return cls(
+            d["cases"], {name: _Finding.from_json(f) for name, f in d["failures"].items()}, d["skipped"], d["judged"]
+        )
 
 
-_CLIENT_HEADERS = frozenset({"authorization", "x-api-key", "user-agent", "accept", "accept-encoding", "connection",
-                             "x-schemathesis-testcaseid", "content-length", "host"})
+_CLIENT_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-api-key",
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "x-schemathesis-testcaseid",
+        "content-length",
+        "host",
+    }
+)
 
 
 def _case_kwargs(ctx: Context, case: Any) -> dict[str, Any] | None:
@@ -228,8 +271,9 @@ def _case_kwargs(ctx: Context, case: Any) -> dict[str, Any] | None:
     from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
     # serialised as for the network (the schema's own transport is the in-process _ProbeApp)
-    kw = REQUESTS_TRANSPORT.serialize_case(case, base_url=ctx.target.base_url,
-                                           headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)})
+    kw = REQUESTS_TRANSPORT.serialize_case(
+        case, base_url=ctx.target.base_url, headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)}
+    )
     url = urlsplit(kw["url"])
     path = url.path + (("?" + url.query) if url.query else "")
     params = kw.get("params")
@@ -247,7 +291,9 @@ def _case_kwargs(ctx: Context, case: Any) -> dict[str, Any] | None:
     out: dict[str, Any] = {"headers": headers}
     if "json" in kw:
         try:
-            out["content"] = json.dumps(kw["json"], ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+            out["content"] = json.dumps(kw["json"], ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+                "utf-8"
+            )
         except (ValueError, TypeError, UnicodeEncodeError):
             return None
     elif kw.get("data") is not None:
@@ -262,12 +308,15 @@ def _response(ex: Exchange, url: str, sent: dict[str, Any]) -> Any:
     import requests
     from schemathesis.core.transport import Response
 
-    request = requests.Request(sent["method"], url, headers=dict(ex.request.headers), data=ex.request.body or None).prepare()
+    request = requests.Request(
+        sent["method"], url, headers=dict(ex.request.headers), data=ex.request.body or None
+    ).prepare()
     headers: dict[str, list[str]] = {}
     for name, value in ex.headers:
         headers.setdefault(name.lower(), []).append(value)
-    return Response(status_code=ex.status or 0, headers=headers, content=ex.body, request=request,
-                    elapsed=ex.elapsed, verify=True)
+    return Response(
+        status_code=ex.status or 0, headers=headers, content=ex.body, request=request, elapsed=ex.elapsed, verify=True
+    )
 
 
 def _run_case(ctx: Context, case: Any, names: list[str]) -> tuple[dict[str, str], Exchange | None, set[str]]:
@@ -287,7 +336,9 @@ def _run_case(ctx: Context, case: Any, names: list[str]) -> tuple[dict[str, str]
     cache = state.cache
     key = ("schemathesis", sent["method"], sent["path"], tuple(sorted(sent["headers"].items())), sent.get("content"))
     if key not in cache:
-        cache[key] = ctx.send(sent["method"], sent["path"], headers=sent["headers"], content=sent.get("content"), stream=sent["stream"])
+        cache[key] = ctx.send(
+            sent["method"], sent["path"], headers=sent["headers"], content=sent.get("content"), stream=sent["stream"]
+        )
     ex = cache[key]
     if ex.status is None:
         failing = {name: f"no HTTP response ({ex.transport_error})" for name in names if name == "not_a_server_error"}
@@ -318,11 +369,15 @@ def _run_case(ctx: Context, case: Any, names: list[str]) -> tuple[dict[str, str]
                 continue
             probes = state.probes
             try:
-                case.validate_response(response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport)
+                case.validate_response(
+                    response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport
+                )
             except _ProbeUnanswered:
                 continue
             except FailureGroup as exc:
-                failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[:300]
+                failed[name] = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in exc.exceptions)[
+                    :300
+                ]
             except AssertionError as exc:
                 failed[name] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
             if name in failed or _applies(name, mode, probes != state.probes):
@@ -373,8 +428,9 @@ def _build_strategies(ctx: Context) -> list[Any]:
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         # one operation after another, POST /v1/messages first: Hypothesis's first and simplest
         # choices go to the operation the contract is about (a small budget still reaches it)
-        per_operation = [schema[path][method].as_strategy(generation_mode=mode, headers=fixed)
-                         for path, method in OPERATIONS]
+        per_operation = [
+            schema[path][method].as_strategy(generation_mode=mode, headers=fixed) for path, method in OPERATIONS
+        ]
         out.append(st.one_of(per_operation).map(functools.partial(_serve_model, model)))
     # and the negative cases of POST /v1/messages alone, with a budget of their own: a server
     # that accepts anything must meet several of them, whatever the other operations drew
@@ -412,7 +468,9 @@ def _shared_pass(ctx: Context) -> _Pass:
     state = _state(ctx)
     if state.schemathesis is None:
         c = ctx.config
-        key = hashlib.sha256(repr((effective_seed(ctx), ctx.model, c.examples, c.fuzz_seconds)).encode()).hexdigest()[:16]
+        key = hashlib.sha256(repr((effective_seed(ctx), ctx.model, c.examples, c.fuzz_seconds)).encode()).hexdigest()[
+            :16
+        ]
         parts = Parts(c.share_dir, f"schemathesis-{key}")
         found: dict[int, _Pass] = {}
         for index in range(PASS_PARTS):
@@ -503,13 +561,19 @@ def _builtin_check(name: str) -> Callable[[Context], Outcome]:
             judged = shared.judged.get(name, 0)
             if not judged:
                 # e.g. ignored_auth without a single 2xx to probe: nothing held, nothing was tested
-                return Outcome.inconclusive(f"{shared.cases} schemathesis cases over schemas/openapi.yaml, none that "
-                                            f"{name} could judge within the budget (--examples, --fuzz-seconds)")
-            return Outcome.passed(f"{shared.cases} schemathesis cases over schemas/openapi.yaml: {name} held "
-                                  f"on the {judged} it applies to")
+                return Outcome.inconclusive(
+                    f"{shared.cases} schemathesis cases over schemas/openapi.yaml, none that "
+                    f"{name} could judge within the budget (--examples, --fuzz-seconds)"
+                )
+            return Outcome.passed(
+                f"{shared.cases} schemathesis cases over schemas/openapi.yaml: {name} held "
+                f"on the {judged} it applies to"
+            )
         first = shared.failures[name]
         mode = first.mode
-        strategy = next(s for s, m in zip(_strategies(ctx), ("positive", "negative"), strict=False) if mode is None or m == mode)
+        strategy = next(
+            s for s, m in zip(_strategies(ctx), ("positive", "negative"), strict=False) if mode is None or m == mode
+        )
 
         def prop(case: Any, run: Exploration) -> str | None:
             return _run_case(ctx, case, [name])[0].get(name)
@@ -523,11 +587,18 @@ def _builtin_check(name: str) -> Callable[[Context], Outcome]:
         assert sent
         auth = "none" if name == "ignored_auth" else None
         headers = {k: v for k, v in sent["headers"].items() if not (auth and k.lower() in _CREDENTIALS)}
-        ex = ctx.send(sent["method"], sent["path"], headers=headers, content=sent.get("content"), stream=sent["stream"],
-                      **({"auth": auth} if auth else {}))
+        ex = ctx.send(
+            sent["method"],
+            sent["path"],
+            headers=headers,
+            content=sent.get("content"),
+            stream=sent["stream"],
+            **({"auth": auth} if auth else {}),
+        )
         ctx.evidence(ex)
-        return Outcome.failed(f"schemathesis {name}: {message}; minimal case ({mode or 'explicit'}): "
-                              f"{ex.request.curl(ctx.secrets)}")
+        return Outcome.failed(
+            f"schemathesis {name}: {message}; minimal case ({mode or 'explicit'}): {ex.request.curl(ctx.secrets)}"
+        )
 
     judge.__name__ = f"schemathesis_{name}"
     judge.__doc__ = f"schemathesis's ``{name}`` check over schemas/openapi.yaml, as a catalog check."
@@ -535,5 +606,10 @@ def _builtin_check(name: str) -> Callable[[Context], Outcome]:
 
 
 for _name, _level, _requirement in BUILTIN:
-    check(f"fuzz.schemathesis.{_name.replace('_', '-')}", _level, "schemas/openapi.yaml; contract §1-§6",
-          _requirement, profiles=ANTHROPIC_ONLY)(_builtin_check(_name))
+    check(
+        f"fuzz.schemathesis.{_name.replace('_', '-')}",
+        _level,
+        "schemas/openapi.yaml; contract §1-§6",
+        _requirement,
+        profiles=ANTHROPIC_ONLY,
+    )(_builtin_check(_name))

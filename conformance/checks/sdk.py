@@ -67,7 +67,9 @@ class SdkCall:
     def traffic(self) -> str:
         if not self.log:
             return "no HTTP request was sent"
-        lines = self.log[:MAX_LOG_LINES] + ([f"… {len(self.log) - MAX_LOG_LINES} more"] if len(self.log) > MAX_LOG_LINES else [])
+        lines = self.log[:MAX_LOG_LINES] + (
+            [f"… {len(self.log) - MAX_LOG_LINES} more"] if len(self.log) > MAX_LOG_LINES else []
+        )
         return "; ".join(lines)
 
     def mismatch(self, expected: str, got: str | None = None) -> Outcome:
@@ -120,8 +122,12 @@ def _call(ctx: Context, fn: Callable[[Any], Any], *, api_key: str | None = None,
         call.log.append(f"-> HTTP {response.status_code} {red.text(ct)}")
 
     timeout = httpx2.Timeout(ctx.config.timeout, connect=min(10.0, ctx.config.timeout))
-    transport = _SdkTransport(ctx.target.max_body_bytes, _ssl_context(ctx.config.insecure), ctx.target.redactor.extended([key]),
-                              hung=lambda: ctx.target.hung_stream)
+    transport = _SdkTransport(
+        ctx.target.max_body_bytes,
+        _ssl_context(ctx.config.insecure),
+        ctx.target.redactor.extended([key]),
+        hung=lambda: ctx.target.hung_stream,
+    )
     http = httpx2.Client(
         timeout=timeout,
         transport=cast("httpx2.BaseTransport", transport),  # duck-typed: handle_request and close
@@ -156,8 +162,9 @@ class _SdkTransport:
     (the SDK reads whole bodies; a 100 MB answer would cost several copies of it) and every
     exchange recorded for evidence. The cap is the Target's, so both paths hold one bound."""
 
-    def __init__(self, cap: int, verify: Any, redactor: Redactor,
-                 hung: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(
+        self, cap: int, verify: Any, redactor: Redactor, hung: Callable[[], str | None] = lambda: None
+    ) -> None:
         import httpx2
 
         self.cap = cap
@@ -300,8 +307,6 @@ def _ssl_context(insecure: bool) -> Any:
     if insecure not in _SSL_CONTEXTS:
         _SSL_CONTEXTS[insecure] = httpx2.create_ssl_context(verify=not insecure)
     return _SSL_CONTEXTS[insecure]
-
-
 
 
 def _unknown_event(error: BaseException | None) -> str | None:
@@ -454,8 +459,12 @@ def _is_message(value: Any) -> bool:
 # -- checks ---------------------------------------------------------------------------------
 
 
-@check("sdk.messages.create", MUST, "contract §7, §9.35; Darkbloom: Examples",
-       "The official SDK's `messages.create` (strict validation) returns a Message whose content[0] is text.")
+@check(
+    "sdk.messages.create",
+    MUST,
+    "contract §7, §9.35; Darkbloom: Examples",
+    "The official SDK's `messages.create` (strict validation) returns a Message whose content[0] is text.",
+)
 def messages_create(ctx: Context) -> Outcome:
     """MUST work with ``client.messages.create(...)`` of the official SDK in strict mode: a Message
     comes back and ``message.content[0].text`` is readable (the Darkbloom page's own example)."""
@@ -474,9 +483,13 @@ def messages_create(ctx: Context) -> Outcome:
     return Outcome.passed(f"Message {msg.id}, stop_reason {msg.stop_reason!r} (SDK {_sdk_version()})")
 
 
-@check("sdk.messages.create-stream", MUST, "contract §3.3, §7, §9.35",
-       "The SDK's `create(stream=True)` yields events message_start … message_stop, all valid in strict mode.",
-       profiles=ANTHROPIC_ONLY)
+@check(
+    "sdk.messages.create-stream",
+    MUST,
+    "contract §3.3, §7, §9.35",
+    "The SDK's `create(stream=True)` yields events message_start … message_stop, all valid in strict mode.",
+    profiles=ANTHROPIC_ONLY,
+)
 def messages_create_stream(ctx: Context) -> Outcome:
     """MUST work with ``client.messages.create(stream=True)``: iterating the stream to its end
     raises nothing, and the events run from ``message_start`` through ``message_stop``."""
@@ -490,16 +503,24 @@ def messages_create_stream(ctx: Context) -> Outcome:
     expected = "events message_start, content blocks, message_delta, message_stop"
     if not types:
         return call.mismatch(expected, "no event at all (the SDK saw nothing it could dispatch)")
-    if types[0] != "message_start" or types[-1] != "message_stop" or "message_delta" not in types \
-            or "content_block_start" not in types:
+    if (
+        types[0] != "message_start"
+        or types[-1] != "message_stop"
+        or "message_delta" not in types
+        or "content_block_start" not in types
+    ):
         shown = types if len(types) <= 8 else types[:4] + ["…"] + types[-3:]
         return call.mismatch(expected, f"events {shown}")
     return Outcome.passed(_noted(call, f"{len(types)} events from message_start to message_stop"))
 
 
-@check("sdk.messages.stream-final-message", MUST, "contract §3.4, §7, §9.35",
-       "The SDK's `messages.stream(...).get_final_message()` returns a Message with stop_reason set.",
-       profiles=ANTHROPIC_ONLY)
+@check(
+    "sdk.messages.stream-final-message",
+    MUST,
+    "contract §3.4, §7, §9.35",
+    "The SDK's `messages.stream(...).get_final_message()` returns a Message with stop_reason set.",
+    profiles=ANTHROPIC_ONLY,
+)
 def stream_final_message(ctx: Context) -> Outcome:
     """MUST work with the SDK's stream helper: ``get_final_message()`` accumulates a Message
     whose ``stop_reason`` is set."""
@@ -516,7 +537,9 @@ def stream_final_message(ctx: Context) -> Outcome:
         return call.mismatch("a final Message with stop_reason set", "stop_reason None")
     if not msg.content:
         return call.mismatch("a final Message with content", "content []")
-    return Outcome.passed(_noted(call, f"final Message {msg.id}, stop_reason {msg.stop_reason!r}, {len(msg.content)} block(s)"))
+    return Outcome.passed(
+        _noted(call, f"final Message {msg.id}, stop_reason {msg.stop_reason!r}, {len(msg.content)} block(s)")
+    )
 
 
 def _declined(call: SdkCall) -> bool:
@@ -537,9 +560,14 @@ def _noted(call: SdkCall, text: str) -> str:
     return f"{text} ({call.note})" if call.note else text
 
 
-@check("sdk.messages.stream-tool-use", MUST, "contract §3.3, §7, §9.21, §9.35",
-       "The SDK's stream helper rebuilds a forced tool_use block whose input is a JSON object.",
-       profiles=ANTHROPIC_ONLY, capability="tools")
+@check(
+    "sdk.messages.stream-tool-use",
+    MUST,
+    "contract §3.3, §7, §9.21, §9.35",
+    "The SDK's stream helper rebuilds a forced tool_use block whose input is a JSON object.",
+    profiles=ANTHROPIC_ONLY,
+    capability="tools",
+)
 def stream_tool_use(ctx: Context) -> Outcome:
     """MUST stream a tool call the SDK can use: ``get_final_message()`` holds a ``tool_use`` block
     (name as forced) whose ``input``, accumulated from ``input_json_delta``, is an object."""
@@ -556,20 +584,29 @@ def stream_tool_use(ctx: Context) -> Outcome:
         return call.mismatch("a Message", f"a {type(msg).__name__}")
     uses = [b for b in msg.content if getattr(b, "type", None) == "tool_use"]
     if not uses:
-        return call.mismatch("a tool_use block (tool_choice forced it)", f"blocks {[getattr(b, 'type', None) for b in msg.content]}")
+        return call.mismatch(
+            "a tool_use block (tool_choice forced it)", f"blocks {[getattr(b, 'type', None) for b in msg.content]}"
+        )
     block = uses[0]
     if block.name != WEATHER_TOOL["name"]:
         return call.mismatch(f"tool name {WEATHER_TOOL['name']!r}", f"{block.name!r}")
     if not isinstance(block.input, dict):
-        return call.mismatch("tool_use.input as an object", f"a {type(block.input).__name__}: {str(block.input)[:60]!r}")
+        return call.mismatch(
+            "tool_use.input as an object", f"a {type(block.input).__name__}: {str(block.input)[:60]!r}"
+        )
     if msg.stop_reason != "tool_use":
         return call.mismatch('stop_reason "tool_use"', f"{msg.stop_reason!r}")
     return Outcome.passed(_noted(call, f"tool_use {block.name} with input {block.input}"))
 
 
-@check("sdk.messages.stream-thinking", MUST, "contract §1.6, §3.3, §7, §9.35",
-       "The SDK's stream helper rebuilds a thinking block (with signature) followed by the answer.",
-       profiles=ANTHROPIC_ONLY, capability="thinking")
+@check(
+    "sdk.messages.stream-thinking",
+    MUST,
+    "contract §1.6, §3.3, §7, §9.35",
+    "The SDK's stream helper rebuilds a thinking block (with signature) followed by the answer.",
+    profiles=ANTHROPIC_ONLY,
+    capability="thinking",
+)
 def stream_thinking(ctx: Context) -> Outcome:
     """MUST stream extended thinking the SDK can accumulate: ``get_final_message()`` holds a
     ``thinking`` block with a non-empty ``signature`` (needed to send it back) before the text."""
@@ -593,8 +630,12 @@ def stream_thinking(ctx: Context) -> Outcome:
     return Outcome.passed(_noted(call, f"blocks {types}, stop_reason {msg.stop_reason!r}"))
 
 
-@check("sdk.messages.raw-response-headers", SHOULD, "contract §5.2, §9.28",
-       "Through the SDK's `with_raw_response`, the `request-id` header is readable (`message._request_id`).")
+@check(
+    "sdk.messages.raw-response-headers",
+    SHOULD,
+    "contract §5.2, §9.28",
+    "Through the SDK's `with_raw_response`, the `request-id` header is readable (`message._request_id`).",
+)
 def raw_response_headers(ctx: Context) -> Outcome:
     """SHOULD send ``request-id``, which the SDK exposes as ``message._request_id`` (it reads
     exactly that header, not ``x-request-id``)."""
@@ -608,15 +649,22 @@ def raw_response_headers(ctx: Context) -> Outcome:
     rid = raw.headers.get("request-id")
     if not rid:
         other = raw.headers.get("x-request-id")
-        got = f"no request-id header (x-request-id {other!r} is not read by the SDK)" if other else "no request-id header"
+        got = (
+            f"no request-id header (x-request-id {other!r} is not read by the SDK)" if other else "no request-id header"
+        )
         return call.mismatch("a request-id header", got)
     if getattr(msg, "_request_id", None) != rid:
         return call.mismatch(f"message._request_id {rid!r}", f"{getattr(msg, '_request_id', None)!r}")
     return Outcome.passed(f"request-id {rid!r} readable as message._request_id")
 
 
-@check("sdk.models.list", SHOULD, "contract §6, §7, §9.31",
-       "The SDK's `models.list()` (strict validation) returns a page of ModelInfo objects.", capability="models")
+@check(
+    "sdk.models.list",
+    SHOULD,
+    "contract §6, §7, §9.31",
+    "The SDK's `models.list()` (strict validation) returns a page of ModelInfo objects.",
+    capability="models",
+)
 def models_list(ctx: Context) -> Outcome:
     """SHOULD serve ``GET /v1/models`` so that the SDK's ``models.list()`` parses, in strict mode,
     into ModelInfo objects (``id``, ``type: "model"``, ``display_name``, ``created_at``, and the
@@ -651,8 +699,12 @@ def _expect_status_error(call: SdkCall, cls_name: str, status: int, error_type: 
     return Outcome.passed(f"{type(err).__name__}, .type {error_type!r}")
 
 
-@check("sdk.errors.bad-request", MUST, "contract §4.2, §7, §9.6",
-       "A request the contract rejects (max_tokens missing) raises anthropic.BadRequestError, .type invalid_request_error.")
+@check(
+    "sdk.errors.bad-request",
+    MUST,
+    "contract §4.2, §7, §9.6",
+    "A request the contract rejects (max_tokens missing) raises anthropic.BadRequestError, .type invalid_request_error.",
+)
 def errors_bad_request(ctx: Context) -> Outcome:
     """MUST answer an invalid request so that the SDK raises ``BadRequestError`` (400) whose
     ``.type`` is ``invalid_request_error``."""
@@ -662,8 +714,12 @@ def errors_bad_request(ctx: Context) -> Outcome:
     return _expect_status_error(ctx.probe("sdk-bad-request"), "BadRequestError", 400, "invalid_request_error")
 
 
-@check("sdk.errors.authentication", MUST, "contract §4.2, §5.1, §9.3",
-       "A wrong API key raises anthropic.AuthenticationError, .type authentication_error.")
+@check(
+    "sdk.errors.authentication",
+    MUST,
+    "contract §4.2, §5.1, §9.3",
+    "A wrong API key raises anthropic.AuthenticationError, .type authentication_error.",
+)
 def errors_authentication(ctx: Context) -> Outcome:
     """MUST refuse a wrong key so that the SDK raises ``AuthenticationError`` (401) whose
     ``.type`` is ``authentication_error``."""
@@ -673,8 +729,12 @@ def errors_authentication(ctx: Context) -> Outcome:
     return _expect_status_error(ctx.probe("sdk-wrong-key"), "AuthenticationError", 401, "authentication_error")
 
 
-@check("sdk.errors.not-found", MUST, "contract §4.2, §9.10",
-       "An unknown model id raises anthropic.NotFoundError, .type not_found_error.")
+@check(
+    "sdk.errors.not-found",
+    MUST,
+    "contract §4.2, §9.10",
+    "An unknown model id raises anthropic.NotFoundError, .type not_found_error.",
+)
 def errors_not_found(ctx: Context) -> Outcome:
     """MUST answer an unknown model so that the SDK raises ``NotFoundError`` (404) whose ``.type``
     is ``not_found_error``."""

@@ -120,11 +120,20 @@ def _tool_result(ctx: Context):
                 {"role": "user", "content": WEATHER_QUESTION},
                 {
                     "role": "assistant",
-                    "content": [{"type": "tool_use", "id": TOOL_USE_ID, "name": WEATHER_TOOL["name"], "input": {"city": "Paris"}}],
+                    "content": [
+                        {
+                            "type": "tool_use",
+                            "id": TOOL_USE_ID,
+                            "name": WEATHER_TOOL["name"],
+                            "input": {"city": "Paris"},
+                        }
+                    ],
                 },
                 {
                     "role": "user",
-                    "content": [{"type": "tool_result", "tool_use_id": TOOL_USE_ID, "content": "18 degrees Celsius and sunny"}],
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": TOOL_USE_ID, "content": "18 degrees Celsius and sunny"}
+                    ],
                 },
             ],
         )
@@ -148,13 +157,15 @@ def _message(ex: Exchange, what: str = "") -> tuple[dict | None, Outcome | None]
     if not isinstance(body, dict) or body.get("type") != "message" or not isinstance(body.get("content"), list):
         got = describe(ex) if isinstance(body, dict) else (ex.json_error or f"JSON {type(body).__name__}")
         prefix = f"{what}: " if what else ""
-        return None, Outcome.failed(f"{prefix}expected a Message (type \"message\", content array), got {got}")
+        return None, Outcome.failed(f'{prefix}expected a Message (type "message", content array), got {got}')
     return body, None
 
 
 def _text(msg: dict) -> str:
     return "".join(
-        b.get("text", "") for b in msg.get("content", []) if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        b.get("text", "")
+        for b in msg.get("content", [])
+        if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
     )
 
 
@@ -171,8 +182,12 @@ def _tool_uses(msg: dict) -> list[dict]:
 # ------------------------------------------------------------------------------ max_tokens
 
 
-@check("semantics.max-tokens.cut", MUST, "contract §2.2, §9.14; Darkbloom: Response (stop_reason)",
-       "With max_tokens 1 on a long answer, stop_reason is \"max_tokens\" and usage.output_tokens <= 1.")
+@check(
+    "semantics.max-tokens.cut",
+    MUST,
+    "contract §2.2, §9.14; Darkbloom: Response (stop_reason)",
+    'With max_tokens 1 on a long answer, stop_reason is "max_tokens" and usage.output_tokens <= 1.',
+)
 def max_tokens_cut(ctx: Context) -> Outcome:
     """MUST stop at ``max_tokens`` and say so: a one-token budget for "count from 1 to 50" ends
     with ``stop_reason: "max_tokens"`` and at most one output token. Judged on the text too, so
@@ -187,17 +202,25 @@ def max_tokens_cut(ctx: Context) -> Outcome:
     words = len(_text(msg).split())
     if words >= 3:
         # three words are more than one token in any tokenizer, whatever usage reports
-        return Outcome.mismatch("an answer cut at 1 token, stop_reason \"max_tokens\"",
-                                f"{words} words of text, stop_reason {reason!r}, usage.output_tokens {out}")
+        return Outcome.mismatch(
+            'an answer cut at 1 token, stop_reason "max_tokens"',
+            f"{words} words of text, stop_reason {reason!r}, usage.output_tokens {out}",
+        )
     if reason == "max_tokens" and out <= 1:
-        return Outcome.passed(f"stop_reason \"max_tokens\", output_tokens {out}")
+        return Outcome.passed(f'stop_reason "max_tokens", output_tokens {out}')
     if reason == "end_turn" and out <= 1:
         return Outcome.inconclusive(f"the model ended its turn after {out} token(s) before the limit could bite")
-    return Outcome.mismatch("stop_reason \"max_tokens\" with output_tokens <= 1", f"stop_reason {reason!r}, output_tokens {out}")
+    return Outcome.mismatch(
+        'stop_reason "max_tokens" with output_tokens <= 1', f"stop_reason {reason!r}, output_tokens {out}"
+    )
 
 
-@check("semantics.max-tokens.bound", SHOULD, "contract §9.14",
-       f"With max_tokens {BOUND_MAX_TOKENS}, usage.output_tokens stays <= {BOUND_MAX_TOKENS}.")
+@check(
+    "semantics.max-tokens.bound",
+    SHOULD,
+    "contract §9.14",
+    f"With max_tokens {BOUND_MAX_TOKENS}, usage.output_tokens stays <= {BOUND_MAX_TOKENS}.",
+)
 def max_tokens_bound(ctx: Context) -> Outcome:
     """SHOULD keep ``usage.output_tokens`` within ``max_tokens`` (thinking tokens included)."""
     msg, bad = _message(ctx.probe("max-tokens-bound"))
@@ -212,8 +235,12 @@ def max_tokens_bound(ctx: Context) -> Outcome:
     return Outcome.passed(f"output_tokens {out} <= {BOUND_MAX_TOKENS}")
 
 
-@check("semantics.usage.output-counted", MUST, "contract §2.3",
-       "A Message reports usage.output_tokens of at least 1 (non-zero even for empty text).")
+@check(
+    "semantics.usage.output-counted",
+    MUST,
+    "contract §2.3",
+    "A Message reports usage.output_tokens of at least 1 (non-zero even for empty text).",
+)
 def usage_output_counted(ctx: Context) -> Outcome:
     """MUST count what it generated: ``usage.output_tokens`` is non-zero, even for empty text
     (contract §2.3); a usage of 0 under-bills and hides an ignored ``max_tokens``. Judged on the
@@ -238,9 +265,13 @@ def usage_output_counted(ctx: Context) -> Outcome:
 # ------------------------------------------------------------------------------ stop sequences
 
 
-@check("semantics.stop-sequence.honoured", MUST, "contract §1.1, §2.1, §9.15",
-       "A matched stop sequence ends the text before it, with stop_reason \"stop_sequence\" and "
-       "stop_sequence echoing it.", profiles=ANTHROPIC_ONLY)
+@check(
+    "semantics.stop-sequence.honoured",
+    MUST,
+    "contract §1.1, §2.1, §9.15",
+    'A matched stop sequence ends the text before it, with stop_reason "stop_sequence" and stop_sequence echoing it.',
+    profiles=ANTHROPIC_ONLY,
+)
 def stop_sequence_honoured(ctx: Context) -> Outcome:
     """MUST honour ``stop_sequences``. Decided by learning, then challenging: the target counts
     to 20 without a stop sequence; a word from inside its answer becomes the stop sequence of the
@@ -256,7 +287,9 @@ def stop_sequence_honoured(ctx: Context) -> Outcome:
             return bad
         if t.sequence is None or t.challenged is None:
             text = _text(cast(dict, learned))
-            return Outcome.inconclusive(f"the answer without a stop sequence has no word to take one from: {text[:60]!r}")
+            return Outcome.inconclusive(
+                f"the answer without a stop sequence has no word to take one from: {text[:60]!r}"
+            )
         msg, bad = _message(t.challenged, f"answer with stop_sequences [{t.sequence!r}]")
         if bad:
             return bad
@@ -264,16 +297,20 @@ def stop_sequence_honoured(ctx: Context) -> Outcome:
         text, reason, seq = _text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
         where = f"try {n}: stop_sequences [{t.sequence!r}] taken from the answer {_text(cast(dict, learned))[:60]!r}"
         if t.sequence in text:
-            return Outcome.mismatch(f"text ending before the stop sequence {t.sequence!r} ({where})",
-                                    f"text {text[:80]!r} containing it (stop_reason {reason!r})")
+            return Outcome.mismatch(
+                f"text ending before the stop sequence {t.sequence!r} ({where})",
+                f"text {text[:80]!r} containing it (stop_reason {reason!r})",
+            )
         if reason == "stop_sequence":
             if seq != t.sequence:
                 return Outcome.mismatch(f"stop_sequence {t.sequence!r} ({where})", f"stop_sequence {seq!r}")
             return Outcome.passed(f"stopped at {t.sequence!r} ({where}), text {text[-40:]!r}")
         if reason not in ("end_turn", "max_tokens"):
-            return Outcome.mismatch(f"stop_reason \"stop_sequence\" ({where})", f"stop_reason {reason!r}")
+            return Outcome.mismatch(f'stop_reason "stop_sequence" ({where})', f"stop_reason {reason!r}")
         shown.append(f"{where}: answered {text[:40]!r} without it")
-    return Outcome.inconclusive(f"the target never produced its own words again in {len(shown)} tries: " + "; ".join(shown))
+    return Outcome.inconclusive(
+        f"the target never produced its own words again in {len(shown)} tries: " + "; ".join(shown)
+    )
 
 
 # ------------------------------------------------------------------------------ system prompt
@@ -292,23 +329,29 @@ def _system_counted(ctx: Context, probe_name: str, form: str) -> Outcome:
     if a is None or b is None:
         return Outcome.inconclusive("usage.input_tokens is not an integer, so the system prompt cannot be measured")
     if b <= a:
-        return Outcome.mismatch(
-            f"more input_tokens with an ~80-word system prompt ({form}) than without ({a})", f"{b}"
-        )
+        return Outcome.mismatch(f"more input_tokens with an ~80-word system prompt ({form}) than without ({a})", f"{b}")
     return Outcome.passed(f"input_tokens {a} without system, {b} with system as {form}")
 
 
-@check("semantics.system.string-counted", MUST, "contract §1.1, §9.7; Darkbloom: Request (system)",
-       "`system` as a string is accepted and reaches the model: input_tokens grows by its length.")
+@check(
+    "semantics.system.string-counted",
+    MUST,
+    "contract §1.1, §9.7; Darkbloom: Request (system)",
+    "`system` as a string is accepted and reaches the model: input_tokens grows by its length.",
+)
 def system_string(ctx: Context) -> Outcome:
     """MUST accept ``system`` as a string and use it: the same request with a long system
     prompt has more ``usage.input_tokens`` than without one (a dropped system prompt does not)."""
     return _system_counted(ctx, "system-string", "a string")
 
 
-@check("semantics.system.blocks-counted", MUST, "contract §1.1, §9.7",
-       "`system` as an array of text blocks is accepted and reaches the model: input_tokens grows.",
-       profiles=ANTHROPIC_ONLY)
+@check(
+    "semantics.system.blocks-counted",
+    MUST,
+    "contract §1.1, §9.7",
+    "`system` as an array of text blocks is accepted and reaches the model: input_tokens grows.",
+    profiles=ANTHROPIC_ONLY,
+)
 def system_blocks(ctx: Context) -> Outcome:
     """MUST accept ``system`` as ``[{"type": "text", "text": ...}]`` and use it, like the string."""
     return _system_counted(ctx, "system-blocks", "text blocks")
@@ -317,8 +360,13 @@ def system_blocks(ctx: Context) -> Outcome:
 # ------------------------------------------------------------------------------ content and turns
 
 
-@check("semantics.content.string-and-blocks", MUST, "contract §1.2, §9.7",
-       "User content is accepted both as a string and as an array of text blocks.", profiles=ANTHROPIC_ONLY)
+@check(
+    "semantics.content.string-and-blocks",
+    MUST,
+    "contract §1.2, §9.7",
+    "User content is accepted both as a string and as an array of text blocks.",
+    profiles=ANTHROPIC_ONLY,
+)
 def content_forms(ctx: Context) -> Outcome:
     """MUST accept ``content`` as a string and as ``[{"type": "text", "text": ...}]``: the string
     is only shorthand for the block array, and SDK users send either."""
@@ -331,8 +379,12 @@ def content_forms(ctx: Context) -> Outcome:
     return Outcome.passed("both forms answered with a Message")
 
 
-@check("semantics.conversation.multi-turn", MUST, "contract §1.1-1.2; Darkbloom: Request (messages)",
-       "A user/assistant/user conversation is answered with a Message.")
+@check(
+    "semantics.conversation.multi-turn",
+    MUST,
+    "contract §1.1-1.2; Darkbloom: Request (messages)",
+    "A user/assistant/user conversation is answered with a Message.",
+)
 def multi_turn(ctx: Context) -> Outcome:
     """MUST accept alternating ``user``/``assistant`` turns ending with a user turn."""
     msg, bad = _message(ctx.probe("multi-turn"))
@@ -342,9 +394,14 @@ def multi_turn(ctx: Context) -> Outcome:
     return Outcome.passed(f"HTTP 200 Message, stop_reason {msg.get('stop_reason')!r}")
 
 
-@check("semantics.conversation.prefill", MUST, "contract §1.1, §2.1",
-       "A final assistant turn is accepted as a prefill that the answer continues (or declined with 400 "
-       "invalid_request_error by a model without prefill).", profiles=ANTHROPIC_ONLY)
+@check(
+    "semantics.conversation.prefill",
+    MUST,
+    "contract §1.1, §2.1",
+    "A final assistant turn is accepted as a prefill that the answer continues (or declined with 400 "
+    "invalid_request_error by a model without prefill).",
+    profiles=ANTHROPIC_ONLY,
+)
 def prefill(ctx: Context) -> Outcome:
     """MUST treat a final ``assistant`` turn as a prefill: answer 200 with a Message that
     continues it, or (models without prefill support) 400 ``invalid_request_error``. An answer
@@ -359,7 +416,9 @@ def prefill(ctx: Context) -> Outcome:
     msg = cast(dict, msg)  # a dict whenever bad is None
     text = _text(msg)
     if text.lstrip().startswith(PREFILL):
-        return Outcome.inconclusive(f"the answer repeats the prefill {PREFILL!r} instead of continuing it: {text[:40]!r}")
+        return Outcome.inconclusive(
+            f"the answer repeats the prefill {PREFILL!r} instead of continuing it: {text[:40]!r}"
+        )
     return Outcome.passed(f"continued the prefill with {text[:40]!r}")
 
 
@@ -373,9 +432,15 @@ def _tools_message(ctx: Context, name: str) -> tuple[dict | None, Outcome | None
     return _message(ex)
 
 
-@check("semantics.tools.forced-tool", MUST, "contract §1.5, §2.4",
-       "tool_choice {type: tool, name} yields a tool_use block for that tool, its input valid against "
-       "the tool's input_schema, and stop_reason \"tool_use\".", profiles=ANTHROPIC_ONLY, capability="tools")
+@check(
+    "semantics.tools.forced-tool",
+    MUST,
+    "contract §1.5, §2.4",
+    "tool_choice {type: tool, name} yields a tool_use block for that tool, its input valid against "
+    'the tool\'s input_schema, and stop_reason "tool_use".',
+    profiles=ANTHROPIC_ONLY,
+    capability="tools",
+)
 def forced_tool(ctx: Context) -> Outcome:
     """MUST obey a forced ``tool_choice``: the answer holds a ``tool_use`` block naming the tool,
     whose ``input`` is an object valid against the tool's ``input_schema``, and ends with
@@ -390,21 +455,31 @@ def forced_tool(ctx: Context) -> Outcome:
         if reason == "max_tokens":
             return Outcome.inconclusive("the answer was cut by max_tokens before any tool_use block")
         kinds = [b.get("type") for b in msg["content"] if isinstance(b, dict)]
-        return Outcome.mismatch(f"a tool_use block for {WEATHER_TOOL['name']!r}", f"content blocks {kinds}, stop_reason {reason!r}")
+        return Outcome.mismatch(
+            f"a tool_use block for {WEATHER_TOOL['name']!r}", f"content blocks {kinds}, stop_reason {reason!r}"
+        )
     use = uses[0]
     if use.get("name") != WEATHER_TOOL["name"]:
         return Outcome.mismatch(f"tool_use name {WEATHER_TOOL['name']!r}", f"{use.get('name')!r}")
     args = use.get("input")
     errors = list(jsonschema.Draft202012Validator(WEATHER_TOOL["input_schema"]).iter_errors(args))
     if errors:
-        return Outcome.mismatch("tool_use.input valid against the tool's input_schema", f"input {args!r} ({errors[0].message})")
+        return Outcome.mismatch(
+            "tool_use.input valid against the tool's input_schema", f"input {args!r} ({errors[0].message})"
+        )
     if reason != "tool_use":
-        return Outcome.mismatch("stop_reason \"tool_use\"", f"stop_reason {reason!r} after a tool_use block")
+        return Outcome.mismatch('stop_reason "tool_use"', f"stop_reason {reason!r} after a tool_use block")
     return Outcome.passed(f"tool_use {use.get('name')} with input {args!r}")
 
 
-@check("semantics.tools.toolu-id", SHOULD, "contract §2.4, §9.12",
-       "tool_use block ids start with `toolu_`.", profiles=ANTHROPIC_ONLY, capability="tools")
+@check(
+    "semantics.tools.toolu-id",
+    SHOULD,
+    "contract §2.4, §9.12",
+    "tool_use block ids start with `toolu_`.",
+    profiles=ANTHROPIC_ONLY,
+    capability="tools",
+)
 def toolu_id(ctx: Context) -> Outcome:
     """SHOULD use the ``toolu_`` convention for tool_use ids (clients echo them in tool_result)."""
     msg, bad = _tools_message(ctx, TOOLS_FORCED)
@@ -420,8 +495,14 @@ def toolu_id(ctx: Context) -> Outcome:
     return Outcome.passed(f"tool_use id {ident!r}")
 
 
-@check("semantics.tools.choice-none", MUST, "contract §1.5",
-       "tool_choice {type: none} yields no tool_use block.", profiles=ANTHROPIC_ONLY, capability="tools")
+@check(
+    "semantics.tools.choice-none",
+    MUST,
+    "contract §1.5",
+    "tool_choice {type: none} yields no tool_use block.",
+    profiles=ANTHROPIC_ONLY,
+    capability="tools",
+)
 def choice_none(ctx: Context) -> Outcome:
     """MUST NOT call a tool when ``tool_choice`` is ``{"type": "none"}``, even though the user
     asks for it: no ``tool_use`` block and no ``stop_reason: "tool_use"``."""
@@ -435,9 +516,14 @@ def choice_none(ctx: Context) -> Outcome:
     return Outcome.passed(f"no tool_use, stop_reason {reason!r}")
 
 
-@check("semantics.tools.tool-result-accepted", MUST, "contract §1.3, §1.5",
-       "A conversation with a tool_use turn and its tool_result is answered with a Message.",
-       profiles=ANTHROPIC_ONLY, capability="tools")
+@check(
+    "semantics.tools.tool-result-accepted",
+    MUST,
+    "contract §1.3, §1.5",
+    "A conversation with a tool_use turn and its tool_result is answered with a Message.",
+    profiles=ANTHROPIC_ONLY,
+    capability="tools",
+)
 def tool_result_accepted(ctx: Context) -> Outcome:
     """MUST accept an assistant ``tool_use`` turn followed by a user ``tool_result`` turn (the
     second half of every tool call) and answer with a Message."""
@@ -474,9 +560,14 @@ def _thinking_shape(msg: dict, form: str) -> Outcome | None:
     return None
 
 
-@check("semantics.thinking.block-first", MUST, "contract §1.6, §2.4, §3.3",
-       "With thinking enabled, content starts with a signed thinking block, then text (JSON and stream alike).",
-       profiles=ANTHROPIC_ONLY, capability="thinking")
+@check(
+    "semantics.thinking.block-first",
+    MUST,
+    "contract §1.6, §2.4, §3.3",
+    "With thinking enabled, content starts with a signed thinking block, then text (JSON and stream alike).",
+    profiles=ANTHROPIC_ONLY,
+    capability="thinking",
+)
 def thinking_first(ctx: Context) -> Outcome:
     """MUST, when ``thinking`` is enabled, put a ``thinking`` block (non-empty ``signature``,
     which clients pass back unmodified) or a ``redacted_thinking`` block first, followed by the
@@ -500,7 +591,9 @@ def thinking_first(ctx: Context) -> Outcome:
         grammar.feed(event)
     grammar.finish(complete=sx.complete)
     if not isinstance(grammar.message, dict):
-        return Outcome.mismatch("a stream that rebuilds into a Message", f"{len(sx.events)} events without a usable message_start")
+        return Outcome.mismatch(
+            "a stream that rebuilds into a Message", f"{len(sx.events)} events without a usable message_start"
+        )
     verdict = _thinking_shape(grammar.message, "streaming")
     if verdict is not None:
         return verdict

@@ -105,8 +105,12 @@ def _twin(ctx: Context) -> Exchange:
 
 @probe("stream-accept-json")
 def _accept_json(ctx: Context) -> StreamRun:
-    return _run(ctx, "stream with Accept: application/json", basic_body(ctx, stream=True),
-                headers={"Accept": "application/json"})
+    return _run(
+        ctx,
+        "stream with Accept: application/json",
+        basic_body(ctx, stream=True),
+        headers={"Accept": "application/json"},
+    )
 
 
 @probe("stream-tool")
@@ -159,12 +163,27 @@ _GROUPS: list[tuple[tuple[str, ...], str]] = [
     (("data-is-json-object", "type-matches-event", "payload-structure"), "contract §3.1-3.2, §9.17"),
     (("message-start-first", "message-start-once"), "contract §3.3, §9.18"),
     (("message-start-content-empty", "message-start-stop-reason-null", "message-start-usage"), "contract §3.2, §9.19"),
-    (("block-index-contiguous", "block-start-once", "block-start-while-open", "block-stop-once",
-      "block-stop-open-index", "blocks-before-message-delta", "delta-open-index", "delta-type-matches-block",
-      "signature-delta-last", "thinking-signature", "blocks-closed"), "contract §3.3, §9.18"),
+    (
+        (
+            "block-index-contiguous",
+            "block-start-once",
+            "block-start-while-open",
+            "block-stop-once",
+            "block-stop-open-index",
+            "blocks-before-message-delta",
+            "delta-open-index",
+            "delta-type-matches-block",
+            "signature-delta-last",
+            "thinking-signature",
+            "blocks-closed",
+        ),
+        "contract §3.3, §9.18",
+    ),
     (("tool-input-json",), "contract §3.3, §9.21"),
-    (("message-delta-present", "message-stop-once", "nothing-after-message-stop", "stream-truncated"),
-     "contract §3.3, §9.18"),
+    (
+        ("message-delta-present", "message-stop-once", "nothing-after-message-stop", "stream-truncated"),
+        "contract §3.3, §9.18",
+    ),
     (("message-delta-stop-reason", "message-delta-usage", "output-tokens-cumulative"), "contract §3.2, §3.4, §9.20"),
     (("stop-reason-in-enum", "stop-sequence-iff"), "contract §2.2, §9.13"),
     (("error-envelope", "error-ends-stream"), "contract §3.3, §4.3, §9.23"),
@@ -227,8 +246,13 @@ for _rule, _description in RULES.items():
 # -- framing --------------------------------------------------------------------------------
 
 
-@check("stream.framing.content-type", MUST, "contract §3.1, §9.16",
-       "A `\"stream\": true` request gets HTTP 200 with `content-type: text/event-stream`.", profiles=PROFILES)
+@check(
+    "stream.framing.content-type",
+    MUST,
+    "contract §3.1, §9.16",
+    'A `"stream": true` request gets HTTP 200 with `content-type: text/event-stream`.',
+    profiles=PROFILES,
+)
 def content_type(ctx: Context) -> Outcome:
     """MUST answer a streamed request with 200 and ``content-type: text/event-stream``."""
     ex = ctx.probe("stream-basic").exchange
@@ -240,9 +264,13 @@ def content_type(ctx: Context) -> Outcome:
     return Outcome.passed(f"HTTP 200 {SSE}")
 
 
-@check("stream.framing.sse-despite-accept-json", MUST, "contract §3.1, §9.16",
-       "The body's `stream` decides SSE vs JSON, not `Accept: application/json` (the SDK sends it on streams).",
-       profiles=PROFILES)
+@check(
+    "stream.framing.sse-despite-accept-json",
+    MUST,
+    "contract §3.1, §9.16",
+    "The body's `stream` decides SSE vs JSON, not `Accept: application/json` (the SDK sends it on streams).",
+    profiles=PROFILES,
+)
 def sse_despite_accept(ctx: Context) -> Outcome:
     """MUST stream when ``"stream": true``, even with ``Accept: application/json`` (SDK sends it)."""
     run = ctx.probe("stream-accept-json")
@@ -263,8 +291,13 @@ def sse_despite_accept(ctx: Context) -> Outcome:
 # -- payloads and the rebuilt message -------------------------------------------------------
 
 
-@check("stream.events.schema", MUST, "contract §3.2",
-       "Every documented event's data validates against schemas/stream-event.json (unknown event names are ignored).", profiles=PROFILES)
+@check(
+    "stream.events.schema",
+    MUST,
+    "contract §3.2",
+    "Every documented event's data validates against schemas/stream-event.json (unknown event names are ignored).",
+    profiles=PROFILES,
+)
 def events_schema(ctx: Context) -> Outcome:
     """MUST send valid payloads: the data of every event named with a documented type (and of
     unnamed events) is valid against stream-event.json; unknown event names are skipped, as
@@ -287,8 +320,9 @@ def events_schema(ctx: Context) -> Outcome:
                 if ev.data.strip() == "[DONE]":
                     return Outcome.mismatch("a JSON event payload", f"`data: [DONE]` ({_where(r, ev.position)})")
                 return Outcome.mismatch("a JSON event payload", f"data {ev.data[:60]!r} ({_where(r, ev.position)})")
-            errors = ctx.schemas.validate("stream-event", data, profile=ctx.config.profile,
-                                          version=ctx.config.anthropic_version)
+            errors = ctx.schemas.validate(
+                "stream-event", data, profile=ctx.config.profile, version=ctx.config.anthropic_version
+            )
             if errors:
                 kind = data.get("type") if isinstance(data, dict) else None
                 return Outcome.failed(
@@ -299,8 +333,13 @@ def events_schema(ctx: Context) -> Outcome:
     return Outcome.passed(f"{count} events valid in {len(streamed)} stream(s){extra}")
 
 
-@check("stream.rebuild.message-schema", MUST, "contract §3.2-3.4, §2.1",
-       "The message rebuilt from a stream (as the SDK accumulates it) is a valid Message.", profiles=PROFILES)
+@check(
+    "stream.rebuild.message-schema",
+    MUST,
+    "contract §3.2-3.4, §2.1",
+    "The message rebuilt from a stream (as the SDK accumulates it) is a valid Message.",
+    profiles=PROFILES,
+)
 def rebuild_schema(ctx: Context) -> Outcome:
     """MUST stream enough to rebuild a complete Message valid against schemas/message.json."""
     runs = [r for r in _content_runs(ctx) if r.streamed]
@@ -318,7 +357,9 @@ def rebuild_schema(ctx: Context) -> Outcome:
 
 
 def _text(msg: dict) -> str:
-    return "".join(b.get("text") or "" for b in msg.get("content") or [] if isinstance(b, dict) and b.get("type") == "text")
+    return "".join(
+        b.get("text") or "" for b in msg.get("content") or [] if isinstance(b, dict) and b.get("type") == "text"
+    )
 
 
 def _types(msg: dict) -> list[Any]:
@@ -328,12 +369,20 @@ def _types(msg: dict) -> list[Any]:
 def _total_input(usage: Any) -> int | None:
     if not isinstance(usage, dict) or not isinstance(usage.get("input_tokens"), int):
         return None
-    return sum(v for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-               if isinstance(v := usage.get(k), int))
+    return sum(
+        v
+        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        if isinstance(v := usage.get(k), int)
+    )
 
 
-@check("stream.rebuild.agrees-with-json", MUST, "contract §3.2-3.4",
-       "A stream and its non-streamed twin agree: block types and order, stop_reason, usage.", profiles=PROFILES)
+@check(
+    "stream.rebuild.agrees-with-json",
+    MUST,
+    "contract §3.2-3.4",
+    "A stream and its non-streamed twin agree: block types and order, stop_reason, usage.",
+    profiles=PROFILES,
+)
 def agrees_with_json(ctx: Context) -> Outcome:
     """MUST describe the same answer streamed as unstreamed: the same request gives the same input
     token count, and where the text is the same, the same block types, stop_reason and output tokens."""
@@ -346,8 +395,9 @@ def agrees_with_json(ctx: Context) -> Outcome:
     s, j = run.grammar.message, twin.json()
     s_in, j_in = _total_input(s.get("usage")), _total_input(j.get("usage"))
     if s_in is not None and j_in is not None and s_in != j_in:
-        return Outcome.mismatch(f"the same input token count for the same request (JSON: {j_in})",
-                                f"{s_in} in the stream")
+        return Outcome.mismatch(
+            f"the same input token count for the same request (JSON: {j_in})", f"{s_in} in the stream"
+        )
     same_text = _text(s) == _text(j)
     diffs = []
     if _types(s) != _types(j):
@@ -391,8 +441,13 @@ def _delta_pieces(events: list) -> dict[tuple[int, str], list[str]]:
     return pieces
 
 
-@check("stream.deltas.increments", MUST, "contract §3.3, §9.21",
-       "text_delta and thinking_delta carry increments, not the text so far (snapshots).", profiles=PROFILES)
+@check(
+    "stream.deltas.increments",
+    MUST,
+    "contract §3.3, §9.21",
+    "text_delta and thinking_delta carry increments, not the text so far (snapshots).",
+    profiles=PROFILES,
+)
 def delta_increments(ctx: Context) -> Outcome:
     """MUST send increments: the concatenated deltas are the block's text. A stream whose every
     delta repeats the text accumulated so far (a snapshot) is rebuilt by the SDK with the text
@@ -419,8 +474,13 @@ def delta_increments(ctx: Context) -> Outcome:
     return Outcome.passed(f"{judged} block(s) streamed as increments")
 
 
-@check("stream.ids.prefixes", SHOULD, "contract §2.1, §2.4, §9.12",
-       "message_start.message.id starts with `msg_`, and streamed tool_use ids with `toolu_`.", profiles=PROFILES)
+@check(
+    "stream.ids.prefixes",
+    SHOULD,
+    "contract §2.1, §2.4, §9.12",
+    "message_start.message.id starts with `msg_`, and streamed tool_use ids with `toolu_`.",
+    profiles=PROFILES,
+)
 def id_prefixes(ctx: Context) -> Outcome:
     """SHOULD use the Anthropic id conventions in streams too: ``msg_`` message ids and
     ``toolu_`` tool-use ids."""
@@ -457,8 +517,13 @@ def id_prefixes(ctx: Context) -> Outcome:
 # -- delivery -------------------------------------------------------------------------------
 
 
-@check("stream.delivery.incremental", MUST, "contract §3.1, §3.3",
-       "Events are sent as they are produced, not buffered and written all at once.", profiles=PROFILES)
+@check(
+    "stream.delivery.incremental",
+    MUST,
+    "contract §3.1, §3.3",
+    "Events are sent as they are produced, not buffered and written all at once.",
+    profiles=PROFILES,
+)
 def incremental(ctx: Context) -> Outcome:
     """MUST deliver a stream incrementally: the events from the first content delta to the end
     do not all arrive in one read (a buffering server or proxy writes them in one go)."""
@@ -468,13 +533,17 @@ def incremental(ctx: Context) -> Outcome:
     events = run.exchange.events
     deltas = [ev for ev in events if ev.event == "content_block_delta"]
     if len(deltas) < 2:
-        return Outcome.inconclusive(f"the answer had {len(deltas)} content delta(s): too few to see incremental delivery")
-    window = events[events.index(deltas[0]):]
+        return Outcome.inconclusive(
+            f"the answer had {len(deltas)} content delta(s): too few to see incremental delivery"
+        )
+    window = events[events.index(deltas[0]) :]
     spread = window[-1].arrived - window[0].arrived
     reads = len({ev.arrived for ev in window})
     silence = events[0].arrived
-    got = (f"{len(window)} events from the first content delta to the end in {reads} read(s) within "
-           f"{spread * 1000:.2f} ms, after {silence * 1000:.0f} ms before the first event")
+    got = (
+        f"{len(window)} events from the first content delta to the end in {reads} read(s) within "
+        f"{spread * 1000:.2f} ms, after {silence * 1000:.0f} ms before the first event"
+    )
     expected = "events delivered as produced, in several reads"
     if reads < 2:
         return Outcome.mismatch(expected, got)
@@ -484,9 +553,13 @@ def incremental(ctx: Context) -> Outcome:
 # -- mid-stream failures --------------------------------------------------------------------
 
 
-@check("stream.errors.mid-stream-event", MUST, "contract §4.3, §9.23",
-       "A failure after the 200 is reported as `event: error` with the error envelope, and the stream ends.",
-       profiles=PROFILES)
+@check(
+    "stream.errors.mid-stream-event",
+    MUST,
+    "contract §4.3, §9.23",
+    "A failure after the 200 is reported as `event: error` with the error envelope, and the stream ends.",
+    profiles=PROFILES,
+)
 def mid_stream_event(ctx: Context) -> Outcome:
     """MUST report a post-200 failure as ``event: error`` carrying ``{"type":"error","error":{...}}``
     and send nothing after it (an unnamed error or a silent stop is invisible to the SDK)."""
@@ -509,13 +582,22 @@ def mid_stream_event(ctx: Context) -> Outcome:
             except ValueError:
                 data = None
             err = data.get("error") if isinstance(data, dict) else None
-            if not (isinstance(data, dict) and data.get("type") == "error" and isinstance(err, dict)
-                    and isinstance(err.get("type"), str) and isinstance(err.get("message"), str)):
-                return Outcome.mismatch('error data {"type":"error","error":{"type":str,"message":str}}',
-                                        f"{ev.data[:80]!r} (event #{ev.position})")
+            if not (
+                isinstance(data, dict)
+                and data.get("type") == "error"
+                and isinstance(err, dict)
+                and isinstance(err.get("type"), str)
+                and isinstance(err.get("message"), str)
+            ):
+                return Outcome.mismatch(
+                    'error data {"type":"error","error":{"type":str,"message":str}}',
+                    f"{ev.data[:80]!r} (event #{ev.position})",
+                )
             if i + 1 < len(events):
-                return Outcome.mismatch("the end of the stream after the error event",
-                                        f"{events[i + 1].event or 'an unnamed event'!r} (event #{events[i + 1].position})")
+                return Outcome.mismatch(
+                    "the end of the stream after the error event",
+                    f"{events[i + 1].event or 'an unnamed event'!r} (event #{events[i + 1].position})",
+                )
             return Outcome.passed(f"event: error with error.type {err['type']!r} ended the stream")
         if ev.event is None:
             try:
@@ -523,11 +605,17 @@ def mid_stream_event(ctx: Context) -> Outcome:
             except ValueError:
                 data = None
             if isinstance(data, dict) and ("error" in data or data.get("type") == "error"):
-                return Outcome.mismatch("the failure as a named `event: error`",
-                                        f"an unnamed data event {ev.data[:80]!r} (event #{ev.position}), which the SDK ignores")
+                return Outcome.mismatch(
+                    "the failure as a named `event: error`",
+                    f"an unnamed data event {ev.data[:80]!r} (event #{ev.position}), which the SDK ignores",
+                )
     names = [ev.event for ev in events]
     if "message_stop" in names:
-        return Outcome.inconclusive(f"the model {MID_STREAM_ERROR_MODEL!r} streamed a complete answer: no failure occurred")
+        return Outcome.inconclusive(
+            f"the model {MID_STREAM_ERROR_MODEL!r} streamed a complete answer: no failure occurred"
+        )
     end = "a broken transport" if ex.transport_error else "the end of the stream"
-    return Outcome.mismatch("an `event: error` before the stream ends unfinished",
-                            f"{end} after {len(events)} event(s) with neither message_stop nor an error event")
+    return Outcome.mismatch(
+        "an `event: error` before the stream ends unfinished",
+        f"{end} after {len(events)} event(s) with neither message_stop nor an error event",
+    )

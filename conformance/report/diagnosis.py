@@ -182,10 +182,12 @@ def _buffered_stream(ex: dict) -> str | None:
     deltas = [i for i, ev in enumerate(events) if ev.get("event") == "content_block_delta"]
     if len(deltas) < 2:
         return None
-    window = events[deltas[0]:]
+    window = events[deltas[0] :]
     if len({ev.get("arrived") for ev in window}) == 1:
-        return (f"{_where(ex)}: {len(window)} events from the first delta to the end arrived in one read, "
-                f"{float(events[0].get('arrived') or 0) * 1000:.0f} ms after the request")
+        return (
+            f"{_where(ex)}: {len(window)} events from the first delta to the end arrived in one read, "
+            f"{float(events[0].get('arrived') or 0) * 1000:.0f} ms after the request"
+        )
     return None
 
 
@@ -213,12 +215,15 @@ def _openai_models(ex: dict) -> str | None:
     return None
 
 
-_STREAM_FIX_ROUTE = ("Serve /v1/messages with Anthropic's own event stream: every event as `event: <type>` plus "
-                     "`data: <JSON whose type equals the event name>`, ending with message_stop and nothing after it.")
+_STREAM_FIX_ROUTE = (
+    "Serve /v1/messages with Anthropic's own event stream: every event as `event: <type>` plus "
+    "`data: <JSON whose type equals the event name>`, ending with message_stop and nothing after it."
+)
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
-        "openai-error-envelope", "OpenAI error envelope",
+        "openai-error-envelope",
+        "OpenAI error envelope",
         'Errors are produced by an OpenAI-compatible layer: {"error": {"type", "message"}} without the top-level '
         '"type": "error" (and without request_id).',
         'Return {"type": "error", "error": {"type": <Anthropic error type>, "message": ...}, "request_id": ...} '
@@ -226,7 +231,8 @@ PATTERNS: tuple[Pattern, ...] = (
         _openai_error_envelope,
     ),
     Pattern(
-        "openai-stream", "An OpenAI-style stream on the Anthropic route",
+        "openai-stream",
+        "An OpenAI-style stream on the Anthropic route",
         "The streaming path forwards an OpenAI chat.completion.chunk stream (data-only SSE, choices[].delta, "
         "data: [DONE]) instead of translating it.",
         "Translate the upstream stream into message_start, content_block_start/delta/stop, message_delta and "
@@ -234,20 +240,24 @@ PATTERNS: tuple[Pattern, ...] = (
         _openai_stream,
     ),
     Pattern(
-        "unnamed-sse-events", "Unnamed SSE events (an OpenAI-style stream on the Anthropic route)",
+        "unnamed-sse-events",
+        "Unnamed SSE events (an OpenAI-style stream on the Anthropic route)",
         "The server (or a proxy) writes only data: lines; Anthropic clients dispatch on the event: line, "
         "so they see no events at all.",
-        "Write an `event: <type>` line before each data: line and make sure proxies pass it through. " + _STREAM_FIX_ROUTE,
+        "Write an `event: <type>` line before each data: line and make sure proxies pass it through. "
+        + _STREAM_FIX_ROUTE,
         _unnamed_events,
     ),
     Pattern(
-        "done-sentinel", "data: [DONE] after message_stop (an OpenAI-style stream on the Anthropic route)",
+        "done-sentinel",
+        "data: [DONE] after message_stop (an OpenAI-style stream on the Anthropic route)",
         "An OpenAI streaming helper appends the [DONE] sentinel; Anthropic streams end with message_stop.",
         "Drop the [DONE] line: close the stream right after the message_stop event.",
         _done_sentinel,
     ),
     Pattern(
-        "chat-completion-body", "chat.completion body on /v1/messages",
+        "chat-completion-body",
+        "chat.completion body on /v1/messages",
         "The non-streaming path returns the upstream OpenAI chat.completion object (choices[].message, "
         "usage.prompt_tokens) untranslated.",
         'Return a Message: {"id": "msg_…", "type": "message", "role": "assistant", "content": [blocks], '
@@ -255,14 +265,16 @@ PATTERNS: tuple[Pattern, ...] = (
         _chat_completion_body,
     ),
     Pattern(
-        "openai-stop-reasons", "finish_reason values in stop_reason",
+        "openai-stop-reasons",
+        "finish_reason values in stop_reason",
         'OpenAI finish_reason values ("stop", "length", "tool_calls") are copied into stop_reason without mapping.',
         'Map stop -> "end_turn" (or "stop_sequence" when a stop sequence matched, with stop_sequence set), '
         'length -> "max_tokens", tool_calls -> "tool_use", in the Message and in message_delta.',
         _openai_stop_reason,
     ),
     Pattern(
-        "tool-input-as-string", "tool_use.input as a string",
+        "tool-input-as-string",
+        "tool_use.input as a string",
         "The OpenAI tool_calls[].function.arguments string is copied into tool_use.input (or streamed JSON-encoded) "
         "instead of being parsed.",
         "Parse the arguments: tool_use.input must be a JSON object; when streaming, input_json_delta.partial_json "
@@ -270,14 +282,16 @@ PATTERNS: tuple[Pattern, ...] = (
         _tool_input_string,
     ),
     Pattern(
-        "input-tokens-missing-in-message-start", "input_tokens missing from message_start",
+        "input-tokens-missing-in-message-start",
+        "input_tokens missing from message_start",
         "Usage is only known (or only sent) at the end of the stream, so message_start.message.usage lacks input_tokens.",
         "Send usage.input_tokens (the prompt size is known before generation starts) in message_start; "
         "send output_tokens cumulatively in message_delta.",
         _input_tokens_missing,
     ),
     Pattern(
-        "delta-wrong-index", "Deltas on the wrong index",
+        "delta-wrong-index",
+        "Deltas on the wrong index",
         "The translator numbers content_block_delta events differently from content_block_start "
         "(e.g. an off-by-one, or the upstream choice index).",
         "Give each delta the index of the block currently open (the index of its content_block_start); "
@@ -285,7 +299,8 @@ PATTERNS: tuple[Pattern, ...] = (
         _delta_wrong_index,
     ),
     Pattern(
-        "buffered-stream", "Buffered (fake) streaming",
+        "buffered-stream",
+        "Buffered (fake) streaming",
         "The whole answer is generated (or buffered by a proxy) and then written at once, so a client sees no "
         "incremental output.",
         "Flush each event as it is produced; disable proxy buffering for text/event-stream "
@@ -294,13 +309,15 @@ PATTERNS: tuple[Pattern, ...] = (
         checks=("stream.delivery.*", "stream.timing.*"),
     ),
     Pattern(
-        "openai-ids", "OpenAI-style ids",
+        "openai-ids",
+        "OpenAI-style ids",
         "Upstream chatcmpl-… ids (and call_… tool ids) are passed through.",
         "Mint ids with the Anthropic prefixes: msg_ for messages, toolu_ for tool_use blocks.",
         _openai_ids,
     ),
     Pattern(
-        "openai-models-list", "OpenAI models list",
+        "openai-models-list",
+        "OpenAI models list",
         'GET /v1/models returns OpenAI model objects {id, object: "model", created, owned_by}.',
         'Return {"data": [{"type": "model", "id", "display_name", "created_at"}], "has_more", "first_id", "last_id"} '
         "and support after_id/before_id/limit.",
@@ -329,7 +346,15 @@ def diagnose(doc: dict, patterns: Iterable[Pattern] = PATTERNS) -> list[dict]:
                     example = example or hit
                     break
         if ids:
-            found.append({"id": pat.id, "title": pat.title, "cause": pat.cause, "fix": pat.fix,
-                          "checks": ids, "example": example})
+            found.append(
+                {
+                    "id": pat.id,
+                    "title": pat.title,
+                    "cause": pat.cause,
+                    "fix": pat.fix,
+                    "checks": ids,
+                    "example": example,
+                }
+            )
     found.sort(key=lambda d: -len(d["checks"]))
     return found

@@ -34,7 +34,9 @@ def diff(base: dict, new: dict, gate: str = "all") -> dict:
             out["changes"].append(item)
     for cid, r in before.items():
         if cid not in after:
-            out["removed"].append({"id": cid, "level": r["level"], "before": r["verdict"], "after": None, "message": ""})
+            out["removed"].append(
+                {"id": cid, "level": r["level"], "before": r["verdict"], "after": None, "message": ""}
+            )
     return out
 
 
@@ -44,27 +46,45 @@ def _run(doc: dict) -> str:
 
 def render_text(result: dict, base: dict, new: dict) -> str:
     lines = [f"base: {_run(base)}", f"new:  {_run(new)}"]
-    for key, word in (("regressions", "REGRESSION"), ("fixes", "FIXED"), ("changes", "CHANGED"), ("removed", "REMOVED")):
+    for key, word in (
+        ("regressions", "REGRESSION"),
+        ("fixes", "FIXED"),
+        ("changes", "CHANGED"),
+        ("removed", "REMOVED"),
+    ):
         for it in result[key]:
             was = it["before"] or "not in base"
             now = it["after"] or "not in new"
             tail = f": {it['message']}" if it["message"] and key != "fixes" else ""
             lines.append(f"{word} {it['id']} [{it['level']}] {was} -> {now}{tail}")
-    lines.append(f"{len(result['regressions'])} regression(s), {len(result['fixes'])} fix(es), "
-                 f"{len(result['changes'])} other change(s), {len(result['removed'])} removed")
+    lines.append(
+        f"{len(result['regressions'])} regression(s), {len(result['fixes'])} fix(es), "
+        f"{len(result['changes'])} other change(s), {len(result['removed'])} removed"
+    )
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(result: dict, base: dict, new: dict) -> str:
     icon = "❌" if result["regressions"] else "✅"
-    out = [f"### {icon} Conformance diff: {len(result['regressions'])} regression(s), {len(result['fixes'])} fix(es)", "",
-           f"Base `{base['target']}` ({base['created']}) → new `{new['target']}` ({new['created']})", ""]
-    for key, title in (("regressions", "Regressions"), ("fixes", "Fixes"), ("changes", "Other changes"), ("removed", "Removed checks")):
+    out = [
+        f"### {icon} Conformance diff: {len(result['regressions'])} regression(s), {len(result['fixes'])} fix(es)",
+        "",
+        f"Base `{base['target']}` ({base['created']}) → new `{new['target']}` ({new['created']})",
+        "",
+    ]
+    for key, title in (
+        ("regressions", "Regressions"),
+        ("fixes", "Fixes"),
+        ("changes", "Other changes"),
+        ("removed", "Removed checks"),
+    ):
         if result[key]:
             out += [f"#### {title}", ""]
             for it in result[key]:
-                out.append(f"- `{it['id']}` **{it['level']}** {it['before'] or 'not in base'} → {it['after'] or 'not in new'}"
-                           + (f": {it['message']}" if it["message"] and key != "fixes" else ""))
+                out.append(
+                    f"- `{it['id']}` **{it['level']}** {it['before'] or 'not in base'} → {it['after'] or 'not in new'}"
+                    + (f": {it['message']}" if it["message"] and key != "fixes" else "")
+                )
             out.append("")
     return "\n".join(out)
 

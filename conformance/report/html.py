@@ -34,8 +34,13 @@ def _env() -> jinja2.Environment:
 def _script_json(value: Any) -> str:
     """JSON safe inside a <script> element (no '</script>', no HTML-significant characters)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _shared_evidence(doc: dict) -> tuple[list[dict], dict[str, list[int]]]:

@@ -24,8 +24,10 @@ def _x(text: object) -> str:
 
 
 def _details(r: dict) -> str:
-    lines = [f"{r['id']} [{r['level']}] {r['verdict']}: {r['message']}",
-             f"requirement: {r['requirement']} ({r['ref']})"]
+    lines = [
+        f"{r['id']} [{r['level']}] {r['verdict']}: {r['message']}",
+        f"requirement: {r['requirement']} ({r['ref']})",
+    ]
     if r.get("note"):
         lines.append(f"note: {r['note']}")
     for ex in (r.get("evidence") or [])[:3]:
@@ -46,19 +48,31 @@ def render_junit(doc: dict) -> str:
     total = sum(float(r.get("duration") or 0) for r in results)
     attrs = {k: str(v) for k, v in n.items()} | {"time": f"{total:.3f}"}
     root = ET.Element("testsuites", {"name": "conformance", **attrs})
-    suite = ET.SubElement(root, "testsuite", {"name": f"conformance.{doc['profile']}", **attrs,
-                                              "timestamp": _x(doc.get("created", ""))})
+    suite = ET.SubElement(
+        root, "testsuite", {"name": f"conformance.{doc['profile']}", **attrs, "timestamp": _x(doc.get("created", ""))}
+    )
     props = ET.SubElement(suite, "properties")
-    for name, value in (("target", doc["target"]), ("profile", doc["profile"]),
-                        ("anthropic_version", doc["anthropic_version"]), ("model", doc.get("model") or ""),
-                        ("seed", doc["seed"]), ("harness_version", doc["harness"]["version"]),
-                        ("clients", clients_line(doc)),
-                        ("gate", doc["gate"]["verdict"])):
+    for name, value in (
+        ("target", doc["target"]),
+        ("profile", doc["profile"]),
+        ("anthropic_version", doc["anthropic_version"]),
+        ("model", doc.get("model") or ""),
+        ("seed", doc["seed"]),
+        ("harness_version", doc["harness"]["version"]),
+        ("clients", clients_line(doc)),
+        ("gate", doc["gate"]["verdict"]),
+    ):
         ET.SubElement(props, "property", {"name": name, "value": _x(value)})
     for r in results:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": f"conformance.{r['family']}", "name": _x(r["id"]), "time": f"{float(r.get('duration') or 0):.3f}",
-        })
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"conformance.{r['family']}",
+                "name": _x(r["id"]),
+                "time": f"{float(r.get('duration') or 0):.3f}",
+            },
+        )
         cprops = ET.SubElement(case, "properties")
         for name in ("level", "ref", "verdict", "requirement"):
             ET.SubElement(cprops, "property", {"name": name, "value": _x(r.get(name, ""))})

@@ -30,7 +30,9 @@ def render_markdown(doc: dict, diagnoses: list[dict] | None = None) -> str:
         f"{doc['harness']['name']} {doc['harness']['version']} · {doc['created']}"
         + (f" · {model.clients_line(doc)}" if model.clients_line(doc) else ""),
         "",
-        "**" + ", ".join(f"{n} {v}" for v, n in model.counts(doc["results"]).items()) + f"** of {len(doc['results'])} checks",
+        "**"
+        + ", ".join(f"{n} {v}" for v, n in model.counts(doc["results"]).items())
+        + f"** of {len(doc['results'])} checks",
         "",
     ]
     fams = model.families(doc)

@@ -16,8 +16,14 @@ import jinja2
 from conformance.report import model
 
 SYMBOL = {
-    "passed": "✅", "failed": "❌", "error": "💥", "expected failure": "⚠️", "unexpected pass": "❗",
-    "unsupported": "➖", "inconclusive": "❔", "skipped": "⏭️",
+    "passed": "✅",
+    "failed": "❌",
+    "error": "💥",
+    "expected failure": "⚠️",
+    "unexpected pass": "❗",
+    "unsupported": "➖",
+    "inconclusive": "❔",
+    "skipped": "⏭️",
 }
 
 
@@ -48,18 +54,36 @@ def build_matrix(docs: Sequence[dict], labels: Sequence[str]) -> dict:
         raise ValueError("one label per results document")
     columns = []
     for label, doc in zip(labels, docs, strict=True):
-        columns.append({
-            "label": label, "target": doc["target"], "profile": doc["profile"],
-            "anthropic_version": doc["anthropic_version"], "model": doc.get("model"),
-            "created": doc["created"], "harness": " · ".join(filter(None, (f"{doc['harness']['name']} {doc['harness']['version']}",
-                                                  model.clients_line(doc)))),
-            "gate": doc["gate"], "counts": model.counts(doc["results"]), "total": len(doc["results"]),
-        })
+        columns.append(
+            {
+                "label": label,
+                "target": doc["target"],
+                "profile": doc["profile"],
+                "anthropic_version": doc["anthropic_version"],
+                "model": doc.get("model"),
+                "created": doc["created"],
+                "harness": " · ".join(
+                    filter(None, (f"{doc['harness']['name']} {doc['harness']['version']}", model.clients_line(doc)))
+                ),
+                "gate": doc["gate"],
+                "counts": model.counts(doc["results"]),
+                "total": len(doc["results"]),
+            }
+        )
     rows: dict[str, dict] = {}
     for doc in docs:
         for r in doc["results"]:
-            rows.setdefault(r["id"], {"id": r["id"], "family": r["family"], "level": r["level"], "ref": r["ref"],
-                                      "requirement": r["requirement"], "cells": [None] * len(docs)})
+            rows.setdefault(
+                r["id"],
+                {
+                    "id": r["id"],
+                    "family": r["family"],
+                    "level": r["level"],
+                    "ref": r["ref"],
+                    "requirement": r["requirement"],
+                    "cells": [None] * len(docs),
+                },
+            )
     for i, doc in enumerate(docs):
         for r in doc["results"]:
             rows[r["id"]]["cells"][i] = {"verdict": r["verdict"], "message": model.reason(r)}
@@ -78,10 +102,17 @@ def render_matrix_markdown(matrix: dict) -> str:
     out.append("|---|---|---|---|---|---|" + "---:|" * len(model.VERDICTS))
     for c in cols:
         gate = "✅ passed" if c["gate"]["exit_code"] == 0 else "❌ failed"
-        out.append(f"| **{c['label']}** | `{c['target']}` | {c['profile']} | {c['anthropic_version']} | "
-                   f"`{c['model'] or '?'}` | {gate} | " + " | ".join(str(c["counts"].get(v, "·")) for v in model.VERDICTS) + " |")
-    out += ["", "| check | level | " + " | ".join(c["label"].replace("|", "\\|") for c in cols) + " |",
-            "|---|---|" + ":---:|" * len(cols)]
+        out.append(
+            f"| **{c['label']}** | `{c['target']}` | {c['profile']} | {c['anthropic_version']} | "
+            f"`{c['model'] or '?'}` | {gate} | "
+            + " | ".join(str(c["counts"].get(v, "·")) for v in model.VERDICTS)
+            + " |"
+        )
+    out += [
+        "",
+        "| check | level | " + " | ".join(c["label"].replace("|", "\\|") for c in cols) + " |",
+        "|---|---|" + ":---:|" * len(cols),
+    ]
     for row in matrix["rows"]:
         cells = [SYMBOL.get(c["verdict"], c["verdict"]) if c else " " for c in row["cells"]]
         out.append(f"| `{row['id']}` | {row['level']} | " + " | ".join(cells) + " |")
@@ -92,8 +123,13 @@ def render_matrix_markdown(matrix: dict) -> str:
 def render_matrix_html(matrix: dict) -> str:
     from conformance.report.html import css_class
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("conformance.report", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("conformance.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["vclass"] = css_class
     return env.get_template("matrix.html.j2").render(m=matrix, verdicts=model.VERDICTS, symbol=SYMBOL)
 

@@ -18,7 +18,16 @@ from conformance._schema import SchemaLoadError, load_json_file
 FORMAT = {"name": "conformance-results", "version": 1}
 
 # Verdicts from worst to best, as reports order them (values of conformance._catalog.Verdict).
-VERDICTS = ("failed", "error", "unexpected pass", "expected failure", "inconclusive", "unsupported", "skipped", "passed")
+VERDICTS = (
+    "failed",
+    "error",
+    "unexpected pass",
+    "expected failure",
+    "inconclusive",
+    "unsupported",
+    "skipped",
+    "passed",
+)
 PROBLEM = frozenset({"failed", "error"})  # what fails a gate
 LEVELS = ("MUST", "SHOULD", "MAY")
 RESULTS_JSON = "results.json"
@@ -128,6 +137,7 @@ def ordered(doc: dict) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
     out = []
     for fam in sorted(groups, key=fam_key):
         levels = []
+
         def lv_key(lv: str, fam: str = fam) -> tuple[int, int]:
             return (0 if any(r["verdict"] in PROBLEM for r in groups[fam][lv]) else 1, level_rank(lv))
 

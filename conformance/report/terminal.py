@@ -8,7 +8,9 @@ from typing import Iterable
 from conformance.report import model
 
 
-def summary_lines(doc: dict, diagnoses: list[dict] | None = None, report_files: Iterable[Path] = ()) -> list[tuple[str, dict]]:
+def summary_lines(
+    doc: dict, diagnoses: list[dict] | None = None, report_files: Iterable[Path] = ()
+) -> list[tuple[str, dict]]:
     """``(line, markup)`` pairs for pytest's terminal writer (markup: e.g. ``{"red": True}``)."""
     from conformance.report.diagnosis import diagnose
 

@@ -193,7 +193,12 @@ class Stub:
     # ------------------------------------------------------------ answers
 
     def respond(
-        self, request_id: str, status: int, body: Any, headers: dict[str, str] | None = None, content_type: str = "application/json"
+        self,
+        request_id: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
     ) -> Response:
         out = _json.dumps(body)
         return _Answer(out, status, {**self.faults.headers(request_id), **(headers or {})}, content_type)
@@ -228,7 +233,11 @@ class Stub:
         if version is None:
             raise ApiError(400, "invalid_request_error", "anthropic-version: header is required")
         if version not in API_VERSIONS:
-            raise ApiError(400, "invalid_request_error", f"anthropic-version: unsupported version {version!r}; use one of {', '.join(API_VERSIONS)}")
+            raise ApiError(
+                400,
+                "invalid_request_error",
+                f"anthropic-version: unsupported version {version!r}; use one of {', '.join(API_VERSIONS)}",
+            )
         return version
 
     async def read_json(self, request: Request, headers: dict[str, str]) -> Any:
@@ -263,7 +272,9 @@ class Stub:
         except UnicodeDecodeError:
             raise ApiError(400, "invalid_request_error", "body: not valid UTF-8") from None
         except (json.JSONDecodeError, RecursionError) as exc:
-            raise ApiError(400, "invalid_request_error", f"body: not valid JSON ({getattr(exc, 'msg', 'too deep')})") from None
+            raise ApiError(
+                400, "invalid_request_error", f"body: not valid JSON ({getattr(exc, 'msg', 'too deep')})"
+            ) from None
 
     def validate(self, name: str, body: Any, version: str, beta: bool = False) -> dict:
         """400 for a body outside the contract (schema, then rules a schema cannot state); a
@@ -303,13 +314,22 @@ def _lenient(body: Any, default_model: str) -> dict:
     messages = body.get("messages") if isinstance(body.get("messages"), list) else []
     max_tokens = body.get("max_tokens") if isinstance(body.get("max_tokens"), int) and body["max_tokens"] >= 0 else 8192
     model = body.get("model") if isinstance(body.get("model"), str) else default_model
-    return {"model": model, "max_tokens": max_tokens, "messages": [m for m in messages if isinstance(m, dict)], "stream": body.get("stream") is True}
+    return {
+        "model": model,
+        "max_tokens": max_tokens,
+        "messages": [m for m in messages if isinstance(m, dict)],
+        "stream": body.get("stream") is True,
+    }
 
 
 def _semantic_problem(body: dict) -> str | None:
     """Rules beyond the schema (§1.5-1.6)."""
     thinking = body.get("thinking") or {}
-    if thinking.get("type") == "enabled" and "max_tokens" in body and thinking.get("budget_tokens", 0) >= body["max_tokens"]:
+    if (
+        thinking.get("type") == "enabled"
+        and "max_tokens" in body
+        and thinking.get("budget_tokens", 0) >= body["max_tokens"]
+    ):
         return "thinking.budget_tokens: must be less than max_tokens"
     choice = body.get("tool_choice") or {}
     tools = body.get("tools") or []
@@ -350,7 +370,9 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             if failure in ("429", "529", "500") or (failure == "mid-stream" and not stream):
                 raise _deliberate(failure)
             msg_id = faults.message_id(mid, counter)
-            reply = plan_reply(faults.gen_body(body), seed=stub.config.seed, ident=f"{stub.config.seed}:{counter}", opts=faults.options)
+            reply = plan_reply(
+                faults.gen_body(body), seed=stub.config.seed, ident=f"{stub.config.seed}:{counter}", opts=faults.options
+            )
         except UnsupportedSchema as exc:
             return stub.error_response(rid, ApiError(400, "invalid_request_error", f"tools.input_schema: {exc}"))
         except ApiError as err:
@@ -377,7 +399,9 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             headers = header_map(request)
             stub.authenticate(headers)
             version = stub.api_version(headers)
-            body = stub.validate("count-tokens-request", await stub.read_json(request, headers), version, is_beta(request, headers))
+            body = stub.validate(
+                "count-tokens-request", await stub.read_json(request, headers), version, is_beta(request, headers)
+            )
             stub.check_model(body["model"])
             problem = None if faults.validation == "none" else _semantic_problem(body)
             if problem:
@@ -420,7 +444,12 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         if exc.status_code == 404 and faults.plain_text_404:
             return Response(b"404 page not found\n", 404, faults.headers(rid), "text/plain; charset=utf-8")
         if exc.status_code == 405:
-            err = ApiError(405, "invalid_request_error", f"{request.method} {request.url.path}: method not allowed", dict(exc.headers or {}))
+            err = ApiError(
+                405,
+                "invalid_request_error",
+                f"{request.method} {request.url.path}: method not allowed",
+                dict(exc.headers or {}),
+            )
         elif exc.status_code == 404:
             err = ApiError(404, "not_found_error", f"{request.url.path}: not found")
         else:
@@ -453,7 +482,9 @@ def _deliberate(failure: str) -> ApiError:
 
 def _cut_for_error(events: list[dict[str, Any]], request_id: str | None) -> list[dict[str, Any]]:
     """message_start, the first text delta, then ``error`` (§4.3); nothing follows it."""
-    first_delta = next(i for i, e in enumerate(events) if e["type"] == "content_block_delta" or e["type"] == "message_delta")
+    first_delta = next(
+        i for i, e in enumerate(events) if e["type"] == "content_block_delta" or e["type"] == "message_delta"
+    )
     kept = events[: first_delta + 1] if events[first_delta]["type"] == "content_block_delta" else events[:first_delta]
     error = render.error_body("overloaded_error", "stub: deliberately overloaded mid-stream", request_id)
     return kept + [error]
@@ -475,7 +506,12 @@ def _page(catalog: ModelCatalog, request: Request) -> dict[str, Any]:
         before_id = None
     for value in (after_id, before_id):
         if value is not None and catalog.get(value) is None:
-            return {"data": [], "has_more": False, "first_id": None, "last_id": None}  # unknown cursor: nothing beyond it
+            return {
+                "data": [],
+                "has_more": False,
+                "first_id": None,
+                "last_id": None,
+            }  # unknown cursor: nothing beyond it
     return catalog.page(after_id=after_id, before_id=before_id, limit=limit)
 
 

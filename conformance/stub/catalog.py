@@ -78,7 +78,9 @@ def model_info(model_id: str) -> dict[str, Any]:
     """A complete ModelInfo for ``model_id`` (every field SDK 2.14 requires: id, type,
     display_name, created_at, lifecycle)."""
     dated = re.search(r"-(\d{4})(\d{2})(\d{2})$", model_id)
-    line = next((part for part in model_id.split("-") if part in _LINES), None) if model_id.startswith("claude-") else None
+    line = (
+        next((part for part in model_id.split("-") if part in _LINES), None) if model_id.startswith("claude-") else None
+    )
     info: dict[str, Any] = {
         "type": "model",
         "id": model_id,

@@ -434,7 +434,11 @@ def plan_reply(body: dict, *, seed: int, ident: str, opts: Options = Options()) 
     thinking = body.get("thinking") or {}
     if thinking.get("type") in ("enabled", "adaptive") and budget > 0:
         display = thinking.get("display")
-        thought = "" if display == "omitted" else f"The user wrote {count_words(last_user_text(body.get('messages') or []))} words; I answer deterministically."
+        thought = (
+            ""
+            if display == "omitted"
+            else f"The user wrote {count_words(last_user_text(body.get('messages') or []))} words; I answer deterministically."
+        )
         words = thought.split()
         if opts.honour_max_tokens:
             words = words[: max(0, budget - 1)]

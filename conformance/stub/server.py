@@ -106,7 +106,9 @@ class ThreadedStub:
 
     def start(self) -> str:
         self._sock = bind_socket(self.host, 0)
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, name="conformance-stub", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, name="conformance-stub", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + self.startup_timeout
         while not self.server.started:
@@ -223,7 +225,9 @@ class StubProcess:
             line = lines.get(timeout=self.startup_timeout)
         except queue.Empty:
             self.stop()
-            raise StubStartError(f"stub printed no base URL within {self.startup_timeout:g} s: {self._stderr_text()}") from None
+            raise StubStartError(
+                f"stub printed no base URL within {self.startup_timeout:g} s: {self._stderr_text()}"
+            ) from None
         if not line.startswith("http"):
             self.stop()
             raise StubStartError(f"stub failed to start: {self._stderr_text() or line.strip() or 'no output'}")

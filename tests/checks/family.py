@@ -20,15 +20,23 @@ from conformance.stub.server import serve_in_thread
 KEY = "test-key"
 
 
-def run_config(url: str, *, profile: str = "anthropic", version: str = "2023-06-01", model: str | None = None,
-               api_key: str = KEY, **config: Any) -> RunConfig:
+def run_config(
+    url: str,
+    *,
+    profile: str = "anthropic",
+    version: str = "2023-06-01",
+    model: str | None = None,
+    api_key: str = KEY,
+    **config: Any,
+) -> RunConfig:
     """The run's configuration for the target at ``url``; ``config``: any other RunConfig field."""
     return RunConfig(target=url, api_key=api_key, profile=profile, anthropic_version=version, model=model, **config)
 
 
 @contextmanager
-def stub_context(faults: Iterable[str] = (), *, api_key: str = KEY, stub_kwargs: Mapping[str, Any] | None = None,
-                 **config: Any) -> Iterator[RunContext]:
+def stub_context(
+    faults: Iterable[str] = (), *, api_key: str = KEY, stub_kwargs: Mapping[str, Any] | None = None, **config: Any
+) -> Iterator[RunContext]:
     """A run context on a stub serving ``faults`` and accepting ``api_key``; ``stub_kwargs`` go
     to the stub (e.g. ``max_body_bytes``), ``config`` to :func:`run_config`."""
     with serve_in_thread(api_keys=[api_key], faults=list(faults), **(stub_kwargs or {})) as url:
@@ -40,8 +48,9 @@ def stub_context(faults: Iterable[str] = (), *, api_key: str = KEY, stub_kwargs:
 
 def run_in(ctx: RunContext, patterns: str | Iterable[str]) -> dict[str, Result]:
     """Every check of the context's profile matching ``patterns``, run: check ID -> result."""
-    selected = load_catalog().select(profile=ctx.config.profile,
-                                     patterns=[patterns] if isinstance(patterns, str) else patterns)
+    selected = load_catalog().select(
+        profile=ctx.config.profile, patterns=[patterns] if isinstance(patterns, str) else patterns
+    )
     return {c.id: run_check(ctx, c) for c in selected}
 
 
@@ -59,6 +68,8 @@ def run_url(url: str, patterns: str | Iterable[str], **config: Any) -> dict[str,
         return run_in(ctx, patterns)
 
 
-def verdicts(patterns: str | Iterable[str], faults: Iterable[str] = (), **config: Any) -> dict[str, tuple[Verdict, str]]:
+def verdicts(
+    patterns: str | Iterable[str], faults: Iterable[str] = (), **config: Any
+) -> dict[str, tuple[Verdict, str]]:
     """:func:`run_checks` as check ID -> (verdict, message)."""
     return {cid: (r.verdict, r.outcome.message) for cid, r in run_checks(patterns, faults, **config).items()}

@@ -60,8 +60,11 @@ def test_a_declined_endpoint_fails_once() -> None:
     results = verdicts(("no-count-tokens",))
     assert results["count-tokens.response.shape"][0] is Verdict.FAILED
     assert "declined" in results["count-tokens.response.shape"][1]
-    for check_id in ("count-tokens.validation.missing-messages", "count-tokens.system.counted",
-                     "count-tokens.usage.matches-messages"):
+    for check_id in (
+        "count-tokens.validation.missing-messages",
+        "count-tokens.system.counted",
+        "count-tokens.usage.matches-messages",
+    ):
         assert results[check_id][0] is Verdict.UNSUPPORTED, check_id
     results = verdicts(("no-model-retrieve",))
     assert results["models.retrieve.unknown"][0] is Verdict.UNSUPPORTED

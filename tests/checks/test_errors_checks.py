@@ -81,8 +81,17 @@ def test_error_table_is_the_contract_table():
     assert er._pair_problem(table, 500, "api_error") is None
 
 
-@pytest.mark.parametrize("value,ok", [("1", True), ("0.5", True), ("Wed, 21 Oct 2015 07:28:00 GMT", True),
-                                      (None, False), ("soon", False), ("-3", False)])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("1", True),
+        ("0.5", True),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", True),
+        (None, False),
+        ("soon", False),
+        ("-3", False),
+    ],
+)
 def test_retry_after_values(value, ok):
     assert (er._retry_after_problem(value) is None) is ok
 
@@ -99,6 +108,7 @@ def test_control_faults_leave_errors_checks_passing(fault):
 
 # -- defects trip the checks -------------------------------------------------------------------
 
+
 # exact: a defect whose trips name errors checks fails those and passes every other one
 @pytest.mark.parametrize("fault", faults_naming(_ids("anthropic")))
 def test_defect_fails_exactly_the_checks_its_trips_name(fault):
@@ -108,7 +118,8 @@ def test_defect_fails_exactly_the_checks_its_trips_name(fault):
         assert results[cid].verdict is Verdict.FAILED, (cid, _verdicts(results)[cid])
     untouched = set(_ids("anthropic")) - set(named)
     assert all(results[cid].verdict is Verdict.PASSED for cid in untouched), _not(
-        {cid: results[cid] for cid in untouched}, Verdict.PASSED)
+        {cid: results[cid] for cid in untouched}, Verdict.PASSED
+    )
 
 
 def test_every_errors_check_is_tripped_by_some_defect():
@@ -195,13 +206,27 @@ def test_405_without_allow_fails():
 
 
 def test_a_target_that_never_errs():
-    message = {"id": "msg_x", "type": "message", "role": "assistant", "model": MODEL, "content": [],
-               "stop_reason": "end_turn", "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}
+    message = {
+        "id": "msg_x",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
     with fake_target(200, message) as url:
         results = run_url(url, PATTERNS, model=MODEL)
-    for cid in ("errors.envelope.shape", "errors.envelope.content-type", "errors.status.type-agrees",
-                "errors.request-id.body", "errors.retry.no-should-retry-on-400",
-                "errors.status.overload-529", "errors.status.rate-limit-429"):
+    for cid in (
+        "errors.envelope.shape",
+        "errors.envelope.content-type",
+        "errors.status.type-agrees",
+        "errors.request-id.body",
+        "errors.retry.no-should-retry-on-400",
+        "errors.status.overload-529",
+        "errors.status.rate-limit-429",
+    ):
         assert results[cid].verdict is Verdict.INCONCLUSIVE, (cid, _verdicts(results)[cid])
     assert results["errors.routing.unknown-path"].verdict is Verdict.FAILED
     assert results["errors.routing.wrong-method"].verdict is Verdict.FAILED
@@ -211,6 +236,10 @@ def test_a_target_that_never_errs():
 def test_a_refusal_outside_the_envelope_says_what_came():
     # "expected HTTP 400 with error.type ..., got HTTP 400" hid the cause: the body is shown
     with fake_target(400, {"detail": "max_tokens: field required"}) as url:
-        r = run_url(url, ["request.validation.missing-max-tokens"], model=MODEL)["request.validation.missing-max-tokens"]
+        r = run_url(url, ["request.validation.missing-max-tokens"], model=MODEL)[
+            "request.validation.missing-max-tokens"
+        ]
     assert r.verdict is Verdict.FAILED
-    assert r.outcome.message.endswith("""got HTTP 400, no error envelope, body '{"detail": "max_tokens: field required"}'""")
+    assert r.outcome.message.endswith(
+        """got HTTP 400, no error envelope, body '{"detail": "max_tokens: field required"}'"""
+    )

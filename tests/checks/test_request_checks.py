@@ -55,9 +55,14 @@ def test_clean_stub_passes_every_request_check(profile):
 def test_darkbloom_profile_is_the_documented_subset():
     dark = set(_ids("darkbloom"))
     assert "request.validation.missing-max-tokens" in dark and "request.accept.darkbloom-example" in dark
-    for undocumented in ("request.validation.unknown-block-type", "request.accept.content-blocks",
-                         "request.accept.system-blocks", "request.version.sampling-params-2026",
-                         "request.version.missing-version-header", "request.accept.all-parameters"):
+    for undocumented in (
+        "request.validation.unknown-block-type",
+        "request.accept.content-blocks",
+        "request.accept.system-blocks",
+        "request.version.sampling-params-2026",
+        "request.version.missing-version-header",
+        "request.accept.all-parameters",
+    ):
         assert undocumented not in dark
 
 
@@ -89,6 +94,7 @@ def test_control_faults_leave_request_checks_passing(fault):
 
 # -- defects trip the checks -------------------------------------------------------------------
 
+
 # a defect whose trips name request checks fails each of them
 @pytest.mark.parametrize("fault", faults_naming(_ids("anthropic")))
 def test_defect_fails_the_checks_its_trips_name(fault):
@@ -115,9 +121,16 @@ def test_credentials_refused_in_the_probes_style_fail_every_request_check():
 
 
 def _message() -> dict:
-    return {"id": "msg_fake", "type": "message", "role": "assistant", "model": MODEL,
-            "content": [{"type": "text", "text": "Hello."}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 5, "output_tokens": 2}}
+    return {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [{"type": "text", "text": "Hello."}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 5, "output_tokens": 2},
+    }
 
 
 @contextmanager

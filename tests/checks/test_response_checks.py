@@ -29,7 +29,9 @@ def test_every_check_is_named_by_some_defects_trips() -> None:
     assert sorted(set(IDS) - {cid for f in FAULTS for cid in named_checks(f, IDS)}) == []
 
 
-@pytest.mark.parametrize("profile,version", [("anthropic", "2023-06-01"), ("anthropic", "2026-10-21"), ("darkbloom", "2023-06-01")])
+@pytest.mark.parametrize(
+    "profile,version", [("anthropic", "2023-06-01"), ("anthropic", "2026-10-21"), ("darkbloom", "2023-06-01")]
+)
 def test_clean_stub_passes(profile: str, version: str) -> None:
     results = verdicts(profile=profile, version=version)
     assert results

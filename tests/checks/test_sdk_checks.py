@@ -97,5 +97,11 @@ def test_auth_style_without_bearer_skips_the_family() -> None:
 
 def test_darkbloom_profile_keeps_only_non_streaming_sdk_checks() -> None:
     ids = {c.id for c in CATALOG.select(profile="darkbloom", patterns=["sdk.*"])}
-    assert ids == {"sdk.messages.create", "sdk.messages.raw-response-headers", "sdk.errors.bad-request",
-                   "sdk.errors.authentication", "sdk.errors.not-found", "sdk.models.list"}
+    assert ids == {
+        "sdk.messages.create",
+        "sdk.messages.raw-response-headers",
+        "sdk.errors.bad-request",
+        "sdk.errors.authentication",
+        "sdk.errors.not-found",
+        "sdk.models.list",
+    }

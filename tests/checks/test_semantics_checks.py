@@ -136,15 +136,30 @@ class CannedContext:
 
 def canned(status: int, body: dict) -> Exchange:
     request = RecordedRequest("POST", "http://127.0.0.1:9/v1/messages", (), b"{}")
-    return Exchange(request=request, status=status, headers=(("content-type", "application/json"),), body=json.dumps(body).encode(), complete=True)
+    return Exchange(
+        request=request,
+        status=status,
+        headers=(("content-type", "application/json"),),
+        body=json.dumps(body).encode(),
+        complete=True,
+    )
 
 
 def message(text: str, stop_reason: str, output_tokens: int = 5, **extra) -> Exchange:
-    return canned(200, {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
-        "content": [{"type": "text", "text": text}], "stop_reason": stop_reason, "stop_sequence": None,
-        "usage": {"input_tokens": 10, "output_tokens": output_tokens}, **extra,
-    })
+    return canned(
+        200,
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "m",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": output_tokens},
+            **extra,
+        },
+    )
 
 
 def declined_400() -> Exchange:
@@ -186,24 +201,42 @@ def test_a_max_tokens_cut_that_usage_hides_is_judged_on_the_text() -> None:
 
 
 def test_declined_capabilities_are_unsupported() -> None:
-    ctx = CannedContext(tools_forced=declined_400(), tools_none=declined_400(), tool_result=declined_400(),
-                        thinking=declined_400(), prefill=declined_400())
-    for check_id in ("semantics.tools.forced-tool", "semantics.tools.toolu-id", "semantics.tools.choice-none",
-                     "semantics.tools.tool-result-accepted", "semantics.thinking.block-first",
-                     "semantics.conversation.prefill"):
+    ctx = CannedContext(
+        tools_forced=declined_400(),
+        tools_none=declined_400(),
+        tool_result=declined_400(),
+        thinking=declined_400(),
+        prefill=declined_400(),
+    )
+    for check_id in (
+        "semantics.tools.forced-tool",
+        "semantics.tools.toolu-id",
+        "semantics.tools.choice-none",
+        "semantics.tools.tool-result-accepted",
+        "semantics.thinking.block-first",
+        "semantics.conversation.prefill",
+    ):
         assert judge(check_id, ctx) is Verdict.UNSUPPORTED, check_id
 
 
 def test_prefill_continued_passes_and_repeated_is_inconclusive() -> None:
-    assert judge("semantics.conversation.prefill", CannedContext(prefill=message(" 6 7 8 9 10", "end_turn"))) is Verdict.PASSED
+    assert (
+        judge("semantics.conversation.prefill", CannedContext(prefill=message(" 6 7 8 9 10", "end_turn")))
+        is Verdict.PASSED
+    )
     repeated = CannedContext(prefill=message("1 2 3 4 5 6 7 8 9 10", "end_turn"))
     assert judge("semantics.conversation.prefill", repeated) is Verdict.INCONCLUSIVE
 
 
 def test_tool_call_with_wrong_input_fails() -> None:
     body = {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
         "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"town": "Paris"}}],
-        "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 5},
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 5},
     }
     assert judge("semantics.tools.forced-tool", CannedContext(tools_forced=canned(200, body))) is Verdict.FAILED

@@ -63,29 +63,49 @@ def test_control_leaves_stream_checks_passing(fault: str) -> None:
 
 # -- synthetic streams for grammar rules no stub fault breaks -------------------------------
 
-START = {"type": "message_start", "message": {
-    "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [],
-    "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}}}
+START = {
+    "type": "message_start",
+    "message": {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    },
+}
 
 
 def _start_block(i: int, block: dict | None = None) -> tuple[str, dict]:
-    return "content_block_start", {"type": "content_block_start", "index": i,
-                                   "content_block": block or {"type": "text", "text": ""}}
+    return "content_block_start", {
+        "type": "content_block_start",
+        "index": i,
+        "content_block": block or {"type": "text", "text": ""},
+    }
 
 
 def _delta(i: int, delta: dict | None = None) -> tuple[str, dict]:
-    return "content_block_delta", {"type": "content_block_delta", "index": i,
-                                   "delta": delta or {"type": "text_delta", "text": "Hi"}}
+    return "content_block_delta", {
+        "type": "content_block_delta",
+        "index": i,
+        "delta": delta or {"type": "text_delta", "text": "Hi"},
+    }
 
 
 def _stop_block(i: int) -> tuple[str, dict]:
     return "content_block_stop", {"type": "content_block_stop", "index": i}
 
 
-def _message_delta(stop_reason: str | None = "end_turn", stop_sequence: str | None = None,
-                   output_tokens: int = 2) -> tuple[str, dict]:
-    return "message_delta", {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-                             "usage": {"output_tokens": output_tokens}}
+def _message_delta(
+    stop_reason: str | None = "end_turn", stop_sequence: str | None = None, output_tokens: int = 2
+) -> tuple[str, dict]:
+    return "message_delta", {
+        "type": "message_delta",
+        "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+        "usage": {"output_tokens": output_tokens},
+    }
 
 
 STOP = ("message_stop", {"type": "message_stop"})
@@ -106,15 +126,24 @@ def _exchange(events: list[tuple[str | None, object]]) -> Exchange:
     parsed = parser.feed(wire, 0.001) + parser.close(0.002)
     return Exchange(
         request=RecordedRequest("POST", "http://stub.invalid/v1/messages", (), b"{}", stream=True),
-        status=200, headers=(("content-type", "text/event-stream"),), body=wire, events=parsed,
-        complete=True, is_stream=True,
+        status=200,
+        headers=(("content-type", "text/event-stream"),),
+        body=wire,
+        events=parsed,
+        complete=True,
+        is_stream=True,
     )
 
 
 def _declined() -> Exchange:
     body = b'{"type":"error","error":{"type":"not_found_error","message":"no"}}'
-    return Exchange(request=RecordedRequest("POST", "http://stub.invalid/v1/messages", (), b"{}", stream=True),
-                    status=404, headers=(("content-type", "application/json"),), body=body, complete=True)
+    return Exchange(
+        request=RecordedRequest("POST", "http://stub.invalid/v1/messages", (), b"{}", stream=True),
+        status=404,
+        headers=(("content-type", "application/json"),),
+        body=body,
+        complete=True,
+    )
 
 
 def _judge(check_id: str, events: list[tuple[str | None, object]]):
@@ -128,26 +157,48 @@ def _judge(check_id: str, events: list[tuple[str | None, object]]):
 GOOD = _text_stream(_start_block(0), _delta(0), _stop_block(0), _message_delta(), STOP)
 SYNTHETIC: dict[str, list[tuple[str | None, object]]] = {
     "data-is-json-object": _text_stream(("content_block_start", "[1, 2]"), _stop_block(0), _message_delta(), STOP),
-    "payload-structure": _text_stream(("content_block_start", {"type": "content_block_start", "index": "0",
-                                                               "content_block": {"type": "text", "text": ""}}),
-                                      _stop_block(0), _message_delta(), STOP),
-    "message-start-stop-reason-null": [("message_start", {**START, "message": {**START["message"], "stop_reason": "end_turn"}}),
-                                       *GOOD[1:]],
-    "block-start-once": _text_stream(_start_block(0), _stop_block(0), _start_block(0), _stop_block(0), _message_delta(), STOP),
+    "payload-structure": _text_stream(
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": "0", "content_block": {"type": "text", "text": ""}},
+        ),
+        _stop_block(0),
+        _message_delta(),
+        STOP,
+    ),
+    "message-start-stop-reason-null": [
+        ("message_start", {**START, "message": {**START["message"], "stop_reason": "end_turn"}}),
+        *GOOD[1:],
+    ],
+    "block-start-once": _text_stream(
+        _start_block(0), _stop_block(0), _start_block(0), _stop_block(0), _message_delta(), STOP
+    ),
     "block-stop-once": _text_stream(_start_block(0), _stop_block(0), _stop_block(0), _message_delta(), STOP),
     "block-stop-open-index": _text_stream(_start_block(0), _stop_block(1), _stop_block(0), _message_delta(), STOP),
-    "blocks-before-message-delta": _text_stream(_start_block(0), _stop_block(0), _message_delta(), _start_block(1),
-                                                _stop_block(1), STOP),
-    "delta-type-matches-block": _text_stream(_start_block(0), _delta(0, {"type": "input_json_delta", "partial_json": "{}"}),
-                                             _stop_block(0), _message_delta(), STOP),
-    "signature-delta-last": _text_stream(_start_block(0, THINK), _delta(0, {"type": "signature_delta", "signature": "s"}),
-                                         _delta(0, {"type": "thinking_delta", "thinking": "more"}), _stop_block(0),
-                                         _message_delta(), STOP),
+    "blocks-before-message-delta": _text_stream(
+        _start_block(0), _stop_block(0), _message_delta(), _start_block(1), _stop_block(1), STOP
+    ),
+    "delta-type-matches-block": _text_stream(
+        _start_block(0),
+        _delta(0, {"type": "input_json_delta", "partial_json": "{}"}),
+        _stop_block(0),
+        _message_delta(),
+        STOP,
+    ),
+    "signature-delta-last": _text_stream(
+        _start_block(0, THINK),
+        _delta(0, {"type": "signature_delta", "signature": "s"}),
+        _delta(0, {"type": "thinking_delta", "thinking": "more"}),
+        _stop_block(0),
+        _message_delta(),
+        STOP,
+    ),
     "message-delta-present": _text_stream(_start_block(0), _delta(0), _stop_block(0), STOP),
     "message-delta-stop-reason": _text_stream(_start_block(0), _stop_block(0), _message_delta(None), STOP),
     "stop-sequence-iff": _text_stream(_start_block(0), _stop_block(0), _message_delta("stop_sequence", None), STOP),
-    "output-tokens-cumulative": _text_stream(_start_block(0), _stop_block(0), _message_delta(output_tokens=5),
-                                             _message_delta(output_tokens=3), STOP),
+    "output-tokens-cumulative": _text_stream(
+        _start_block(0), _stop_block(0), _message_delta(output_tokens=5), _message_delta(output_tokens=3), STOP
+    ),
     "message-stop-once": [*GOOD, STOP],
     "error-envelope": _text_stream(("error", {"type": "error", "error": "overloaded"})),
     "error-ends-stream": _text_stream(_start_block(0), ERROR, _stop_block(0)),
@@ -162,7 +213,13 @@ def test_every_stream_check_has_a_killer() -> None:
 
 def test_synthetic_good_stream_passes_every_grammar_rule() -> None:
     outcomes = {r: _judge(f"stream.grammar.{r}", GOOD) for r in RULES}
-    needs_content = {"thinking-signature", "signature-delta-last", "tool-input-json", "error-envelope", "error-ends-stream"}
+    needs_content = {
+        "thinking-signature",
+        "signature-delta-last",
+        "tool-input-json",
+        "error-envelope",
+        "error-ends-stream",
+    }
     for rule, outcome in outcomes.items():
         expected = Verdict.INCONCLUSIVE if rule in needs_content else Verdict.PASSED
         assert outcome.verdict is expected, (rule, outcome)

@@ -28,32 +28,44 @@ LIMIT = 65536
 
 def run(faults=(), patterns=("fuzz.valid.*", "fuzz.invalid.*"), **config) -> dict:
     with serve_in_thread(api_keys=[KEY], faults=list(faults), max_body_bytes=LIMIT) as url:
-        cfg = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=config.pop("examples", 15),
-                        fuzz_seconds=config.pop("fuzz_seconds", 60.0), **config)
+        cfg = RunConfig(
+            target=url,
+            api_key=KEY,
+            max_body_bytes=LIMIT,
+            examples=config.pop("examples", 15),
+            fuzz_seconds=config.pop("fuzz_seconds", 60.0),
+            **config,
+        )
         with RunContext.open(cfg) as ctx:
             preflight(ctx)
-            return {c.id: run_check(ctx, c) for c in load_catalog().select(profile=cfg.profile, patterns=list(patterns))}
+            return {
+                c.id: run_check(ctx, c) for c in load_catalog().select(profile=cfg.profile, patterns=list(patterns))
+            }
 
 
 @pytest.mark.parametrize("profile", ["anthropic", "darkbloom"])
 def test_clean_stub_passes(profile: str) -> None:
     results = run(profile=profile)
     assert results and all(r.verdict is Verdict.PASSED for r in results.values()), {
-        k: r.outcome.message for k, r in results.items() if r.verdict is not Verdict.PASSED}
+        k: r.outcome.message for k, r in results.items() if r.verdict is not Verdict.PASSED
+    }
     assert all(r.evidence == [] for r in results.values())  # hundreds of exchanges, none of them evidence
 
 
-@pytest.mark.parametrize("fault, check_id", [
-    ("no-validation", "fuzz.invalid.rejected-exactly"),
-    ("server-error-on-bad-input", "fuzz.invalid.never-5xx"),
-    ("unknown-model-fallback", "fuzz.invalid.rejected-exactly"),
-    ("default-max-tokens", "fuzz.invalid.rejected-exactly"),
-    ("ignore-max-tokens", "fuzz.valid.constraints-hold"),
-    ("stop-sequence-in-text", "fuzz.valid.constraints-hold"),
-    ("tool-use-end-turn", "fuzz.valid.constraints-hold"),
-    ("chat-completion-body", "fuzz.valid.accepted"),
-    ("missing-message-stop", "fuzz.valid.accepted"),
-])
+@pytest.mark.parametrize(
+    "fault, check_id",
+    [
+        ("no-validation", "fuzz.invalid.rejected-exactly"),
+        ("server-error-on-bad-input", "fuzz.invalid.never-5xx"),
+        ("unknown-model-fallback", "fuzz.invalid.rejected-exactly"),
+        ("default-max-tokens", "fuzz.invalid.rejected-exactly"),
+        ("ignore-max-tokens", "fuzz.valid.constraints-hold"),
+        ("stop-sequence-in-text", "fuzz.valid.constraints-hold"),
+        ("tool-use-end-turn", "fuzz.valid.constraints-hold"),
+        ("chat-completion-body", "fuzz.valid.accepted"),
+        ("missing-message-stop", "fuzz.valid.accepted"),
+    ],
+)
 def test_defects_fail_with_a_minimal_example(fault: str, check_id: str) -> None:
     r = run([fault], patterns=[check_id])[check_id]
     assert r.verdict is Verdict.FAILED, r.outcome.message
@@ -72,9 +84,18 @@ def test_a_seed_repeats_the_run() -> None:
 
 def test_schemathesis_checks_become_catalog_results() -> None:
     ids = [c.id for c in load_catalog().select(patterns=["fuzz.schemathesis.*"])]
-    assert ids == [f"fuzz.schemathesis.{n}" for n in (
-        "not-a-server-error", "status-code-conformance", "content-type-conformance", "response-schema-conformance",
-        "negative-data-rejection", "positive-data-acceptance", "ignored-auth")]
+    assert ids == [
+        f"fuzz.schemathesis.{n}"
+        for n in (
+            "not-a-server-error",
+            "status-code-conformance",
+            "content-type-conformance",
+            "response-schema-conformance",
+            "negative-data-rejection",
+            "positive-data-acceptance",
+            "ignored-auth",
+        )
+    ]
     # bounded by --examples, not by the clock: a slow machine must reach the same verdicts
     results = run(["ignore-auth"], patterns=["fuzz.schemathesis.*"], examples=8, fuzz_seconds=120)
     assert results["fuzz.schemathesis.ignored-auth"].verdict is Verdict.FAILED
@@ -122,14 +143,21 @@ def test_budget_options_are_checked() -> None:
 
 def _offline(examples: int) -> RunContext:
     """A run context for explore() alone (nothing is sent: the properties below judge locally)."""
-    return RunContext.open(RunConfig(target="http://127.0.0.1:9", examples=examples, fuzz_seconds=60.0, hypothesis_seed=3))
+    return RunContext.open(
+        RunConfig(target="http://127.0.0.1:9", examples=examples, fuzz_seconds=60.0, hypothesis_seed=3)
+    )
 
 
 def test_batches_count_the_examples_judged() -> None:
     seen: list = []
     with _offline(120) as ctx:
-        run = explore(ctx, valid_requests(Scope()), lambda req, r: seen.append(req.key()),
-                      examples=valid_examples(Scope()), batch=GenRequest.key)
+        run = explore(
+            ctx,
+            valid_requests(Scope()),
+            lambda req, r: seen.append(req.key()),
+            examples=valid_examples(Scope()),
+            batch=GenRequest.key,
+        )
     assert run.failure is None and run.examples == 120 + len(valid_examples(Scope())) == len(seen)
 
 
@@ -140,8 +168,12 @@ def test_a_batched_failure_is_one_minimal_request() -> None:
     with _offline(300) as ctx:
         run = explore(ctx, valid_requests(Scope()), prop, batch=GenRequest.key)
     assert isinstance(run.failure, GenRequest) and run.reason == "streams"
-    assert run.failure.body == {"model": Scope().model, "messages": [{"role": "user", "content": "Hi"}],
-                                "max_tokens": 1, "stream": True}
+    assert run.failure.body == {
+        "model": Scope().model,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "max_tokens": 1,
+        "stream": True,
+    }
 
 
 def test_a_later_run_replays_the_schemathesis_cases_it_would_draw() -> None:
@@ -154,8 +186,11 @@ def test_a_later_run_replays_the_schemathesis_cases_it_would_draw() -> None:
         if fresh:
             schemathesis._DRAWN.clear()
         with serve_in_thread(api_keys=[KEY], faults=["ignore-auth"], max_body_bytes=LIMIT) as url:
-            with RunContext.open(RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=8,
-                                           fuzz_seconds=120, hypothesis_seed=11)) as ctx:
+            with RunContext.open(
+                RunConfig(
+                    target=url, api_key=KEY, max_body_bytes=LIMIT, examples=8, fuzz_seconds=120, hypothesis_seed=11
+                )
+            ) as ctx:
                 preflight(ctx)
                 schemathesis._shared_pass(ctx)
                 return [k[1:] for k in schemathesis._state(ctx).cache if k[0] == "schemathesis"]
@@ -179,8 +214,15 @@ def test_processes_sharing_a_run_directory_compute_each_part_of_the_pass_once(tm
     share = tmp_path / "run"
     share.mkdir()
     with serve_in_thread(api_keys=[KEY], faults=["ignore-auth"], max_body_bytes=LIMIT) as url:
-        config = RunConfig(target=url, api_key=KEY, max_body_bytes=LIMIT, examples=6, fuzz_seconds=120,
-                           hypothesis_seed=5, share_dir=str(share))
+        config = RunConfig(
+            target=url,
+            api_key=KEY,
+            max_body_bytes=LIMIT,
+            examples=6,
+            fuzz_seconds=120,
+            hypothesis_seed=5,
+            share_dir=str(share),
+        )
 
         def pass_of() -> tuple[schemathesis._Pass, int, RunContext]:
             ctx = RunContext.open(config)

@@ -214,11 +214,38 @@ def _features(body: dict) -> set[str]:
 
 
 PROMISED = {
-    "alternating roles", "merged roles", "long history", "prefill", "string content", "block content", "several blocks",
-    "tool round trip", "astral", "combining", "right-to-left", "zero-width", "free text", "long text", "empty system",
-    "system string", "system blocks", "stop_sequences", "metadata", "temperature", "stream true", "stream false",
-    "several tools", "tool_choice auto", "tool_choice any", "tool_choice tool", "tool_choice none",
-    "thinking enabled", "thinking adaptive", "thinking disabled", "repeat prompt", "count prompt",
+    "alternating roles",
+    "merged roles",
+    "long history",
+    "prefill",
+    "string content",
+    "block content",
+    "several blocks",
+    "tool round trip",
+    "astral",
+    "combining",
+    "right-to-left",
+    "zero-width",
+    "free text",
+    "long text",
+    "empty system",
+    "system string",
+    "system blocks",
+    "stop_sequences",
+    "metadata",
+    "temperature",
+    "stream true",
+    "stream false",
+    "several tools",
+    "tool_choice auto",
+    "tool_choice any",
+    "tool_choice tool",
+    "tool_choice none",
+    "thinking enabled",
+    "thinking adaptive",
+    "thinking disabled",
+    "repeat prompt",
+    "count prompt",
 } | {f"tool schema {i}" for i in range(len(TOOL_SCHEMAS))}
 
 
@@ -235,8 +262,18 @@ def test_darkbloom_requests_stay_in_the_documented_subset() -> None:
         assert set(body) <= {"model", "messages", "max_tokens", "system"}
         assert all(isinstance(t["content"], str) for t in body["messages"])
         seen.update(_features(body))
-    wanted = {"alternating roles", "merged roles", "long history", "astral", "combining", "right-to-left", "zero-width",
-              "free text", "empty system", "system string"}
+    wanted = {
+        "alternating roles",
+        "merged roles",
+        "long history",
+        "astral",
+        "combining",
+        "right-to-left",
+        "zero-width",
+        "free text",
+        "empty system",
+        "system string",
+    }
     assert wanted - set(seen) == set()
 
 
@@ -274,13 +311,25 @@ def minimal(strategy: Any, condition: Any, n_seed: int) -> Any:
 
 
 @pytest.mark.parametrize("n_seed", [0, 1, 2])
-@pytest.mark.parametrize("wanted, check", [
-    ("streaming", lambda b: b.get("stream") is True),
-    ("astral text in the last turn", lambda b: any(ord(c) > 0xFFFF for c in json.dumps(b["messages"][-1], ensure_ascii=False))),
-    ("a forced tool", lambda b: b.get("tool_choice", {}).get("type") == "tool"),
-    ("two user turns in a row", lambda b: any(x["role"] == y["role"] == "user" and isinstance(x["content"], str)
-                                              for x, y in zip(b["messages"], b["messages"][1:], strict=False))),
-], ids=["stream", "astral", "forced-tool", "merged"])
+@pytest.mark.parametrize(
+    "wanted, check",
+    [
+        ("streaming", lambda b: b.get("stream") is True),
+        (
+            "astral text in the last turn",
+            lambda b: any(ord(c) > 0xFFFF for c in json.dumps(b["messages"][-1], ensure_ascii=False)),
+        ),
+        ("a forced tool", lambda b: b.get("tool_choice", {}).get("type") == "tool"),
+        (
+            "two user turns in a row",
+            lambda b: any(
+                x["role"] == y["role"] == "user" and isinstance(x["content"], str)
+                for x, y in zip(b["messages"], b["messages"][1:], strict=False)
+            ),
+        ),
+    ],
+    ids=["stream", "astral", "forced-tool", "merged"],
+)
 def test_a_failing_example_shrinks_to_what_shows_it(wanted: str, check: Any, n_seed: int) -> None:
     """A property failing on ``wanted`` shrinks to a request with nothing else in it."""
     body = minimal(valid_bodies(Scope()), check, n_seed)

@@ -20,15 +20,26 @@ import threading
 import time
 
 MODEL = "m"
-MODEL_LIST = json.dumps({
-    "data": [{"type": "model", "id": MODEL, "display_name": "M", "created_at": "2025-01-01T00:00:00Z"}],
-    "has_more": False, "first_id": MODEL, "last_id": MODEL,
-}).encode()
-MESSAGE = json.dumps({
-    "id": "msg_01", "type": "message", "role": "assistant", "model": MODEL,
-    "content": [{"type": "text", "text": "hello"}], "stop_reason": "end_turn", "stop_sequence": None,
-    "usage": {"input_tokens": 3, "output_tokens": 1},
-}).encode()
+MODEL_LIST = json.dumps(
+    {
+        "data": [{"type": "model", "id": MODEL, "display_name": "M", "created_at": "2025-01-01T00:00:00Z"}],
+        "has_more": False,
+        "first_id": MODEL,
+        "last_id": MODEL,
+    }
+).encode()
+MESSAGE = json.dumps(
+    {
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [{"type": "text", "text": "hello"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    }
+).encode()
 
 MODES = {
     # the run cannot happen (exit 2)
@@ -280,13 +291,19 @@ class HostileServer:
             start.update(content=[], stop_reason=None)
             events = [
                 ("message_start", {"type": "message_start", "message": start}),
-                ("content_block_start", {"type": "content_block_start", "index": 0,
-                                         "content_block": {"type": "text", "text": ""}}),
-                ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                         "delta": {"type": "text_delta", "text": "hel"}}),
+                (
+                    "content_block_start",
+                    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                ),
+                (
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hel"}},
+                ),
             ]
-            send(_head(200, "text/event-stream", None)
-                 + b"".join(f"event: {e}\ndata: {json.dumps(d)}\n\n".encode() for e, d in events))
+            send(
+                _head(200, "text/event-stream", None)
+                + b"".join(f"event: {e}\ndata: {json.dumps(d)}\n\n".encode() for e, d in events)
+            )
             return self._hold()
         if mode == "reset":
             send(_head(200, "application/json", 1000) + MESSAGE[:100])
@@ -306,4 +323,3 @@ def _head(status: int, content_type: str, length: int | None) -> bytes:
     lines = [f"HTTP/1.1 {status} {reason}", f"content-type: {content_type}"]
     lines.append(f"content-length: {length}" if length is not None else "connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
-

@@ -83,9 +83,24 @@ def run_harness(url: str, tmp_path: Path, *extra: str, budget: float, api_key: s
     report_dir = tmp_path / "reports"
     rss_file = tmp_path / "rss"
     args = [
-        "run", "--target", url, "--model", "m", "--timeout", f"{TIMEOUT:g}", "--run-budget", f"{budget:g}",
-        "--header", f"x-gateway-token: Bearer {GATEWAY_TOKEN}", "--secret-header", "x-gateway-token",
-        "--report-dir", str(report_dir), "-q", *FUZZ, *extra,
+        "run",
+        "--target",
+        url,
+        "--model",
+        "m",
+        "--timeout",
+        f"{TIMEOUT:g}",
+        "--run-budget",
+        f"{budget:g}",
+        "--header",
+        f"x-gateway-token: Bearer {GATEWAY_TOKEN}",
+        "--secret-header",
+        "x-gateway-token",
+        "--report-dir",
+        str(report_dir),
+        "-q",
+        *FUZZ,
+        *extra,
     ]
     if api_key is not None:
         args += ["--api-key", api_key]
@@ -94,7 +109,11 @@ def run_harness(url: str, tmp_path: Path, *extra: str, budget: float, api_key: s
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, str(rss_file), *args],
-        capture_output=True, text=True, errors="replace", env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        env=env,
+        cwd=tmp_path,
         timeout=budget + SLACK + 60,  # only a hung harness reaches this; the assertion below is tighter
     )
     elapsed = time.perf_counter() - t0
@@ -106,8 +125,10 @@ def check_run(run: Run, mode: str, *, rc: int, budget: float, evidence: tuple[st
     bound = budget + ALARM_GRACE + SLACK
     sessions = re.findall(r" in ([0-9.]+)s", run.out)
     session = float(sessions[-1]) if sessions else 0.0
-    line = (f"hostile {mode}: rc={run.rc}, {run.elapsed:.1f} s in all, pytest session {session:.1f} s "
-            f"(budget {budget:g} s), peak RSS {run.rss_mb:.0f} MB")
+    line = (
+        f"hostile {mode}: rc={run.rc}, {run.elapsed:.1f} s in all, pytest session {session:.1f} s "
+        f"(budget {budget:g} s), peak RSS {run.rss_mb:.0f} MB"
+    )
     print("\n" + line)
     if os.environ.get("HOSTILE_TIMINGS"):  # xdist swallows -s output: collect the figures in a file
         with open(os.environ["HOSTILE_TIMINGS"], "a", encoding="utf-8") as f:
@@ -201,9 +222,16 @@ def test_unusable_target_is_exit_2_with_one_line(mode: str, tmp_path: Path) -> N
 def test_missing_key_when_the_target_demands_one(tmp_path: Path) -> None:
     with HostileServer("auth-401") as server:
         run = run_harness(server.url, tmp_path, budget=FAST, api_key=None)
-    check_run(run, "auth-401 (no key)", rc=2, budget=FAST, evidence=(
-        "the target answered 401 to every credential style and no API key was given: "
-        "pass --api-key or set CONFORMANCE_API_KEY",))
+    check_run(
+        run,
+        "auth-401 (no key)",
+        rc=2,
+        budget=FAST,
+        evidence=(
+            "the target answered 401 to every credential style and no API key was given: "
+            "pass --api-key or set CONFORMANCE_API_KEY",
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -213,9 +241,27 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     d = tmp_path_factory.mktemp("tls")
     cert, key = d / "cert.pem", d / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=30,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     return str(cert), str(key)
 
@@ -234,7 +280,10 @@ def test_unverified_certificate(insecure: bool, certificate: tuple[str, str], tm
 # -- clear errors for users: one line each, exit 2, before any request -----------------------------
 
 USER_ERRORS = {
-    "no-scheme": (["--target", "api.example.com"], "has no scheme: use http://api.example.com or https://api.example.com"),
+    "no-scheme": (
+        ["--target", "api.example.com"],
+        "has no scheme: use http://api.example.com or https://api.example.com",
+    ),
     "ends-in-v1": (["--target", "http://127.0.0.1:9/v1"], "should not end in /v1"),
     "refused": (["--target", "http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9: connection refused"),
     "dns": (["--target", "http://no-such-host.invalid"], "host name did not resolve: no-such-host.invalid"),
@@ -249,9 +298,27 @@ def test_user_error_is_one_line_exit_2(case: str, tmp_path: Path) -> None:
     args, expected = USER_ERRORS[case]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "PYTEST_"))}
     proc = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", *args, "--api-key", KEY, "--model", "m", "--timeout", "1",
-         "--report-dir", str(tmp_path / "r"), "-q"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            *args,
+            "--api-key",
+            KEY,
+            "--model",
+            "m",
+            "--timeout",
+            "1",
+            "--report-dir",
+            str(tmp_path / "r"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]

@@ -57,9 +57,19 @@ def stub_run(tmp_path_factory: pytest.TempPathFactory) -> StubRun:
         if not done.exists():
             # "--report-dir=DIR" in one word: pytest's early rootdir scan would take a separate
             # existing DIR for a test path (rootdir /tmp, the checkout's conftest unseen)
-            cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", f"--api-key={CANARY}",
-                   f"--report-dir={report_dir}", *[f"--stub-fault={f}" for f in FAULTS],
-                   *[f"--checks={g}" for g in CHECKS]]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-n",
+                "2",
+                f"--api-key={CANARY}",
+                f"--report-dir={report_dir}",
+                *[f"--stub-fault={f}" for f in FAULTS],
+                *[f"--checks={g}" for g in CHECKS],
+            ]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
             done.write_text(json.dumps({"returncode": proc.returncode, "output": proc.stdout + proc.stderr}))
     info = json.loads(done.read_text())

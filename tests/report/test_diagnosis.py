@@ -41,7 +41,9 @@ def _doc(fault: str | None) -> dict:
         config = RunConfig(target=url, api_key=KEY, timeout=10.0, total_timeout=20.0, max_body_bytes=65536)
         with RunContext.open(config) as ctx:
             preflight(ctx)
-            results = [run_check(ctx, c) for c in catalog.select(profile="anthropic") if c.family not in ("sdk", "fuzz")]
+            results = [
+                run_check(ctx, c) for c in catalog.select(profile="anthropic") if c.family not in ("sdk", "fuzz")
+            ]
     return results_document(results, config, "m", "must")
 
 
@@ -69,8 +71,12 @@ def test_nothing_is_diagnosed_on_the_clean_stub_or_a_control(fault):
 
 def test_expected_failures_are_still_diagnosed(doc_factory):
     doc = doc_factory({"stream.grammar.no-done-sentinel": "expected failure", "stream.events.schema": "passed"})
-    ev = {"request": {"method": "POST", "url": "http://t/v1/messages"}, "status": 200, "body": "",
-          "events": [{"position": 0, "arrived": 0.1, "event": None, "data": "[DONE]"}]}
+    ev = {
+        "request": {"method": "POST", "url": "http://t/v1/messages"},
+        "status": 200,
+        "body": "",
+        "events": [{"position": 0, "arrived": 0.1, "event": None, "data": "[DONE]"}],
+    }
     for r in doc["results"]:
         r["evidence"] = [ev]
     assert [(d["id"], d["checks"]) for d in diagnose(doc)] == [("done-sentinel", ["stream.grammar.no-done-sentinel"])]

@@ -12,8 +12,15 @@ from report_helpers import make_doc
 from conformance.report.html import render_html
 
 CHROMIUM = os.environ.get("CONFORMANCE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -97,12 +104,24 @@ def test_hostile_evidence_is_shown_as_text_never_run(browser, tmp_path):
     evil = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
     r = doc["results"][0]
     r["message"] = "expected a Message, got " + evil
-    r["evidence"] = [{
-        "request": {"method": "POST", "url": "http://t.example/v1/messages", "headers": [["x-api-key", "[redacted]"]],
-                    "body": "{}", "curl": "curl http://t.example/v1/messages"},
-        "status": 200, "reason": "OK", "headers": [["content-type", "text/html"]], "body": evil,
-        "events": [], "transport_error": None, "timings": {"elapsed": 0.01, "first_byte_after": 0.005},
-    }]
+    r["evidence"] = [
+        {
+            "request": {
+                "method": "POST",
+                "url": "http://t.example/v1/messages",
+                "headers": [["x-api-key", "[redacted]"]],
+                "body": "{}",
+                "curl": "curl http://t.example/v1/messages",
+            },
+            "status": 200,
+            "reason": "OK",
+            "headers": [["content-type", "text/html"]],
+            "body": evil,
+            "events": [],
+            "transport_error": None,
+            "timings": {"elapsed": 0.01, "first_byte_after": 0.005},
+        }
+    ]
     path = tmp_path / "index.html"
     path.write_text(render_html(doc), encoding="utf-8")
     page = Page(browser, path)

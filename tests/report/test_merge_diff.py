@@ -18,7 +18,10 @@ def test_diff_regressions_fixes_and_changes(doc_factory):
     base = doc_factory({"a.x.one": "passed", "a.x.two": "failed", "a.x.three": "passed", "a.x.gone": "failed"})
     new = doc_factory({"a.x.one": "failed", "a.x.two": "passed", "a.x.three": "inconclusive", "a.x.new": "error"})
     d = diff(base, new)
-    assert [(i["id"], i["before"], i["after"]) for i in d["regressions"]] == [("a.x.one", "passed", "failed"), ("a.x.new", None, "error")]
+    assert [(i["id"], i["before"], i["after"]) for i in d["regressions"]] == [
+        ("a.x.one", "passed", "failed"),
+        ("a.x.new", None, "error"),
+    ]
     assert [i["id"] for i in d["fixes"]] == ["a.x.two"]
     assert [(i["id"], i["after"]) for i in d["changes"]] == [("a.x.three", "inconclusive")]
     assert [i["id"] for i in d["removed"]] == ["a.x.gone"]
@@ -47,9 +50,11 @@ def test_unusable_inputs_are_one_line_exit_2(tmp_path, doc_factory, tmp_doc):
     good = tmp_doc("good.json", doc_factory({"a.x.one": "passed"}))
     (tmp_path / "bad.json").write_text("{not json")
     (tmp_path / "other.json").write_text('{"hello": 1}')
-    for args in (["report", "diff", str(tmp_path / "missing.json"), str(good)],
-                 ["report", "diff", str(good), str(tmp_path / "bad.json")],
-                 ["report", "merge", str(good), str(tmp_path / "other.json"), "-o", str(tmp_path / "m")]):
+    for args in (
+        ["report", "diff", str(tmp_path / "missing.json"), str(good)],
+        ["report", "diff", str(good), str(tmp_path / "bad.json")],
+        ["report", "merge", str(good), str(tmp_path / "other.json"), "-o", str(tmp_path / "m")],
+    ):
         proc = subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True)
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -58,7 +63,9 @@ def test_unusable_inputs_are_one_line_exit_2(tmp_path, doc_factory, tmp_doc):
 
 def test_merge_writes_a_matrix_of_checks_by_targets(tmp_path, doc_factory, tmp_doc, capsys):
     a = tmp_doc("vllm/results.json", doc_factory({"a.x.one": "passed", "a.x.two": "failed"}, target="http://vllm"))
-    b = tmp_doc("litellm/results.json", doc_factory({"a.x.one": "failed", "b.y.three": "unsupported"}, target="http://litellm"))
+    b = tmp_doc(
+        "litellm/results.json", doc_factory({"a.x.one": "failed", "b.y.three": "unsupported"}, target="http://litellm")
+    )
     out = tmp_path / "matrix"
     assert main(["report", "merge", str(a), str(b), "-o", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "summary.md"]
@@ -72,8 +79,13 @@ def test_merge_writes_a_matrix_of_checks_by_targets(tmp_path, doc_factory, tmp_d
 
 
 def test_build_matrix_marks_differences(doc_factory):
-    m = build_matrix([doc_factory({"a.x.one": "passed", "a.x.two": "failed"}),
-                      doc_factory({"a.x.one": "passed", "a.x.two": "passed"})], ["A", "B"])
+    m = build_matrix(
+        [
+            doc_factory({"a.x.one": "passed", "a.x.two": "failed"}),
+            doc_factory({"a.x.one": "passed", "a.x.two": "passed"}),
+        ],
+        ["A", "B"],
+    )
     rows = {r["id"]: r for r in m["rows"]}
     assert not rows["a.x.one"]["differs"] and rows["a.x.two"]["differs"] and rows["a.x.two"]["problem"]
 
@@ -85,8 +97,16 @@ def test_render_rewrites_every_report(stub_run, tmp_path, capsys):
 
 
 def test_junit_survives_control_characters_and_maps_verdicts(doc_factory):
-    doc = doc_factory({"a.x.one": "failed", "a.x.two": "error", "a.x.three": "expected failure",
-                       "a.x.four": "unsupported", "a.x.five": "unexpected pass", "a.x.six": "passed"})
+    doc = doc_factory(
+        {
+            "a.x.one": "failed",
+            "a.x.two": "error",
+            "a.x.three": "expected failure",
+            "a.x.four": "unsupported",
+            "a.x.five": "unexpected pass",
+            "a.x.six": "passed",
+        }
+    )
     doc["results"][0]["message"] = "got \x00\x1b[31m bytes & <tags>"
     root = ET.fromstring(render_junit(doc).encode())
     cases = {c.get("name"): c for c in root.iter("testcase")}
@@ -96,7 +116,12 @@ def test_junit_survives_control_characters_and_maps_verdicts(doc_factory):
     assert cases["a.x.four"].find("skipped") is not None
     assert cases["a.x.five"].find("failure") is None and cases["a.x.five"].find("skipped") is None
     suite = root.find("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("6", "1", "1", "2")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "6",
+        "1",
+        "1",
+        "2",
+    )
 
 
 def test_markdown_escapes_and_caps(doc_factory):

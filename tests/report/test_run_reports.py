@@ -94,7 +94,7 @@ def test_markdown_summary_names_gate_failures_and_diagnoses(stub_run):
 
 def test_terminal_shows_families_failures_diagnoses_reports_and_gate(stub_run):
     out = stub_run.output
-    section = out[out.index("= conformance ="):]
+    section = out[out.index("= conformance =") :]
     for family in {r["family"] for r in stub_run.doc["results"]}:
         assert re.search(rf"^{re.escape(family)}\s+\d+ ", section, re.M), family
     for r in stub_run.doc["results"]:

@@ -79,12 +79,18 @@ def test_repeat_rule(stub_url: str) -> None:
 
 
 def test_prefill_is_continued_not_repeated(stub_url: str) -> None:
-    msgs = [{"role": "user", "content": "repeat: five six seven"}, {"role": "assistant", "content": "one two three four"}]
+    msgs = [
+        {"role": "user", "content": "repeat: five six seven"},
+        {"role": "assistant", "content": "one two three four"},
+    ]
     m = post(stub_url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).json()
     assert m["content"][0]["text"] == "five six seven"
     assert not m["content"][0]["text"].startswith("one two")
     # an answer that starts with the prefill continues it
-    msgs = [{"role": "user", "content": "Count from 1 to 10, separated by spaces."}, {"role": "assistant", "content": "1 2 3 4 5"}]
+    msgs = [
+        {"role": "user", "content": "Count from 1 to 10, separated by spaces."},
+        {"role": "assistant", "content": "1 2 3 4 5"},
+    ]
     m = post(stub_url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).json()
     assert m["content"][0]["text"] == " 6 7 8 9 10" and m["usage"]["output_tokens"] == 5
     msgs[-1]["content"] = "1"  # a prefill ends on a word boundary: "1" does not prefix "10"
@@ -95,7 +101,9 @@ def test_prefill_is_continued_not_repeated(stub_url: str) -> None:
 def test_system_counts_towards_input_tokens(stub_url: str) -> None:
     plain = post(stub_url, body("hi")).json()["usage"]["input_tokens"]
     as_str = post(stub_url, body("hi", system="You are a very terse assistant")).json()["usage"]["input_tokens"]
-    as_blocks = post(stub_url, body("hi", system=[{"type": "text", "text": "You are a very terse assistant"}])).json()["usage"]["input_tokens"]
+    as_blocks = post(stub_url, body("hi", system=[{"type": "text", "text": "You are a very terse assistant"}])).json()[
+        "usage"
+    ]["input_tokens"]
     assert as_str == as_blocks == plain + 6
 
 
@@ -123,7 +131,10 @@ TOOL_SCHEMA = {
         "days": {"type": "integer", "minimum": 1, "maximum": 7},
         "opts": {
             "type": "object",
-            "properties": {"tags": {"type": "array", "items": {"type": "string"}, "minItems": 2}, "exact": {"type": "boolean"}},
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+                "exact": {"type": "boolean"},
+            },
             "required": ["tags", "exact"],
         },
         "when": {"type": "string", "format": "date-time"},
@@ -153,14 +164,19 @@ def test_tool_choice_any_none_and_result(stub_url: str) -> None:
     msgs = [
         {"role": "user", "content": "use get_weather"},
         {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny and 21 degrees"}]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny and 21 degrees"}],
+        },
     ]
     m = post(stub_url, {"model": MODEL, "max_tokens": 100, "messages": msgs, "tools": TOOLS}).json()
     assert m["content"][0]["text"] == "The get_weather tool returned: sunny and 21 degrees."
 
 
 def test_tool_choice_unknown_tool_is_400(stub_url: str) -> None:
-    error_of(post(stub_url, body(tools=TOOLS, tool_choice={"type": "tool", "name": "nope"})), 400, "invalid_request_error")
+    error_of(
+        post(stub_url, body(tools=TOOLS, tool_choice={"type": "tool", "name": "nope"})), 400, "invalid_request_error"
+    )
 
 
 def test_stream_grammar_text_and_headers(stub_url: str) -> None:
@@ -199,7 +215,11 @@ def test_stream_thinking_with_signature(stub_url: str, thinking: dict) -> None:
 def test_thinking_disabled_and_budget_rule(stub_url: str) -> None:
     m = post(stub_url, body(thinking={"type": "disabled"})).json()
     assert [b["type"] for b in m["content"]] == ["text"]
-    error_of(post(stub_url, body(max_tokens=1024, thinking={"type": "enabled", "budget_tokens": 1024})), 400, "invalid_request_error")
+    error_of(
+        post(stub_url, body(max_tokens=1024, thinking={"type": "enabled", "budget_tokens": 1024})),
+        400,
+        "invalid_request_error",
+    )
 
 
 def test_stream_max_tokens_and_stop_sequence(stub_url: str) -> None:
@@ -212,7 +232,9 @@ def test_stream_max_tokens_and_stop_sequence(stub_url: str) -> None:
 
 
 def test_stream_events_are_flushed_separately(stub_url: str) -> None:
-    with HTTP.stream("POST", stub_url + "/v1/messages", json=body("Count from 1 to 40", stream=True), headers=headers()) as r:
+    with HTTP.stream(
+        "POST", stub_url + "/v1/messages", json=body("Count from 1 to 40", stream=True), headers=headers()
+    ) as r:
         reads = [chunk for chunk in r.iter_raw()]
     assert len(reads) > 5
 
@@ -223,7 +245,11 @@ def test_stream_events_are_flushed_separately(stub_url: str) -> None:
 def test_version_rules(stub_url: str) -> None:
     h = {"x-api-key": KEY}
     error_of(HTTP.post(stub_url + "/v1/messages", json=body(), headers=h), 400, "invalid_request_error")
-    error_of(HTTP.post(stub_url + "/v1/messages", json=body(), headers={**h, "anthropic-version": "2024-01-01"}), 400, "invalid_request_error")
+    error_of(
+        HTTP.post(stub_url + "/v1/messages", json=body(), headers={**h, "anthropic-version": "2024-01-01"}),
+        400,
+        "invalid_request_error",
+    )
     assert post(stub_url, body(temperature=0.5), version=V1).status_code == 200
     for param, value in (("temperature", 0.5), ("top_p", 0.9), ("top_k", 5)):
         data = error_of(post(stub_url, body(**{param: value}), version=V2), 400, "invalid_request_error")
@@ -279,15 +305,26 @@ def test_auth_styles_and_order(stub_url: str) -> None:
     error_of(HTTP.post(url, json=body(), headers={**v, "x-api-key": "wrong"}), 401, "authentication_error")
     error_of(HTTP.post(url, json=body(), headers={**v, "authorization": "Bearer wrong"}), 401, "authentication_error")
     # auth is checked before validation (a bad body without a key is a 401, not a 400)
-    error_of(HTTP.post(url, content=b"{nope", headers={"content-type": "application/json"}), 401, "authentication_error")
+    error_of(
+        HTTP.post(url, content=b"{nope", headers={"content-type": "application/json"}), 401, "authentication_error"
+    )
     error_of(HTTP.get(stub_url + "/v1/models", headers=v), 401, "authentication_error")
 
 
 def test_several_keys(start_stub) -> None:
     url = start_stub(api_keys=["k1", "k2"])
     for key in ("k1", "k2"):
-        assert HTTP.post(url + "/v1/messages", json=body(), headers={"x-api-key": key, "anthropic-version": V1}).status_code == 200
-    error_of(HTTP.post(url + "/v1/messages", json=body(), headers={"x-api-key": KEY, "anthropic-version": V1}), 401, "authentication_error")
+        assert (
+            HTTP.post(
+                url + "/v1/messages", json=body(), headers={"x-api-key": key, "anthropic-version": V1}
+            ).status_code
+            == 200
+        )
+    error_of(
+        HTTP.post(url + "/v1/messages", json=body(), headers={"x-api-key": KEY, "anthropic-version": V1}),
+        401,
+        "authentication_error",
+    )
 
 
 def test_body_limits_and_encoding(start_stub) -> None:
@@ -301,9 +338,17 @@ def test_body_limits_and_encoding(start_stub) -> None:
     r = HTTP.post(url + "/v1/messages", content=chunked(), headers=headers())
     error_of(r, 413, "request_too_large")
     error_of(HTTP.post(url + "/v1/messages", content=b'{"model": ', headers=headers()), 400, "invalid_request_error")
-    error_of(HTTP.post(url + "/v1/messages", content=b'{"model": "\xff\xfe"}', headers=headers()), 400, "invalid_request_error")
+    error_of(
+        HTTP.post(url + "/v1/messages", content=b'{"model": "\xff\xfe"}', headers=headers()),
+        400,
+        "invalid_request_error",
+    )
     wrong_ct = {**headers(), "content-type": "text/plain"}
-    error_of(HTTP.post(url + "/v1/messages", content=json.dumps(body()).encode(), headers=wrong_ct), 400, "invalid_request_error")
+    error_of(
+        HTTP.post(url + "/v1/messages", content=json.dumps(body()).encode(), headers=wrong_ct),
+        400,
+        "invalid_request_error",
+    )
 
 
 def test_unknown_path_and_wrong_method(stub_url: str) -> None:
@@ -405,10 +450,12 @@ def test_models_file(tmp_path: Path, start_stub) -> None:
 def test_what_strict_json_refuses_is_still_answered(stub_url: str, stream: bool) -> None:
     """A lone surrogate (legal as a JSON \\u escape, not as UTF-8) echoed into the answer and an
     integer beyond 64 bits in metadata: the stub's fast JSON refuses both, the answer must not."""
-    raw = ('{"model": "%s", "max_tokens": 50, "stream": %s, "metadata": {"user_id": "u"},'
-           ' "messages": [{"role": "user", "content": "repeat: a\\ud800b"}],'
-           ' "tool_choice": {"type": "none"}, "tools": [{"name": "t", "input_schema": {"type": "object", "maxProperties": 123456789012345678901234567890}}]}'
-           % (MODEL, "true" if stream else "false"))
+    raw = (
+        '{"model": "%s", "max_tokens": 50, "stream": %s, "metadata": {"user_id": "u"},'
+        ' "messages": [{"role": "user", "content": "repeat: a\\ud800b"}],'
+        ' "tool_choice": {"type": "none"}, "tools": [{"name": "t", "input_schema": {"type": "object", "maxProperties": 123456789012345678901234567890}}]}'
+        % (MODEL, "true" if stream else "false")
+    )
     r = HTTP.post(stub_url + "/v1/messages", content=raw.encode(), headers=headers())
     assert r.status_code == 200, r.text
     if stream:

@@ -22,7 +22,9 @@ def run_cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]
     import os
 
     env = {**os.environ, **ROOT_ENV}
-    return subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def test_stub_process_serves_and_stops() -> None:
@@ -44,7 +46,10 @@ def test_sigint_stops_cleanly() -> None:
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance", "stub", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ROOT_ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **ROOT_ENV},
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()

@@ -46,7 +46,10 @@ def test_clients_that_leave_mid_stream_leave_the_stub_serving(start_stub) -> Non
         for read_first in (True, False):
             for _ in range(20):
                 with socket.create_connection((host, port), timeout=5) as sock:
-                    sock.sendall(f"POST /v1/messages HTTP/1.1\r\nhost: x\r\n{head}content-length: {len(data)}\r\n\r\n".encode() + data)
+                    sock.sendall(
+                        f"POST /v1/messages HTTP/1.1\r\nhost: x\r\n{head}content-length: {len(data)}\r\n\r\n".encode()
+                        + data
+                    )
                     if read_first:
                         assert sock.recv(64).startswith(b"HTTP/1.1 200")
         assert asyncio.run(_complete(url))["stop_reason"] == "end_turn"

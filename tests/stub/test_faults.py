@@ -13,7 +13,12 @@ from stub_helpers import HTTP, KEY, MODEL, V1, V2, assemble, body, headers, pars
 
 from conformance.stub.faults import BY_NAME, FAULTS, ORDERS, FaultSet, UnknownFault, catalog_lines
 
-TOOLS = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+TOOLS = [
+    {
+        "name": "get_weather",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+]
 FORCED = {"tools": TOOLS, "tool_choice": {"type": "tool", "name": "get_weather"}}
 THINK = {"max_tokens": 2000, "thinking": {"type": "enabled", "budget_tokens": 1024}}
 
@@ -70,7 +75,9 @@ def _(url: str) -> None:
 @proof("plain-text-404")
 def _(url: str) -> None:
     r = HTTP.get(url + "/v1/nothing", headers=headers())
-    assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain") and r.text == "404 page not found\n"
+    assert (
+        r.status_code == 404 and r.headers["content-type"].startswith("text/plain") and r.text == "404 page not found\n"
+    )
 
 
 @proof("json-errors-as-text")
@@ -99,13 +106,23 @@ def _(url: str) -> None:
 @proof("bearer-only")
 def _(url: str) -> None:
     assert post(url, body()).status_code == 401
-    assert HTTP.post(url + "/v1/messages", json=body(), headers={"authorization": f"Bearer {KEY}", "anthropic-version": V1}).status_code == 200
+    assert (
+        HTTP.post(
+            url + "/v1/messages", json=body(), headers={"authorization": f"Bearer {KEY}", "anthropic-version": V1}
+        ).status_code
+        == 200
+    )
 
 
 @proof("x-api-key-only")
 def _(url: str) -> None:
     assert post(url, body()).status_code == 200
-    assert HTTP.post(url + "/v1/messages", json=body(), headers={"authorization": f"Bearer {KEY}", "anthropic-version": V1}).status_code == 401
+    assert (
+        HTTP.post(
+            url + "/v1/messages", json=body(), headers={"authorization": f"Bearer {KEY}", "anthropic-version": V1}
+        ).status_code
+        == 401
+    )
 
 
 @proof("ignore-anthropic-version")
@@ -116,15 +133,27 @@ def _(url: str) -> None:
 
 @proof("no-validation")
 def _(url: str) -> None:
-    assert post(url, {"model": MODEL, "max_tokens": "x", "messages": [{"role": "bob", "content": 1}], "zzz": 1}).status_code == 200
+    assert (
+        post(
+            url, {"model": MODEL, "max_tokens": "x", "messages": [{"role": "bob", "content": 1}], "zzz": 1}
+        ).status_code
+        == 200
+    )
 
 
 @proof("default-max-tokens")
 def _(url: str) -> None:
     assert post(url, {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}).status_code == 200
-    assert post(url, {"model": MODEL, "max_tokens": 5, "messages": [{"role": "bob", "content": "hi"}]}).status_code == 400
+    assert (
+        post(url, {"model": MODEL, "max_tokens": 5, "messages": [{"role": "bob", "content": "hi"}]}).status_code == 400
+    )
     # count_tokens has no max_tokens: the defect must not add one there (the body stays valid)
-    assert post(url, {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}, path="/v1/messages/count_tokens").status_code == 200
+    assert (
+        post(
+            url, {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}, path="/v1/messages/count_tokens"
+        ).status_code
+        == 200
+    )
 
 
 @proof("sampling-params-accepted-2026")
@@ -279,7 +308,9 @@ def _(url: str) -> None:
 @proof("buffered-stream")
 def _(url: str) -> None:
     started = time.perf_counter()
-    with HTTP.stream("POST", url + "/v1/messages", json=body("Count from 1 to 40", stream=True), headers=headers()) as r:
+    with HTTP.stream(
+        "POST", url + "/v1/messages", json=body("Count from 1 to 40", stream=True), headers=headers()
+    ) as r:
         reads = r.iter_raw()
         first = next(reads)
         waited = time.perf_counter() - started
@@ -352,7 +383,12 @@ def _(url: str) -> None:
 
 @proof("no-count-tokens")
 def _(url: str) -> None:
-    assert post(url, {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}, path="/v1/messages/count_tokens").status_code == 404
+    assert (
+        post(
+            url, {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}, path="/v1/messages/count_tokens"
+        ).status_code
+        == 404
+    )
 
 
 @proof("models-no-pagination")
@@ -446,7 +482,11 @@ def _(url: str) -> None:
 
 @proof("assistant-string-content-500")
 def _(url: str) -> None:
-    msgs = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "again"}]
+    msgs = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": "again"},
+    ]
     assert post(url, {"model": MODEL, "max_tokens": 50, "messages": msgs}).status_code == 500
 
 
@@ -708,7 +748,13 @@ def _sdk(url: str) -> anthropic.Anthropic:
 def test_control_parses_with_sdk(name: str, start_stub, stub_url: str) -> None:
     url = start_stub(faults=[name])
     client, clean = _sdk(url), _sdk(stub_url)
-    kwargs = dict(model=MODEL, max_tokens=2000, messages=[{"role": "user", "content": "use get_weather"}], tools=TOOLS, thinking={"type": "adaptive"})
+    kwargs = dict(
+        model=MODEL,
+        max_tokens=2000,
+        messages=[{"role": "user", "content": "use get_weather"}],
+        tools=TOOLS,
+        thinking={"type": "adaptive"},
+    )
     expected = clean.messages.create(**kwargs)
     got = client.messages.create(**kwargs)
     assert _same_blocks(got.content, expected.content) and got.stop_reason == expected.stop_reason

@@ -54,8 +54,9 @@ def test_stub_conforms_to_openapi(operation: Any, stub_url: str) -> None:
     # both generation modes, as schemathesis's own pytest integration draws them
     cases = st.one_of([operation.as_strategy(generation_mode=mode) for mode in schema.config.generation.modes])
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate],
-              database=None)
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate], database=None
+    )
     @given(cases)
     def conforms(case: schemathesis.Case) -> None:
         _conforms(case, stub_url)
@@ -79,7 +80,9 @@ def _conforms(case: schemathesis.Case, stub_url: str) -> None:
         return
     # schema-valid but against a cross-field rule: every other check still runs, and the 400
     # must name the field
-    response = case.call_and_validate(base_url=stub_url, headers=hdrs, timeout=10, excluded_checks=[positive_data_acceptance])
+    response = case.call_and_validate(
+        base_url=stub_url, headers=hdrs, timeout=10, excluded_checks=[positive_data_acceptance]
+    )
     if response.status_code not in (401, 404):
         message = response.json()["error"]["message"]
         assert response.status_code == 400 and any(p in message for p in problems), response.text

@@ -19,7 +19,12 @@ from stub_helpers import KEY
 ROOT = Path(__file__).resolve().parents[2]
 SDK1_VENV = ROOT / ".cache" / "sdk1-venv"
 MODEL = "claude-opus-4-7"
-TOOLS = [{"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+TOOLS = [
+    {
+        "name": "get_weather",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+]
 
 
 @pytest.fixture
@@ -28,7 +33,9 @@ def client(stub_url: str) -> anthropic.Anthropic:
 
 
 def test_sdk2_create(client: anthropic.Anthropic) -> None:
-    msg = client.messages.create(model=MODEL, max_tokens=64, system="Be brief.", messages=[{"role": "user", "content": "repeat: hello sdk"}])
+    msg = client.messages.create(
+        model=MODEL, max_tokens=64, system="Be brief.", messages=[{"role": "user", "content": "repeat: hello sdk"}]
+    )
     assert msg.content[0].type == "text" and msg.content[0].text == "hello sdk"
     assert msg.stop_reason == "end_turn" and msg.usage.output_tokens == 2
     assert msg._request_id and msg._request_id.startswith("req_")
@@ -36,7 +43,14 @@ def test_sdk2_create(client: anthropic.Anthropic) -> None:
 
 def test_sdk2_create_stream_every_event(client: anthropic.Anthropic) -> None:
     events = list(
-        client.messages.create(model=MODEL, max_tokens=2000, stream=True, thinking={"type": "adaptive"}, tools=TOOLS, messages=[{"role": "user", "content": "use get_weather"}])
+        client.messages.create(
+            model=MODEL,
+            max_tokens=2000,
+            stream=True,
+            thinking={"type": "adaptive"},
+            tools=TOOLS,
+            messages=[{"role": "user", "content": "use get_weather"}],
+        )
     )
     types = [e.type for e in events]
     assert types[0] == "message_start" and types[-1] == "message_stop" and "ping" not in types
@@ -45,7 +59,9 @@ def test_sdk2_create_stream_every_event(client: anthropic.Anthropic) -> None:
 
 
 def test_sdk2_stream_helper(client: anthropic.Anthropic) -> None:
-    with client.messages.stream(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Count from 1 to 10"}], stop_sequences=["5"]) as stream:
+    with client.messages.stream(
+        model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Count from 1 to 10"}], stop_sequences=["5"]
+    ) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == "1 2 3 4 " == final.content[0].text
@@ -53,8 +69,16 @@ def test_sdk2_stream_helper(client: anthropic.Anthropic) -> None:
 
 
 def test_sdk2_tool_use(client: anthropic.Anthropic) -> None:
-    msg = client.messages.create(model=MODEL, max_tokens=64, tools=TOOLS, tool_choice={"type": "any"}, messages=[{"role": "user", "content": "weather?"}])
-    assert msg.stop_reason == "tool_use" and msg.content[0].type == "tool_use" and msg.content[0].input == {"city": "city"}
+    msg = client.messages.create(
+        model=MODEL,
+        max_tokens=64,
+        tools=TOOLS,
+        tool_choice={"type": "any"},
+        messages=[{"role": "user", "content": "weather?"}],
+    )
+    assert (
+        msg.stop_reason == "tool_use" and msg.content[0].type == "tool_use" and msg.content[0].input == {"city": "city"}
+    )
 
 
 def test_sdk2_count_tokens_and_models(client: anthropic.Anthropic) -> None:
@@ -78,7 +102,9 @@ def test_sdk2_errors(client: anthropic.Anthropic, stub_url: str) -> None:
     with pytest.raises(anthropic.OverloadedError):
         client.messages.create(model="stub-overloaded", max_tokens=5, messages=[{"role": "user", "content": "x"}])
     with pytest.raises(anthropic.APIStatusError) as mid:
-        with client.messages.stream(model="stub-error-mid-stream", max_tokens=50, messages=[{"role": "user", "content": "x"}]) as stream:
+        with client.messages.stream(
+            model="stub-error-mid-stream", max_tokens=50, messages=[{"role": "user", "content": "x"}]
+        ) as stream:
             stream.get_final_message()
     assert mid.value.status_code == 200 and mid.value.type == "overloaded_error"
 
@@ -123,11 +149,16 @@ def sdk1_python() -> str:
         return configured
     python = SDK1_VENV / "bin" / "python"
     if not python.exists():
-        steps = [[sys.executable, "-m", "venv", str(SDK1_VENV)], [str(python), "-m", "pip", "install", "-q", "anthropic>=1,<2"]]
+        steps = [
+            [sys.executable, "-m", "venv", str(SDK1_VENV)],
+            [str(python), "-m", "pip", "install", "-q", "anthropic>=1,<2"],
+        ]
         for step in steps:
             done = subprocess.run(step, capture_output=True, text=True, timeout=300)
             if done.returncode != 0:
-                pytest.fail(f"cannot build the SDK 1.x venv ({' '.join(step)}): {done.stderr.strip()[-500:]}; set CONFORMANCE_SDK1_PYTHON")
+                pytest.fail(
+                    f"cannot build the SDK 1.x venv ({' '.join(step)}): {done.stderr.strip()[-500:]}; set CONFORMANCE_SDK1_PYTHON"
+                )
     return str(python)
 
 

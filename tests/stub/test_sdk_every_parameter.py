@@ -21,63 +21,146 @@ from stub_helpers import HTTP, KEY
 
 MODEL = "claude-opus-4-7"
 CC = {"type": "ephemeral", "ttl": "5m"}
-WEATHER = {"name": "get_weather", "description": "Weather of a city.", "cache_control": CC,
-           "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+WEATHER = {
+    "name": "get_weather",
+    "description": "Weather of a city.",
+    "cache_control": CC,
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
 MESSAGES: list[dict[str, Any]] = [
     {"role": "user", "content": [{"type": "text", "text": "What is the weather in Paris?", "cache_control": CC}]},
-    {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}]},
-    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "sunny", "cache_control": CC},
-                                 {"type": "text", "text": "repeat: sunny"}]},
+    {
+        "role": "assistant",
+        "content": [{"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}],
+    },
+    {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_01", "content": "sunny", "cache_control": CC},
+            {"type": "text", "text": "repeat: sunny"},
+        ],
+    },
 ]
 SYSTEM = [{"type": "text", "text": "Be brief.", "cache_control": CC}]
 OUTPUT_CONFIG = {"effort": "high", "format": {"type": "json_schema", "schema": {"type": "object"}}}
 
 # every parameter of client.messages.create / count_tokens (SDK 2.x), header ones included
 PLAIN_CREATE: dict[str, Any] = dict(
-    model=MODEL, max_tokens=2048, messages=MESSAGES, system=SYSTEM, cache_control={"type": "ephemeral"},
+    model=MODEL,
+    max_tokens=2048,
+    messages=MESSAGES,
+    system=SYSTEM,
+    cache_control={"type": "ephemeral"},
     container={"id": "container_01", "skills": [{"skill_id": "pdf", "type": "anthropic", "version": "latest"}]},
-    diagnostics={"previous_message_id": "msg_01"}, inference_geo="us", metadata={"user_id": "user-1234"},
-    output_config=OUTPUT_CONFIG, service_tier="auto", speed="standard", stop_sequences=["STOP"],
+    diagnostics={"previous_message_id": "msg_01"},
+    inference_geo="us",
+    metadata={"user_id": "user-1234"},
+    output_config=OUTPUT_CONFIG,
+    service_tier="auto",
+    speed="standard",
+    stop_sequences=["STOP"],
     thinking={"type": "enabled", "budget_tokens": 1024, "display": "summarized"},
-    tool_choice={"type": "auto", "disable_parallel_tool_use": True}, tools=[WEATHER],
-    user_profile_id="uprof_01", workspace_id="wrkspc_01",
+    tool_choice={"type": "auto", "disable_parallel_tool_use": True},
+    tools=[WEATHER],
+    user_profile_id="uprof_01",
+    workspace_id="wrkspc_01",
 )
 
 
 class Answer(pydantic.BaseModel):
     """count_tokens's ``output_format``: a type the SDK turns into output_config.format."""
+
     text: str
 
 
-PLAIN_COUNT: dict[str, Any] = {**{k: v for k, v in PLAIN_CREATE.items() if k in {
-    "model", "messages", "system", "cache_control", "output_config", "speed", "thinking", "tool_choice", "tools",
-    "user_profile_id", "workspace_id"}}, "output_format": Answer}
+PLAIN_COUNT: dict[str, Any] = {
+    **{
+        k: v
+        for k, v in PLAIN_CREATE.items()
+        if k
+        in {
+            "model",
+            "messages",
+            "system",
+            "cache_control",
+            "output_config",
+            "speed",
+            "thinking",
+            "tool_choice",
+            "tools",
+            "user_profile_id",
+            "workspace_id",
+        }
+    },
+    "output_format": Answer,
+}
 
 BETA_ONLY: dict[str, Any] = dict(
     betas=["context-management-2025-06-27", "mcp-client-2025-11-20", "interleaved-thinking-2025-05-14"],
     billing_policy={"type": "billing_policy", "bill_to": "self"},
     compaction={"type": "summarize", "instructions": "Keep the decisions."},
-    context_management={"edits": [
-        {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 30000},
-         "keep": {"type": "tool_uses", "value": 3}, "clear_at_least": {"type": "input_tokens", "value": 5000},
-         "exclude_tools": ["get_weather"], "clear_tool_inputs": False},
-        {"type": "clear_thinking_20251015", "keep": {"type": "thinking_turns", "value": 2}},
-    ]},
+    context_management={
+        "edits": [
+            {
+                "type": "clear_tool_uses_20250919",
+                "trigger": {"type": "input_tokens", "value": 30000},
+                "keep": {"type": "tool_uses", "value": 3},
+                "clear_at_least": {"type": "input_tokens", "value": 5000},
+                "exclude_tools": ["get_weather"],
+                "clear_tool_inputs": False,
+            },
+            {"type": "clear_thinking_20251015", "keep": {"type": "thinking_turns", "value": 2}},
+        ]
+    },
     fallback_credit_token={"token": "fct_01", "mode": "best_effort"},
     fallbacks=[{"model": "claude-sonnet-4-5", "max_tokens": 1024}],
-    mcp_servers=[{"type": "url", "name": "docs", "url": "https://mcp.example.com/sse", "authorization_token": "tok",
-                  "tool_configuration": {"enabled": True, "allowed_tools": ["search"]}}],
+    mcp_servers=[
+        {
+            "type": "url",
+            "name": "docs",
+            "url": "https://mcp.example.com/sse",
+            "authorization_token": "tok",
+            "tool_configuration": {"enabled": True, "allowed_tools": ["search"]},
+        }
+    ],
     thread={"type": "create"},
 )
 BETA_CREATE: dict[str, Any] = {
-    **PLAIN_CREATE, **BETA_ONLY,
+    **PLAIN_CREATE,
+    **BETA_ONLY,
     "output_config": {**OUTPUT_CONFIG, "task_budget": {"type": "tokens", "total": 20000, "remaining": 15000}},
-    "thinking": {"type": "adaptive", "display": "summarized", "block_binding": {"prefix_mismatch_behavior": "drop_block"}},
+    "thinking": {
+        "type": "adaptive",
+        "display": "summarized",
+        "block_binding": {"prefix_mismatch_behavior": "drop_block"},
+    },
     "tools": [WEATHER, {"type": "mcp_toolset", "mcp_server_name": "docs", "default_config": {"enabled": True}}],
 }
-BETA_COUNT: dict[str, Any] = {**{k: v for k, v in BETA_CREATE.items() if k in {
-    "model", "messages", "system", "cache_control", "output_config", "speed", "thinking", "tool_choice", "tools",
-    "user_profile_id", "workspace_id", "betas", "billing_policy", "compaction", "context_management", "mcp_servers"}}}
+BETA_COUNT: dict[str, Any] = {
+    **{
+        k: v
+        for k, v in BETA_CREATE.items()
+        if k
+        in {
+            "model",
+            "messages",
+            "system",
+            "cache_control",
+            "output_config",
+            "speed",
+            "thinking",
+            "tool_choice",
+            "tools",
+            "user_profile_id",
+            "workspace_id",
+            "betas",
+            "billing_policy",
+            "compaction",
+            "context_management",
+            "mcp_servers",
+        }
+    }
+}
 
 _NOT_PARAMETERS = {"self", "extra_headers", "extra_query", "extra_body", "timeout", "stream"}
 
@@ -86,14 +169,18 @@ def _parameters(method: Any) -> set[str]:
     return {name for name in inspect.signature(method).parameters if name not in _NOT_PARAMETERS}
 
 
-@pytest.mark.parametrize("method,kwargs", [
-    (anthropic.resources.Messages.create, PLAIN_CREATE),
-    (anthropic.resources.Messages.count_tokens, PLAIN_COUNT),
-    (anthropic.resources.beta.Messages.create, BETA_CREATE),
-    (anthropic.resources.beta.Messages.count_tokens, BETA_COUNT),
-    (anthropic.resources.AsyncMessages.create, PLAIN_CREATE),
-    (anthropic.resources.beta.AsyncMessages.count_tokens, BETA_COUNT),
-], ids=["create", "count_tokens", "beta-create", "beta-count_tokens", "async-create", "async-beta-count_tokens"])
+@pytest.mark.parametrize(
+    "method,kwargs",
+    [
+        (anthropic.resources.Messages.create, PLAIN_CREATE),
+        (anthropic.resources.Messages.count_tokens, PLAIN_COUNT),
+        (anthropic.resources.beta.Messages.create, BETA_CREATE),
+        (anthropic.resources.beta.Messages.count_tokens, BETA_COUNT),
+        (anthropic.resources.AsyncMessages.create, PLAIN_CREATE),
+        (anthropic.resources.beta.AsyncMessages.count_tokens, BETA_COUNT),
+    ],
+    ids=["create", "count_tokens", "beta-create", "beta-count_tokens", "async-create", "async-beta-count_tokens"],
+)
 def test_every_parameter_is_used(method: Any, kwargs: dict[str, Any]) -> None:
     """The calls below pass every parameter the installed SDK's method has."""
     assert _parameters(method) == set(kwargs)
@@ -119,7 +206,9 @@ def test_plain_create_every_parameter(client: anthropic.Anthropic) -> None:
     _check_message(client.messages.create(**PLAIN_CREATE))
     events = list(client.messages.create(**PLAIN_CREATE, stream=True))
     assert events[0].type == "message_start" and events[-1].type == "message_stop"
-    with client.messages.stream(**{k: v for k, v in PLAIN_CREATE.items() if k != "container"}, container="container_01") as stream:
+    with client.messages.stream(
+        **{k: v for k, v in PLAIN_CREATE.items() if k != "container"}, container="container_01"
+    ) as stream:
         _check_message(stream.get_final_message())
 
 
@@ -157,13 +246,18 @@ def test_async_every_parameter(async_client: anthropic.AsyncAnthropic) -> None:
         assert types[0] == "message_start" and types[-1] == "message_stop"
         assert (await async_client.beta.messages.count_tokens(**BETA_COUNT)).input_tokens > 0
         await async_client.close()
+
     asyncio.run(calls())
 
 
 def test_beta_parameters_need_a_beta_request(stub_url: str) -> None:
     """Without the beta header or query, a beta-only field is what it is to the plain API: extra."""
-    body = {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}],
-            "context_management": BETA_ONLY["context_management"]}
+    body = {
+        "model": MODEL,
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "hi"}],
+        "context_management": BETA_ONLY["context_management"],
+    }
     headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01", "content-type": "application/json"}
     plain = HTTP.post(stub_url + "/v1/messages", json=body, headers=headers)
     assert plain.status_code == 400, plain.text
@@ -178,33 +272,108 @@ def test_beta_parameters_need_a_beta_request(stub_url: str) -> None:
 
 # --------------------------------------------------------------------------- Claude Code
 
+
 def _cc_tool(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"name": name, "description": f"The {name} tool.",
-            "input_schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-                             "properties": properties, "required": required, "additionalProperties": False}}
+    return {
+        "name": name,
+        "description": f"The {name} tool.",
+        "input_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        },
+    }
 
 
 CC_TOOLS = [
-    _cc_tool("Task", {"description": {"type": "string"}, "prompt": {"type": "string"}, "subagent_type": {"type": "string"}}, ["description", "prompt", "subagent_type"]),
-    _cc_tool("Bash", {"command": {"type": "string"}, "timeout": {"type": "number", "maximum": 600000}, "description": {"type": "string"},
-                      "run_in_background": {"type": "boolean"}}, ["command"]),
+    _cc_tool(
+        "Task",
+        {"description": {"type": "string"}, "prompt": {"type": "string"}, "subagent_type": {"type": "string"}},
+        ["description", "prompt", "subagent_type"],
+    ),
+    _cc_tool(
+        "Bash",
+        {
+            "command": {"type": "string"},
+            "timeout": {"type": "number", "maximum": 600000},
+            "description": {"type": "string"},
+            "run_in_background": {"type": "boolean"},
+        },
+        ["command"],
+    ),
     _cc_tool("Glob", {"pattern": {"type": "string"}, "path": {"type": "string"}}, ["pattern"]),
-    _cc_tool("Grep", {"pattern": {"type": "string"}, "path": {"type": "string"}, "glob": {"type": "string"},
-                      "output_mode": {"type": "string", "enum": ["content", "files_with_matches", "count"]},
-                      "-B": {"type": "number"}, "-A": {"type": "number"}, "-n": {"type": "boolean"}, "head_limit": {"type": "number"}}, ["pattern"]),
+    _cc_tool(
+        "Grep",
+        {
+            "pattern": {"type": "string"},
+            "path": {"type": "string"},
+            "glob": {"type": "string"},
+            "output_mode": {"type": "string", "enum": ["content", "files_with_matches", "count"]},
+            "-B": {"type": "number"},
+            "-A": {"type": "number"},
+            "-n": {"type": "boolean"},
+            "head_limit": {"type": "number"},
+        },
+        ["pattern"],
+    ),
     _cc_tool("ExitPlanMode", {"plan": {"type": "string"}}, ["plan"]),
-    _cc_tool("Read", {"file_path": {"type": "string"}, "offset": {"type": "number"}, "limit": {"type": "number"}}, ["file_path"]),
-    _cc_tool("Edit", {"file_path": {"type": "string"}, "old_string": {"type": "string"}, "new_string": {"type": "string"},
-                      "replace_all": {"type": "boolean", "default": False}}, ["file_path", "old_string", "new_string"]),
+    _cc_tool(
+        "Read",
+        {"file_path": {"type": "string"}, "offset": {"type": "number"}, "limit": {"type": "number"}},
+        ["file_path"],
+    ),
+    _cc_tool(
+        "Edit",
+        {
+            "file_path": {"type": "string"},
+            "old_string": {"type": "string"},
+            "new_string": {"type": "string"},
+            "replace_all": {"type": "boolean", "default": False},
+        },
+        ["file_path", "old_string", "new_string"],
+    ),
     _cc_tool("Write", {"file_path": {"type": "string"}, "content": {"type": "string"}}, ["file_path", "content"]),
-    _cc_tool("NotebookEdit", {"notebook_path": {"type": "string"}, "cell_id": {"type": "string"}, "new_source": {"type": "string"},
-                              "edit_mode": {"type": "string", "enum": ["replace", "insert", "delete"]}}, ["notebook_path", "new_source"]),
+    _cc_tool(
+        "NotebookEdit",
+        {
+            "notebook_path": {"type": "string"},
+            "cell_id": {"type": "string"},
+            "new_source": {"type": "string"},
+            "edit_mode": {"type": "string", "enum": ["replace", "insert", "delete"]},
+        },
+        ["notebook_path", "new_source"],
+    ),
     _cc_tool("WebFetch", {"url": {"type": "string", "format": "uri"}, "prompt": {"type": "string"}}, ["url", "prompt"]),
-    _cc_tool("TodoWrite", {"todos": {"type": "array", "items": {"type": "object", "properties": {
-        "content": {"type": "string", "minLength": 1}, "status": {"type": "string", "enum": ["pending", "in_progress", "completed"]},
-        "activeForm": {"type": "string", "minLength": 1}}, "required": ["content", "status", "activeForm"], "additionalProperties": False}}}, ["todos"]),
-    _cc_tool("WebSearch", {"query": {"type": "string", "minLength": 2}, "allowed_domains": {"type": "array", "items": {"type": "string"}},
-                           "blocked_domains": {"type": "array", "items": {"type": "string"}}}, ["query"]),
+    _cc_tool(
+        "TodoWrite",
+        {
+            "todos": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "content": {"type": "string", "minLength": 1},
+                        "status": {"type": "string", "enum": ["pending", "in_progress", "completed"]},
+                        "activeForm": {"type": "string", "minLength": 1},
+                    },
+                    "required": ["content", "status", "activeForm"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        ["todos"],
+    ),
+    _cc_tool(
+        "WebSearch",
+        {
+            "query": {"type": "string", "minLength": 2},
+            "allowed_domains": {"type": "array", "items": {"type": "string"}},
+            "blocked_domains": {"type": "array", "items": {"type": "string"}},
+        },
+        ["query"],
+    ),
     _cc_tool("BashOutput", {"bash_id": {"type": "string"}, "filter": {"type": "string"}}, ["bash_id"]),
 ]
 CC_TOOLS[-1]["cache_control"] = {"type": "ephemeral"}
@@ -213,14 +382,32 @@ CC_TOOLS[-1]["cache_control"] = {"type": "ephemeral"}
 @pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21"])
 def test_claude_code_first_request(stub_url: str, version: str) -> None:
     body = {
-        "model": MODEL, "max_tokens": 32000, "stream": True,
-        "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "<system-reminder>\nAs you answer the user's questions, you can use the following context.\n</system-reminder>"},
-            {"type": "text", "text": "hello", "cache_control": {"type": "ephemeral"}},
-        ]}],
+        "model": MODEL,
+        "max_tokens": 32000,
+        "stream": True,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "text",
+                        "text": "<system-reminder>\nAs you answer the user's questions, you can use the following context.\n</system-reminder>",
+                    },
+                    {"type": "text", "text": "hello", "cache_control": {"type": "ephemeral"}},
+                ],
+            }
+        ],
         "system": [
-            {"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude.", "cache_control": {"type": "ephemeral"}},
-            {"type": "text", "text": "You are an interactive CLI tool that helps users with software engineering tasks.", "cache_control": {"type": "ephemeral"}},
+            {
+                "type": "text",
+                "text": "You are Claude Code, Anthropic's official CLI for Claude.",
+                "cache_control": {"type": "ephemeral"},
+            },
+            {
+                "type": "text",
+                "text": "You are an interactive CLI tool that helps users with software engineering tasks.",
+                "cache_control": {"type": "ephemeral"},
+            },
         ],
         "tools": CC_TOOLS,
         "metadata": {"user_id": "user_0123456789abcdef_account__session_01234567-89ab-cdef-0123-456789abcdef"},
@@ -230,14 +417,22 @@ def test_claude_code_first_request(stub_url: str, version: str) -> None:
     if version == "2023-06-01":
         body["temperature"] = 1
     headers = {
-        "authorization": f"Bearer {KEY}", "anthropic-version": version, "content-type": "application/json",
+        "authorization": f"Bearer {KEY}",
+        "anthropic-version": version,
+        "content-type": "application/json",
         "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14",
-        "anthropic-dangerous-direct-browser-access": "true", "x-app": "cli", "user-agent": "claude-cli/2.0.0 (external, cli)",
-        "x-stainless-lang": "js", "x-stainless-package-version": "0.60.0",
+        "anthropic-dangerous-direct-browser-access": "true",
+        "x-app": "cli",
+        "user-agent": "claude-cli/2.0.0 (external, cli)",
+        "x-stainless-lang": "js",
+        "x-stainless-package-version": "0.60.0",
     }
     r = HTTP.post(stub_url + "/v1/messages?beta=true", json=body, headers=headers)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/event-stream") and "event: message_stop" in r.text
-    counted = HTTP.post(stub_url + "/v1/messages/count_tokens?beta=true", headers=headers,
-                        json={k: v for k, v in body.items() if k not in ("max_tokens", "stream", "metadata", "temperature")})
+    counted = HTTP.post(
+        stub_url + "/v1/messages/count_tokens?beta=true",
+        headers=headers,
+        json={k: v for k, v in body.items() if k not in ("max_tokens", "stream", "metadata", "temperature")},
+    )
     assert counted.status_code == 200, counted.text

@@ -28,10 +28,22 @@ from ..generate import Options
 from . import controls, endpoints, errors, message, request, stream
 from ._base import Events, Fault, Frame, Json, Kind, dump
 
-__all__ = ["BY_NAME", "FAULTS", "ORDERS", "VALIDATION_PRECEDENCE", "Fault", "FaultSet", "Frame", "Kind", "UnknownFault",
-           "catalog_lines"]
+__all__ = [
+    "BY_NAME",
+    "FAULTS",
+    "ORDERS",
+    "VALIDATION_PRECEDENCE",
+    "Fault",
+    "FaultSet",
+    "Frame",
+    "Kind",
+    "UnknownFault",
+    "catalog_lines",
+]
 
-FAULTS: tuple[Fault, ...] = errors.FAULTS + request.FAULTS + message.FAULTS + stream.FAULTS + endpoints.FAULTS + controls.FAULTS
+FAULTS: tuple[Fault, ...] = (
+    errors.FAULTS + request.FAULTS + message.FAULTS + stream.FAULTS + endpoints.FAULTS + controls.FAULTS
+)
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in FAULTS}
 
@@ -49,29 +61,73 @@ class UnknownFault(ValueError):
 # (duplicate-ids wins over non-msg-ids), the request body, generation and options hooks.
 ORDERS: dict[str, tuple[str, ...]] = {
     # the first refusal wins
-    "refuse": ("5xx-on-unknown-beta", "sampling-params-rejected-2023", "content-blocks-only", "string-content-only",
-               "system-blocks-only", "system-array-500", "assistant-string-content-500"),
+    "refuse": (
+        "5xx-on-unknown-beta",
+        "sampling-params-rejected-2023",
+        "content-blocks-only",
+        "string-content-only",
+        "system-blocks-only",
+        "system-array-500",
+        "assistant-string-content-500",
+    ),
     # openai-stop-reasons maps tool_use before tool-use-end-turn looks for it
-    "message": ("openai-stop-reasons", "stop-sequence-not-echoed", "empty-stop-sequence", "tool-use-end-turn",
-                "missing-output-tokens", "output-tokens-zero", "tool-input-as-string", "extra-response-fields"),
+    "message": (
+        "openai-stop-reasons",
+        "stop-sequence-not-echoed",
+        "empty-stop-sequence",
+        "tool-use-end-turn",
+        "missing-output-tokens",
+        "output-tokens-zero",
+        "tool-input-as-string",
+        "extra-response-fields",
+    ),
     "events": (
-        "message-start-content-not-empty", "message-start-final-stop-reason", "input-tokens-missing-in-message-start",
-        "snapshot-deltas", "tool-input-as-string", "thinking-without-signature", "signature-first", "thinking-as-text-delta",
+        "message-start-content-not-empty",
+        "message-start-final-stop-reason",
+        "input-tokens-missing-in-message-start",
+        "snapshot-deltas",
+        "tool-input-as-string",
+        "thinking-without-signature",
+        "signature-first",
+        "thinking-as-text-delta",
         # message_start and message_delta fields (in the stream, "" comes before stop-sequence-not-echoed's null)
-        "empty-stop-sequence", "null-stop-reason-in-stream", "openai-stop-reasons", "stop-sequence-not-echoed",
-        "tool-use-end-turn", "missing-output-tokens", "output-tokens-zero",
+        "empty-stop-sequence",
+        "null-stop-reason-in-stream",
+        "openai-stop-reasons",
+        "stop-sequence-not-echoed",
+        "tool-use-end-turn",
+        "missing-output-tokens",
+        "output-tokens-zero",
         # indices, then events repeated, moved, split or dropped
-        "non-contiguous-block-index", "delta-index-skew", "delta-without-index", "one-based-block-stop",
-        "repeated-block-start", "repeated-block-stop", "repeated-message-stop", "block-stop-after-message-delta",
-        "usage-increments", "no-message-delta", "stream-continues-after-error", "missing-message-start",
-        "missing-message-stop", "missing-content-block-stop",
+        "non-contiguous-block-index",
+        "delta-index-skew",
+        "delta-without-index",
+        "one-based-block-stop",
+        "repeated-block-start",
+        "repeated-block-stop",
+        "repeated-message-stop",
+        "block-stop-after-message-delta",
+        "usage-increments",
+        "no-message-delta",
+        "stream-continues-after-error",
+        "missing-message-start",
+        "missing-message-stop",
+        "missing-content-block-stop",
         # controls last: they see the final payloads
-        "unknown-event-type", "extra-response-fields", "ping-between-every-event",
+        "unknown-event-type",
+        "extra-response-fields",
+        "ping-between-every-event",
     ),
     # the error payload first (mid-stream-error-unnamed wins), then names, then id/retry; an
     # empty ping is written bare whatever came before
-    "frame": ("mid-stream-error-unnamed", "openai-error-event", "unnamed-sse-events", "event-name-mismatch",
-              "retry-and-id-fields", "empty-ping-data"),
+    "frame": (
+        "mid-stream-error-unnamed",
+        "openai-error-event",
+        "unnamed-sse-events",
+        "event-name-mismatch",
+        "retry-and-id-fields",
+        "empty-ping-data",
+    ),
     # the first page wins
     "models_page": ("models-openai-shape", "models-no-pagination", "extra-response-fields"),
 }
@@ -93,7 +149,9 @@ def _check_orders() -> None:
     for hook, names in ORDERS.items():
         have = {f.name for f in FAULTS if getattr(f, hook) is not None and hook not in f.replaces}
         if len(set(names)) != len(names) or set(names) != have:
-            raise RuntimeError(f"ORDERS[{hook!r}] must name each fault with a {hook} hook once: {sorted(set(names) ^ have)}")
+            raise RuntimeError(
+                f"ORDERS[{hook!r}] must name each fault with a {hook} hook once: {sorted(set(names) ^ have)}"
+            )
 
 
 _check_orders()
@@ -123,14 +181,19 @@ class FaultSet:
         self.stream_from_accept = any(f.stream_from_accept for f in on)
         self.plain_text_404 = any(f.plain_text_404 for f in on)
         self._skips_auth = any(f.skips_auth for f in on)
-        self._auth_styles = next((f.auth_styles for f in on if f.auth_styles is not None), frozenset({"bearer", "x-api-key"}))
+        self._auth_styles = next(
+            (f.auth_styles for f in on if f.auth_styles is not None), frozenset({"bearer", "x-api-key"})
+        )
         self._unlimited = any(f.unlimited_body for f in on)
         self._missing = frozenset().union(*(f.missing_endpoints for f in on))
         self._request_id_in_body = all(f.request_id_in_body for f in on)
         self._error_type = next((f.error_content_type for f in on if f.error_content_type), "application/json")
-        self.message_content_type = next((f.message_content_type for f in on if f.message_content_type), "application/json")
-        self.stream_content_type = next((f.stream_content_type for f in on if f.stream_content_type),
-                                        "text/event-stream; charset=utf-8")
+        self.message_content_type = next(
+            (f.message_content_type for f in on if f.message_content_type), "application/json"
+        )
+        self.stream_content_type = next(
+            (f.stream_content_type for f in on if f.stream_content_type), "text/event-stream; charset=utf-8"
+        )
         self._done = any(f.done_sentinel for f in on)
         self._eol = next((f.sse_eol for f in on if f.sse_eol), "\n")
         self._sep = next((f.sse_separator for f in on if f.sse_separator), ": ")

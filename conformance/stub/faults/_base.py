@@ -95,7 +95,9 @@ class Fault:
     message_id: Callable[[str], str] | None = field(default=None, repr=False)
     tool_id: Callable[[str], str] | None = field(default=None, repr=False)
     headers: Callable[[dict[str, str], str], dict[str, str]] | None = field(default=None, repr=False)
-    error: Callable[[int, Json, dict[str, str]], tuple[int, Json, dict[str, str]]] | None = field(default=None, repr=False)
+    error: Callable[[int, Json, dict[str, str]], tuple[int, Json, dict[str, str]]] | None = field(
+        default=None, repr=False
+    )
     message: Callable[[Json, int], Json] | None = field(default=None, repr=False)
     models_page: Callable[[Json, tuple[Json, ...]], Json | None] | None = field(default=None, repr=False)
     events: Callable[[Events, int], Events] | None = field(default=None, repr=False)

@@ -81,15 +81,33 @@ FAULTS: tuple[Fault, ...] = (
     control("crlf-line-endings", "SSE lines end with \\r\\n", sse_eol="\r\n"),
     control("cr-line-endings", "SSE lines end with \\r", sse_eol="\r"),
     control("ping-between-every-event", "a ping event between every two events", events=_ping_between),
-    control("extra-response-fields", "unknown extra fields in the Message, blocks, usage, events and error bodies",
-            message=_extra_message_fields, events=_extra_event_fields, error=_extra_error_fields,
-            models_page=_extra_page_fields),
+    control(
+        "extra-response-fields",
+        "unknown extra fields in the Message, blocks, usage, events and error bodies",
+        message=_extra_message_fields,
+        events=_extra_event_fields,
+        error=_extra_error_fields,
+        models_page=_extra_page_fields,
+    ),
     control("sse-comments", "': keep-alive' comment lines before and between events", sse_comments=True),
     control("split-writes", "every event written in 1-7 byte pieces, each flushed", write=_split),
-    control("unknown-event-type", "an extra event content_block_annotation (legal, §3.3; SDK 2.14 ignores it, but raises in strict mode)",
-            events=_annotation),
+    control(
+        "unknown-event-type",
+        "an extra event content_block_annotation (legal, §3.3; SDK 2.14 ignores it, but raises in strict mode)",
+        events=_annotation,
+    ),
     control("retry-and-id-fields", "SSE id: and retry: lines on events", frame=_retry_and_id),
-    control("multi-line-data", "each event's JSON spread over several data: lines (joined with \\n)", multi_line_data=True),
-    control("no-space-after-colon", "field lines written as event:name / data:{…} without the optional space", sse_separator=":"),
-    control("ratelimit-headers", "anthropic-ratelimit-* and anthropic-organization-id response headers", headers=_ratelimit_headers),
+    control(
+        "multi-line-data", "each event's JSON spread over several data: lines (joined with \\n)", multi_line_data=True
+    ),
+    control(
+        "no-space-after-colon",
+        "field lines written as event:name / data:{…} without the optional space",
+        sse_separator=":",
+    ),
+    control(
+        "ratelimit-headers",
+        "anthropic-ratelimit-* and anthropic-organization-id response headers",
+        headers=_ratelimit_headers,
+    ),
 )

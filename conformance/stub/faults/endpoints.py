@@ -27,17 +27,38 @@ def _openai_list(page: Json, all_models: tuple[Json, ...]) -> Json:
 
 FAULTS: tuple[Fault, ...] = (
     # ---- related endpoints (§6, §8.10-8.11)
-    defect("count-tokens-mismatch", "count_tokens ignores system, tools and per-message overhead, so it differs from usage.input_tokens",
-           "count-tokens.usage.matches-messages", "count-tokens.system.counted",
-           count_tokens=_count_message_words),
-    defect("no-count-tokens", "POST /v1/messages/count_tokens not implemented (404) (Darkbloom §8.10)", "count-tokens.response.shape",
-           missing_endpoints=frozenset({"count_tokens"})),
-    defect("models-no-pagination", "GET /v1/models ignores after_id/before_id/limit and omits has_more (endless SDK auto-pagination)",
-           "models.pagination.after-id", "models.list.shape",
-           models_page=_whole_list),
-    defect("models-openai-shape", 'GET /v1/models is {"object":"list","data":[{id,object,created,owned_by}]} (Darkbloom §8.11)',
-           "models.list.shape", "sdk.models.list", "fuzz.schemathesis.response-schema-conformance",
-           models_page=_openai_list),
-    defect("no-model-retrieve", "GET /v1/models/{id} not implemented (404 for listed ids) (Darkbloom §8.10)", "models.retrieve.shape",
-           missing_endpoints=frozenset({"model"})),
+    defect(
+        "count-tokens-mismatch",
+        "count_tokens ignores system, tools and per-message overhead, so it differs from usage.input_tokens",
+        "count-tokens.usage.matches-messages",
+        "count-tokens.system.counted",
+        count_tokens=_count_message_words,
+    ),
+    defect(
+        "no-count-tokens",
+        "POST /v1/messages/count_tokens not implemented (404) (Darkbloom §8.10)",
+        "count-tokens.response.shape",
+        missing_endpoints=frozenset({"count_tokens"}),
+    ),
+    defect(
+        "models-no-pagination",
+        "GET /v1/models ignores after_id/before_id/limit and omits has_more (endless SDK auto-pagination)",
+        "models.pagination.after-id",
+        "models.list.shape",
+        models_page=_whole_list,
+    ),
+    defect(
+        "models-openai-shape",
+        'GET /v1/models is {"object":"list","data":[{id,object,created,owned_by}]} (Darkbloom §8.11)',
+        "models.list.shape",
+        "sdk.models.list",
+        "fuzz.schemathesis.response-schema-conformance",
+        models_page=_openai_list,
+    ),
+    defect(
+        "no-model-retrieve",
+        "GET /v1/models/{id} not implemented (404 for listed ids) (Darkbloom §8.10)",
+        "models.retrieve.shape",
+        missing_endpoints=frozenset({"model"}),
+    ),
 )
