@@ -237,6 +237,7 @@ def preflight(ctx: RunContext) -> None:
     ex = ctx.target.send("GET", "/v1/models?limit=1")
     if ex.transport_error and ex.status is None:
         raise RunSetupError(f"cannot reach {ctx.target.base_url}: {ex.transport_error}{_hint(ex.transport_error)}")
+    switched = False
     if ex.status in (401, 403):
         tried = [ctx.target.auth]
         if ctx.config.auth == "both":
@@ -245,6 +246,7 @@ def preflight(ctx: RunContext) -> None:
             if retry.status is not None and retry.status not in (401, 403):
                 ctx.target.auth = other
                 tried = []
+                switched = True
             else:
                 tried.append(other)
         if tried:  # nothing would get past authentication: no check could say anything
@@ -258,6 +260,28 @@ def preflight(ctx: RunContext) -> None:
                 "check --api-key / CONFORMANCE_API_KEY" + ("" if len(tried) > 1 else " or try --auth both")
             )
     _ = ctx.model  # resolves (or fails clearly) before any check runs
+    if switched:  # the model list refused the first style: the other routes may not
+        _negotiate_routes(ctx)
+
+
+def _negotiate_routes(ctx: RunContext) -> None:
+    """The credential style of each route, decided on that route: a cheap valid request in the
+    style the model list accepted, then, refused with 401/403, in the other style. A target whose
+    routes take different styles (a gateway in front of two services) is then probed in a style
+    each route accepts; the refusal itself is the ``auth.accept.*`` checks' to report. Run when
+    the model list refused the first style (a target that takes it on every route costs nothing)."""
+    base = ctx.target.auth
+    other = "bearer" if base == "x-api-key" else "x-api-key"
+    hello = {"model": ctx.model, "messages": [{"role": "user", "content": "Say hi."}]}
+    for route, path, body in (
+        ("messages", "/v1/messages", {**hello, "max_tokens": 1}),
+        ("count_tokens", "/v1/messages/count_tokens", hello),
+    ):
+        if ctx.target.send("POST", path, json=body).status not in (401, 403):
+            continue
+        retry = ctx.target.send("POST", path, json=body, auth=other)
+        if retry.status is not None and retry.status not in (401, 403):
+            ctx.target.route_auth[route] = other
 
 
 # -- results --------------------------------------------------------------------------------

@@ -307,6 +307,9 @@ class Target:
         # target hangs streams, and waiting out the bound again for every later stream would
         # only repeat that finding (minutes per run); later stream requests end at once instead.
         self.hung_stream: str | None = None
+        # The credential style each route accepts, where the run found it differs from ``auth``
+        # (route_of: "messages", "count_tokens", "models"); exchanges on that route use it.
+        self.route_auth: dict[str, str] = {}
         self.headers: dict[str, str] = {}
         for name, value in headers.items():
             if not isinstance(name, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
@@ -417,7 +420,7 @@ class Target:
             raise TypeError("send() takes json= or content=, not both")
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
-        style = self.auth if auth is None else auth
+        style = (self.route_auth.get(route_of(path)) or self.auth) if auth is None else auth
         if style not in _SEND_AUTH:
             raise ValueError(f"unknown auth style {style!r}: choose one of {', '.join(_SEND_AUTH)}")
 
@@ -593,6 +596,18 @@ def _size(n: int) -> str:
 
 def _total_message(total: float) -> str:
     return f"total time budget of {total:g} s exceeded"
+
+
+def route_of(path: str) -> str:
+    """The API route a request path belongs to: "messages", "count_tokens", "models" or ""."""
+    path = path.partition("?")[0]
+    if path == "/v1/messages":
+        return "messages"
+    if path == "/v1/messages/count_tokens":
+        return "count_tokens"
+    if path == "/v1/models" or path.startswith("/v1/models/"):
+        return "models"
+    return ""
 
 
 def _idle_message(idle: float) -> str:

@@ -38,6 +38,7 @@ from conformance._exchange import Exchange
 from conformance._probes import Context
 from conformance._schema import default_schema_dir
 from conformance._share import Parts
+from conformance._target import route_of
 
 OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
 OPERATIONS = (
@@ -174,11 +175,13 @@ def _checks() -> dict[str, Any]:
     return {name: getattr(oas, name, None) or getattr(base, name) for name, _, _ in BUILTIN}
 
 
-def _auth_headers(ctx: Context) -> dict[str, str]:
+def _auth_headers(ctx: Context, path: str) -> dict[str, str]:
+    """The run's credentials in the style the route of ``path`` accepts (the Target's choice)."""
     key = ctx.config.api_key
     if not key:
         return {}
-    return {"authorization": f"Bearer {key}"} if ctx.target.auth == "bearer" else {"x-api-key": key}
+    style = ctx.target.route_auth.get(route_of(path)) or ctx.target.auth
+    return {"authorization": f"Bearer {key}"} if style == "bearer" else {"x-api-key": key}
 
 
 _CREDENTIALS = frozenset({"authorization", "x-api-key"})
@@ -272,7 +275,9 @@ def _case_kwargs(ctx: Context, case: Any) -> dict[str, Any] | None:
 
     # serialised as for the network (the schema's own transport is the in-process _ProbeApp)
     kw = REQUESTS_TRANSPORT.serialize_case(
-        case, base_url=ctx.target.base_url, headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)}
+        case,
+        base_url=ctx.target.base_url,
+        headers={"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx, case.path)},
     )
     url = urlsplit(kw["url"])
     path = url.path + (("?" + url.query) if url.query else "")
@@ -284,7 +289,7 @@ def _case_kwargs(ctx: Context, case: Any) -> dict[str, Any] | None:
     # schemathesis's own auth values (generated from the security schemes) and client headers
     # give way to the run's credentials and the Target's defaults
     headers = {k: v for k, v in (kw.get("headers") or {}).items() if k.lower() not in _CLIENT_HEADERS}
-    headers.update({"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx)})
+    headers.update({"anthropic-version": OPENAPI_VERSION, **_auth_headers(ctx, path)})
     for value in headers.values():
         if not isinstance(value, str) or not value.isascii() or any(c in value for c in "\r\n\x00"):
             return None
@@ -370,7 +375,10 @@ def _run_case(ctx: Context, case: Any, names: list[str]) -> tuple[dict[str, str]
             probes = state.probes
             try:
                 case.validate_response(
-                    response, checks=[functions[name]], headers=_auth_headers(ctx), transport_kwargs=transport
+                    response,
+                    checks=[functions[name]],
+                    headers=_auth_headers(ctx, sent["path"]),
+                    transport_kwargs=transport,
                 )
             except _ProbeUnanswered:
                 continue

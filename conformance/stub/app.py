@@ -211,9 +211,9 @@ class Stub:
 
     # ------------------------------------------------------------ request checks
 
-    def authenticate(self, headers: dict[str, str]) -> None:
+    def authenticate(self, headers: dict[str, str], route: str) -> None:
         """401 ``authentication_error`` unless x-api-key or Bearer carries a known key (§5.1)."""
-        styles = self.faults.auth_styles()
+        styles = self.faults.auth_styles(route)
         if styles is None:
             return
         key = headers.get("x-api-key") if "x-api-key" in styles else None
@@ -355,7 +355,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         counter, rid, mid = stub.next_ids()
         headers = header_map(request)
         try:
-            stub.authenticate(headers)
+            stub.authenticate(headers, "messages")
             version = stub.api_version(headers)
             raw = await stub.read_json(request, headers)
             body = stub.validate("messages-request", raw, version, is_beta(request, headers))
@@ -397,7 +397,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             if faults.missing_endpoint("count_tokens"):
                 raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
             headers = header_map(request)
-            stub.authenticate(headers)
+            stub.authenticate(headers, "count_tokens")
             version = stub.api_version(headers)
             body = stub.validate(
                 "count-tokens-request", await stub.read_json(request, headers), version, is_beta(request, headers)
@@ -414,7 +414,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         _, rid, _ = stub.next_ids()
         try:
             headers = header_map(request)
-            stub.authenticate(headers)
+            stub.authenticate(headers, "models")
             stub.api_version(headers)
             page = _page(stub.config.catalog, request)
         except ApiError as err:
@@ -427,7 +427,7 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             if faults.missing_endpoint("model"):
                 raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
             headers = header_map(request)
-            stub.authenticate(headers)
+            stub.authenticate(headers, "models")
             stub.api_version(headers)
             model_id = request.path_params["model_id"]
             info = stub.config.catalog.get(model_id)

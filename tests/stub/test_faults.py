@@ -114,6 +114,15 @@ def _(url: str) -> None:
     )
 
 
+@proof("x-api-key-messages-bearer-models")
+def _(url: str) -> None:
+    bearer = {"authorization": f"Bearer {KEY}", "anthropic-version": V1}
+    assert HTTP.get(url + "/v1/models", headers=bearer).status_code == 200
+    assert HTTP.get(url + "/v1/models", headers=headers()).status_code == 401  # x-api-key
+    assert post(url, body()).status_code == 200  # x-api-key
+    assert HTTP.post(url + "/v1/messages", json=body(), headers=bearer).status_code == 401
+
+
 @proof("x-api-key-only")
 def _(url: str) -> None:
     assert post(url, body()).status_code == 200

@@ -184,6 +184,10 @@ class FaultSet:
         self._auth_styles = next(
             (f.auth_styles for f in on if f.auth_styles is not None), frozenset({"bearer", "x-api-key"})
         )
+        self._route_auth_styles: dict[str, frozenset[str]] = {}
+        for f in on:
+            for route, styles in f.route_auth_styles:
+                self._route_auth_styles.setdefault(route, styles)
         self._unlimited = any(f.unlimited_body for f in on)
         self._missing = frozenset().union(*(f.missing_endpoints for f in on))
         self._request_id_in_body = all(f.request_id_in_body for f in on)
@@ -226,9 +230,12 @@ class FaultSet:
 
     # ------------------------------------------------------------ request side
 
-    def auth_styles(self) -> frozenset[str] | None:
-        """Accepted credential carriers, or None when auth is skipped."""
-        return None if self._skips_auth else self._auth_styles
+    def auth_styles(self, route: str | None = None) -> frozenset[str] | None:
+        """Accepted credential carriers on ``route`` ("messages", "count_tokens", "models"), or
+        None when auth is skipped."""
+        if self._skips_auth:
+            return None
+        return self._route_auth_styles.get(route or "", self._auth_styles)
 
     def prepare_body(self, body: Any, version: str, schema: str = "messages-request") -> Any:
         """What the validator sees: some defects hide parts of the body from it."""

@@ -65,6 +65,8 @@ class Fault:
 
     # ---- switches (declarative; see FaultSet for how several combine)
     auth_styles: frozenset[str] | None = None  # the credential carriers accepted (None: not this fault's say)
+    # the carriers accepted on one route ("messages", "count_tokens", "models"), before auth_styles
+    route_auth_styles: tuple[tuple[str, frozenset[str]], ...] = ()
     skips_auth: bool = False  # any or no credentials accepted
     checks_version: bool = True  # anthropic-version required and checked
     validation: Literal["none", "500"] | None = None  # invalid bodies accepted / answered 500

@@ -204,6 +204,20 @@ FAULTS: tuple[Fault, ...] = (
         auth_styles=frozenset({"bearer"}),
     ),
     defect(
+        "x-api-key-messages-bearer-models",
+        "POST /v1/messages (and count_tokens) accept only x-api-key, GET /v1/models only Authorization: Bearer "
+        "(two services behind one gateway, each with its own auth middleware)",
+        "auth.accept.bearer",
+        "sdk.messages.*",
+        "sdk.errors.bad-request",
+        "sdk.errors.not-found",
+        route_auth_styles=(
+            ("messages", frozenset({"x-api-key"})),
+            ("count_tokens", frozenset({"x-api-key"})),
+            ("models", frozenset({"bearer"})),
+        ),
+    ),
+    defect(
         "x-api-key-only",
         "Authorization: Bearer ignored; only x-api-key authenticates (the SDK 2.x sends Bearer)",
         "auth.accept.bearer",
