@@ -153,3 +153,17 @@ def thinking_body(ctx: Context, **extra: Any) -> dict:
 @probe(THINKING)
 def _thinking(ctx: Context):
     return ctx.messages(thinking_body(ctx))
+
+
+def shown_supported(ctx: Context, capability: str) -> bool:
+    """Whether the target has shown it supports ``capability`` ("tools", "thinking"): its own
+    probe (forced tool use; thinking enabled) was answered 200 with the capability's block.
+    Read whatever order checks run in; once shown, a 400 to a later valid request using the
+    capability is a defect, not a decline."""
+    name, blocks = {"tools": (TOOLS_FORCED, ("tool_use",)), "thinking": (THINKING, ("thinking", "redacted_thinking"))}[
+        capability
+    ]
+    ex = ctx.probe(name)
+    body = ex.json() if isinstance(ex, Exchange) and ex.status == 200 else None
+    content = body.get("content") if isinstance(body, dict) else None
+    return isinstance(content, list) and any(isinstance(b, dict) and b.get("type") in blocks for b in content)

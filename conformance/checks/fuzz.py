@@ -48,6 +48,7 @@ from conformance._strategies import (
 )
 from conformance._target import Target, Timeouts
 from conformance.checks._common import declined, describe, error_type_of
+from conformance.checks._shared import shown_supported
 
 
 def _finish(
@@ -123,8 +124,16 @@ def _answer(ctx: Context, req: GenRequest, ex: Exchange) -> tuple[str | None, di
     return None, msg
 
 
+def _capabilities(req: GenRequest) -> set[str]:
+    body = req.body if isinstance(req.body, dict) else {}
+    return ({"tools"} if "tools" in body or "tool_choice" in body else set()) | (
+        {"thinking"} if "thinking" in body else set()
+    )
+
+
 def _judge_accepted(ctx: Context, req: GenRequest, ex: Exchange, run: Exploration | None = None) -> str | None:
-    if _uses_optional(req) and declined(ex):
+    # a decline is forgiven only while some capability the request uses is not shown supported
+    if _uses_optional(req) and declined(ex) and not all(shown_supported(ctx, c) for c in _capabilities(req)):
         if run is not None:
             run.notes["declined an optional capability"] = run.notes.get("declined an optional capability", 0) + 1
         return None

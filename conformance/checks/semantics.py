@@ -30,6 +30,7 @@ from conformance.checks._shared import (
     THINKING,
     TOOLS_FORCED,
     StopSequenceTrials,
+    shown_supported,
     thinking_body,
     tools_body,
 )
@@ -428,6 +429,10 @@ def prefill(ctx: Context) -> Outcome:
 def _tools_message(ctx: Context, name: str) -> tuple[dict | None, Outcome | None]:
     ex = ctx.probe(name)
     if declined(ex):
+        if name != TOOLS_FORCED and shown_supported(ctx, "tools"):
+            return None, Outcome.mismatch(
+                "a Message: forced tool use was answered, so tools are supported", f"{describe(ex)} (refused)"
+            )
         return None, Outcome.unsupported(f"tools declined: {describe(ex)}")
     return _message(ex)
 
@@ -529,7 +534,7 @@ def tool_result_accepted(ctx: Context) -> Outcome:
     second half of every tool call) and answer with a Message."""
     if declined(ctx.probe(TOOLS_FORCED)):
         return Outcome.unsupported("tools declined")
-    msg, bad = _tools_message(ctx, "tool-result")
+    msg, bad = _tools_message(ctx, "tool-result")  # refused after forced tool use worked: failed
     if bad:
         return bad
     msg = cast(dict, msg)  # a dict whenever bad is None

@@ -240,3 +240,23 @@ def test_tool_call_with_wrong_input_fails() -> None:
         "usage": {"input_tokens": 10, "output_tokens": 5},
     }
     assert judge("semantics.tools.forced-tool", CannedContext(tools_forced=canned(200, body))) is Verdict.FAILED
+
+
+def test_a_tools_refusal_after_tools_worked_is_a_failure_not_a_decline() -> None:
+    forced = canned(
+        200,
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "m",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}],
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        },
+    )
+    ctx = CannedContext(tools_forced=forced, tool_result=declined_400())
+    assert judge("semantics.tools.tool-result-accepted", ctx) is Verdict.FAILED
+    ctx = CannedContext(tools_forced=declined_400(), tool_result=declined_400())
+    assert judge("semantics.tools.tool-result-accepted", ctx) is Verdict.UNSUPPORTED

@@ -123,6 +123,18 @@ def _(url: str) -> None:
     assert HTTP.post(url + "/v1/messages", json=body(), headers=bearer).status_code == 401
 
 
+@proof("tool-result-refused")
+def _(url: str) -> None:
+    assert post(url, body(**FORCED)).status_code == 200  # tools work
+    turns = [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]},
+    ]
+    r = post(url, {**body(**FORCED), "messages": turns, "tool_choice": {"type": "auto"}})
+    assert r.status_code == 400 and "tool_result" in r.json()["error"]["message"]
+
+
 @proof("x-api-key-only")
 def _(url: str) -> None:
     assert post(url, body()).status_code == 200

@@ -69,6 +69,7 @@ ORDERS: dict[str, tuple[str, ...]] = {
         "system-blocks-only",
         "system-array-500",
         "assistant-string-content-500",
+        "tool-result-refused",
     ),
     # openai-stop-reasons maps tool_use before tool-use-end-turn looks for it
     "message": (

@@ -122,6 +122,13 @@ def _refuse_string_system(body: Json, headers: Any) -> Refusal:
     )
 
 
+def _refuse_tool_results(body: Json, headers: Any) -> Refusal:
+    for i, _, content in _contents(body):
+        if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+            return 400, "invalid_request_error", f"messages.{i}.content: tool_result blocks are not supported"
+    return None
+
+
 def _crash_on_system_blocks(body: Json, headers: Any) -> Refusal:
     return (500, "api_error", "internal server error") if isinstance(body.get("system"), list) else None
 
@@ -299,6 +306,15 @@ FAULTS: tuple[Fault, ...] = (
         unknown_model_fallback=True,
     ),
     # ---- accepted request shapes (§1.1-1.3)
+    defect(
+        "tool-result-refused",
+        "tools work (forced tool_use is answered) but a conversation carrying a tool_result gets 400: "
+        "the adapter maps tool calls out and never maps their results back in",
+        "semantics.tools.tool-result-accepted",
+        "fuzz.valid.accepted",
+        "fuzz.schemathesis.positive-data-acceptance",
+        refuse=_refuse_tool_results,
+    ),
     defect(
         "content-blocks-only",
         "message content must be an array of blocks: the string shorthand gets 400 (a typed []ContentBlock field)",
