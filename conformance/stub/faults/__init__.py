@@ -161,8 +161,8 @@ _check_orders()
 class FaultSet:
     """The faults switched on for one stub, combined into what the app consults.
 
-    Switches: auth (ignore-auth skips it; else the first fault in catalog order that sets
-    ``auth_styles``), validation (:data:`VALIDATION_PRECEDENCE`), content types and SSE line
+    Switches: auth (ignore-auth skips it; else a route's own ``route_auth_styles``, then the first
+    fault in catalog order that sets ``auth_styles``), validation (:data:`VALIDATION_PRECEDENCE`), content types and SSE line
     endings (the first fault in catalog order that sets one: crlf before cr), the rest any-of.
     A fault that ``replaces`` a stage's shape (chat-completion-body, openai-stream) runs alone.
     """
