@@ -420,7 +420,7 @@ class Target:
             raise TypeError("send() takes json= or content=, not both")
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
-        style = (self.route_auth.get(route_of(path)) or self.auth) if auth is None else auth
+        style = self.style_for(path) if auth is None else auth
         if style not in _SEND_AUTH:
             raise ValueError(f"unknown auth style {style!r}: choose one of {', '.join(_SEND_AUTH)}")
 
@@ -458,6 +458,10 @@ class Target:
             redactor=self.redactor,
         )
         return self._perform(request, recorded)
+
+    def style_for(self, path: str) -> str:
+        """The credential style sent on ``path``: its route's own (``route_auth``), else ``auth``."""
+        return self.route_auth.get(route_of(path)) or self.auth
 
     def _perform(self, request: httpx.Request, recorded: RecordedRequest) -> Exchange:
         t = self.timeouts

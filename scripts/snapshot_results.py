@@ -51,6 +51,12 @@ def _row(faults: list[str]) -> dict[str, Any]:
         from conformance._catalog import load_catalog  # type: ignore[attr-defined,no-redef]
     from conformance._run import RunConfig, RunContext, preflight, run_check
 
+    try:  # the stub's own triggers, declared as the kill matrix declares them (newer checkouts)
+        from conformance._options import STUB_TRIGGERS
+
+        extra: dict[str, Any] = {"triggers": STUB_TRIGGERS}
+    except ImportError:
+        extra = {}
     stub = ThreadedStub(api_keys=[KEY], faults=faults, max_body_bytes=BODY_LIMIT)
     url = stub.start()
     try:
@@ -64,6 +70,7 @@ def _row(faults: list[str]) -> dict[str, Any]:
             compare=reference_url(),
             examples=EXAMPLES,
             fuzz_seconds=FUZZ_SECONDS,
+            **extra,
         )
         with RunContext.open(config) as ctx:
             preflight(ctx)

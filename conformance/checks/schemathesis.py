@@ -38,7 +38,6 @@ from conformance._exchange import Exchange
 from conformance._probes import Context
 from conformance._schema import default_schema_dir
 from conformance._share import Parts
-from conformance._target import route_of
 
 OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
 OPERATIONS = (
@@ -180,8 +179,7 @@ def _auth_headers(ctx: Context, path: str) -> dict[str, str]:
     key = ctx.config.api_key
     if not key:
         return {}
-    style = ctx.target.route_auth.get(route_of(path)) or ctx.target.auth
-    return {"authorization": f"Bearer {key}"} if style == "bearer" else {"x-api-key": key}
+    return {"authorization": f"Bearer {key}"} if ctx.target.style_for(path) == "bearer" else {"x-api-key": key}
 
 
 _CREDENTIALS = frozenset({"authorization", "x-api-key"})

@@ -30,6 +30,7 @@ from conformance.checks._shared import (
     THINKING,
     TOOLS_FORCED,
     StopSequenceTrials,
+    message_text,
     shown_supported,
     thinking_body,
     tools_body,
@@ -162,14 +163,6 @@ def _message(ex: Exchange, what: str = "") -> tuple[dict | None, Outcome | None]
     return body, None
 
 
-def _text(msg: dict) -> str:
-    return "".join(
-        b.get("text", "")
-        for b in msg.get("content", [])
-        if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
-    )
-
-
 def _tokens(msg: dict, key: str) -> int | None:
     usage = msg.get("usage")
     value = usage.get(key) if isinstance(usage, dict) else None
@@ -200,7 +193,7 @@ def max_tokens_cut(ctx: Context) -> Outcome:
     reason, out = msg.get("stop_reason"), _tokens(msg, "output_tokens")
     if out is None:
         return Outcome.inconclusive("usage.output_tokens is not an integer, so the cut cannot be measured")
-    words = len(_text(msg).split())
+    words = len(message_text(msg).split())
     if words >= 3:
         # three words are more than one token in any tokenizer, whatever usage reports
         return Outcome.mismatch(
@@ -254,7 +247,7 @@ def usage_output_counted(ctx: Context) -> Outcome:
             # no Message at all is the request and response checks' finding, not this one's
             return Outcome.inconclusive(f"{name}: no Message to read usage from ({bad.message})")
         msg = cast(dict, msg)  # a dict whenever bad is None
-        text, out = _text(msg), _tokens(msg, "output_tokens")
+        text, out = message_text(msg), _tokens(msg, "output_tokens")
         if out is None:
             return Outcome.inconclusive(f"{name}: usage.output_tokens is not an integer (response.usage.required-ints)")
         if out < 1:
@@ -287,7 +280,7 @@ def stop_sequence_honoured(ctx: Context) -> Outcome:
         if bad:
             return bad
         if t.sequence is None or t.challenged is None:
-            text = _text(cast(dict, learned))
+            text = message_text(cast(dict, learned))
             return Outcome.inconclusive(
                 f"the answer without a stop sequence has no word to take one from: {text[:60]!r}"
             )
@@ -295,8 +288,10 @@ def stop_sequence_honoured(ctx: Context) -> Outcome:
         if bad:
             return bad
         msg = cast(dict, msg)  # a dict whenever bad is None
-        text, reason, seq = _text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
-        where = f"try {n}: stop_sequences [{t.sequence!r}] taken from the answer {_text(cast(dict, learned))[:60]!r}"
+        text, reason, seq = message_text(msg), msg.get("stop_reason"), msg.get("stop_sequence")
+        where = (
+            f"try {n}: stop_sequences [{t.sequence!r}] taken from the answer {message_text(cast(dict, learned))[:60]!r}"
+        )
         if t.sequence in text:
             return Outcome.mismatch(
                 f"text ending before the stop sequence {t.sequence!r} ({where})",
@@ -415,7 +410,7 @@ def prefill(ctx: Context) -> Outcome:
     if bad:
         return bad
     msg = cast(dict, msg)  # a dict whenever bad is None
-    text = _text(msg)
+    text = message_text(msg)
     if text.lstrip().startswith(PREFILL):
         return Outcome.inconclusive(
             f"the answer repeats the prefill {PREFILL!r} instead of continuing it: {text[:40]!r}"
