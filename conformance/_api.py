@@ -156,6 +156,7 @@ def run(
     examples: int = 25,
     fuzz_seconds: float = 3.0,
     quiet: bool = True,
+    receipt_binding: str | None = None,
 ) -> RunResult:
     """Run the conformance suites against ``target`` (None: the bundled stub) and return what
     they decided; no pytest knowledge needed. Options mean what the command's options mean
@@ -190,6 +191,7 @@ def run(
             "seed": seed,
             "examples": examples,
             "fuzz-seconds": fuzz_seconds,
+            "receipt-binding": receipt_binding,
         }
     )
     argv.append(f"{BY_NAME['report-dir'].long}={os.fspath(report_dir) if report_dir is not None else ''}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from conformance._options import AUTH_CHOICES, TRIGGERS
+from conformance._options import AUTH_CHOICES, RECEIPT_BINDINGS, TRIGGERS
 from conformance._schema import API_VERSIONS, PROFILES
 
 
@@ -49,6 +49,9 @@ class RunConfig:
     # Where the processes of one run (xdist workers) share the parts of the schemathesis pass;
     # None: this process computes them all. Set by the plugin, not an option.
     share_dir: str | None = None
+    # How the target's Darkbloom receipts bind the answer (darkbloom.receipt.hash-binding):
+    # one of RECEIPT_BINDINGS; "none": the hash is not recomputable (inconclusive, never failed).
+    receipt_binding: str = "none"
 
     def validate(self) -> None:
         if self.profile not in PROFILES:
@@ -64,6 +67,10 @@ class RunConfig:
                 )
             if not model:
                 raise RunSetupError(f"--trigger {state}=: expected a model name after '='")
+        if self.receipt_binding not in RECEIPT_BINDINGS:
+            raise RunSetupError(
+                f"unknown receipt binding {self.receipt_binding!r}: choose one of {', '.join(RECEIPT_BINDINGS)}"
+            )
         if self.auth not in AUTH_CHOICES:
             raise RunSetupError(f"unknown auth style {self.auth!r}: choose one of {', '.join(AUTH_CHOICES)}")
         if not (self.timeout > 0 and self.total_timeout > 0):

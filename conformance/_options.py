@@ -25,6 +25,9 @@ STUB_TRIGGERS = {
     "mid-stream-error": "stub-error-mid-stream",
 }
 PREFIX = "--conformance-"
+# How a target's receipt hash binds the answer (darkbloom profile, attestation §2.4): "none" (not
+# recomputable: judged inconclusive), "stub-text" (the bundled stub's), "upstream-openai-sse".
+RECEIPT_BINDINGS = ("none", "stub-text", "upstream-openai-sse")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,12 @@ OPTIONS = (
         f"requests the target answers in that state; STATE is one of {', '.join(TRIGGERS)} (repeatable; "
         f"the bundled stub declares its own)",
         {"action": "append", "default": [], "metavar": "STATE=MODEL"},
+    ),
+    Option(
+        "receipt-binding",
+        "darkbloom profile: how the target's response_hash binds the answer, so that it can be recomputed: "
+        "none (default for a --target), stub-text (the bundled stub's, its default) or upstream-openai-sse",
+        {"default": None, "choices": RECEIPT_BINDINGS},
     ),
     Option(
         "stub-fault",

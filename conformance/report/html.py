@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from conformance.report import model
+from conformance.report.darkbloom import attestation
 from conformance.report.diagnosis import diagnose
 
 TEMPLATE = "index.html.j2"
@@ -87,4 +88,5 @@ def render_html(doc: dict, diagnoses: list[dict] | None = None) -> str:
         data=_script_json({"exchanges": exchanges, "evidence": by_check}),
         gate_passed=doc["gate"]["exit_code"] == 0,
         clients=model.clients_line(doc),
+        darkbloom=attestation(doc),
     )
