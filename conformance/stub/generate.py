@@ -31,11 +31,13 @@ prefill "1 2 3 4 5" answers " 6 7 8 9 10")
     occurrence (``stop_reason: "stop_sequence"``) if the word completing it is within
     ``max_tokens``; otherwise the text is cut to ``max_tokens`` words (``"max_tokens"``).
 
-Tools (§1.5): ``tool_choice`` ``{type:"tool", name}`` forces that tool, ``{type:"any"}`` the
-first custom tool, ``{type:"auto"}`` (or no tool_choice) uses the first custom tool whose name
-appears in the last user text, ``{type:"none"}`` never uses one. A used tool yields one
-``tool_use`` block (after a short text only under ``auto``) whose ``input`` is a minimal
-instance valid against the tool's ``input_schema``; ``stop_reason: "tool_use"``.
+Tools (§1.5): only a forced ``tool_choice`` calls a tool: ``{type:"tool", name}`` that tool,
+``{type:"any"}`` the first custom tool. Under ``{type:"auto"}`` (or no tool_choice) and
+``{type:"none"}`` the answer is text with ``end_turn``, so an agent's loop (Claude Code, an SDK
+tool runner) pointed at the stub ends, and no client is made to run a tool it did not script
+(scripted tool calls: ``conformance stub --script``, :mod:`.script`). A forced tool yields one
+``tool_use`` block whose ``input`` is a minimal instance valid against the tool's
+``input_schema``; ``stop_reason: "tool_use"``.
 
 Thinking (§1.6): ``enabled`` or ``adaptive`` -> a ``thinking`` block first (its words count
 toward ``max_tokens``), with a deterministic ``signature``; ``display: "omitted"`` gives empty
@@ -406,21 +408,18 @@ def _limit_text(text: str, budget: int, stops: list[str], opts: Options) -> tupl
 
 
 def pick_tool(body: dict) -> dict | None:
-    """The custom tool the answer calls, per ``tool_choice`` (§1.5), or None."""
+    """The custom tool the answer calls, per ``tool_choice`` (§1.5), or None: only a forced
+    choice (``tool``, ``any``) calls one; ``auto``, ``none`` and no choice answer with text."""
     tools = [t for t in body.get("tools") or () if isinstance(t, dict) and "input_schema" in t]
     choice = body.get("tool_choice") or {"type": "auto"}
     kind = choice.get("type")
-    if kind == "none" or not tools:
+    if not tools:
         return None
     if kind == "tool":
         return next((t for t in tools if t.get("name") == choice.get("name")), None)
     if kind == "any":
         return tools[0]
-    text = last_user_text(body.get("messages") or []).lower()
-    last = (body.get("messages") or [{}])[-1]
-    if isinstance(last, dict) and any(b.get("type") == "tool_result" for b in _blocks(last.get("content"))):
-        return None  # answer the result rather than loop on the tool
-    return next((t for t in tools if str(t.get("name", "")).lower() in text), None)
+    return None
 
 
 def plan_reply(body: dict, *, seed: int, ident: str, opts: Options = Options()) -> Reply:
@@ -445,23 +444,15 @@ def plan_reply(body: dict, *, seed: int, ident: str, opts: Options = Options()) 
         thought = " ".join(words)
         blocks.append(Block("thinking", text=thought, signature="sig_" + base62_id(ident, "sig", length=40)))
         used += len(words)
-    forced = (body.get("tool_choice") or {}).get("type") in ("tool", "any")
     tool = pick_tool(body)
     stops = [s for s in body.get("stop_sequences") or () if isinstance(s, str)]
-    if tool is not None:
-        preface = "" if forced else f"I will use the {tool['name']} tool."
+    if tool is not None:  # forced: the tool_use block alone, no text before it
         args = tool_input(tool.get("input_schema") or {"type": "object"})
         cost = count_words(json.dumps(args))
-        text, n, reason, seq = _limit_text(preface, max(0, budget - used), stops, opts)
-        if text:
-            blocks.append(Block("text", text=text))
-        used += n
-        if reason == "end_turn" and (used + cost <= budget or not opts.honour_max_tokens):
+        if used + cost <= budget or not opts.honour_max_tokens:
             blocks.append(Block("tool_use", tool_id="toolu_" + base62_id(ident, "tool"), name=tool["name"], input=args))
             return Reply(blocks, "tool_use", None, input_tokens(body), used + cost)
-        if reason == "end_turn":
-            reason = "max_tokens"
-        return Reply(blocks, reason, seq, input_tokens(body), used)
+        return Reply(blocks, "max_tokens", None, input_tokens(body), used)
     base = _base_text(body, seed) if opts.canned_text is None else opts.canned_text
     text, n, reason, seq = _limit_text(base, max(0, budget - used), stops, opts)
     if text:

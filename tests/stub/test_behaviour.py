@@ -145,15 +145,30 @@ TOOL_SCHEMA = {
 TOOLS = [{"name": "other", "input_schema": {"type": "object"}}, {"name": "get_weather", "input_schema": TOOL_SCHEMA}]
 
 
-@pytest.mark.parametrize("choice", [{"type": "tool", "name": "get_weather"}, {"type": "auto"}])
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"type": "tool", "name": "get_weather"},
+        {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True},
+    ],
+)
 def test_tool_use_input_valid(stub_url: str, choice: dict) -> None:
     m = post(stub_url, body("What is the weather? use get_weather", tools=TOOLS, tool_choice=choice)).json()
     assert m["stop_reason"] == "tool_use"
-    tool = m["content"][-1]
+    [tool] = m["content"]
     assert tool["type"] == "tool_use" and tool["name"] == "get_weather" and tool["id"].startswith("toolu_")
     jsonschema.validate(tool["input"], TOOL_SCHEMA)
-    if choice["type"] == "tool":
-        assert len(m["content"]) == 1
+
+
+@pytest.mark.parametrize("choice", [{"type": "auto"}, None])
+def test_tool_choice_auto_answers_with_text(stub_url: str, choice: dict | None) -> None:
+    """An agent's loop ends: under auto (or no tool_choice) the stub never calls a tool, even
+    one the user names; only a forced choice (or a script) does."""
+    extra = {"tool_choice": choice} if choice else {}
+    m = post(stub_url, body("What is the weather? use get_weather", tools=TOOLS, **extra)).json()
+    assert [b["type"] for b in m["content"]] == ["text"] and m["stop_reason"] == "end_turn"
+    _, events = stream_payloads(stub_url, body("use get_weather", tools=TOOLS, **extra))
+    assert assemble(events)["stop_reason"] == "end_turn"
 
 
 def test_tool_choice_any_none_and_result(stub_url: str) -> None:

@@ -42,19 +42,26 @@ def test_sdk2_create(client: anthropic.Anthropic) -> None:
 
 
 def test_sdk2_create_stream_every_event(client: anthropic.Anthropic) -> None:
-    events = list(
-        client.messages.create(
-            model=MODEL,
-            max_tokens=2000,
-            stream=True,
-            thinking={"type": "adaptive"},
-            tools=TOOLS,
-            messages=[{"role": "user", "content": "use get_weather"}],
+    # thinking then text (tools offered, tool_choice auto: the stub answers with text), and a
+    # forced tool call: between them, every delta type
+    asks = [
+        {"thinking": {"type": "adaptive"}, "tools": TOOLS},
+        {"tools": TOOLS, "tool_choice": {"type": "tool", "name": "get_weather"}},
+    ]
+    deltas = set()
+    for extra in asks:
+        events = list(
+            client.messages.create(
+                model=MODEL,
+                max_tokens=2000,
+                stream=True,
+                messages=[{"role": "user", "content": "use get_weather"}],
+                **extra,
+            )
         )
-    )
-    types = [e.type for e in events]
-    assert types[0] == "message_start" and types[-1] == "message_stop" and "ping" not in types
-    deltas = {e.delta.type for e in events if e.type == "content_block_delta"}
+        types = [e.type for e in events]
+        assert types[0] == "message_start" and types[-1] == "message_stop" and "ping" not in types
+        deltas |= {e.delta.type for e in events if e.type == "content_block_delta"}
     assert deltas == {"thinking_delta", "signature_delta", "text_delta", "input_json_delta"}
 
 
