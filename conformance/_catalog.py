@@ -49,14 +49,34 @@ class Verdict(str, enum.Enum):
     INCONCLUSIVE = "inconclusive"  # the target's behaviour did not let the check decide
     SKIPPED = "skipped"  # not run (not in the profile, deselected, prerequisite missing)
     ERROR = "error"  # the harness itself broke; never blamed on the target
+    # A precondition of the check (a property of its probe) did not hold, and another check
+    # reports that property: this one could not judge its own requirement (``Blocked``).
+    BLOCKED = "blocked"
+    # Only in the folded view (conformance._fold): failed, and every violation it found is
+    # already reported by a failed root check ("same cause as ...").
+    FOLDED = "folded"
+
+
+# One violation an aggregate check found, as the symptoms it shows; a symptom is the IDs of the
+# narrow checks that report it (any one of them failing explains the symptom). A violation is
+# explained when each of its symptoms is; an empty violation is one only this check reports.
+Symptom = tuple[str, ...]
+Violation = tuple[Symptom, ...]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A check's judgement: the verdict and one sentence saying why."""
+    """A check's judgement: the verdict and one sentence saying why.
+
+    ``blocked_by`` (verdict ``blocked``): the checks, any one of which reports the precondition
+    that did not hold. ``causes`` (verdict ``failed``): the violations the check found, by
+    symptom, so that the folded view can show a failure whose every violation is already
+    reported elsewhere under that root instead of as one more red line."""
 
     verdict: Verdict
     message: str = ""
+    blocked_by: tuple[str, ...] = ()
+    causes: tuple[Violation, ...] = ()
 
     @classmethod
     def passed(cls, message: str = "") -> "Outcome":
@@ -67,8 +87,12 @@ class Outcome:
         return cls(Verdict.FAILED, message)
 
     @classmethod
-    def mismatch(cls, expected: str, got: str) -> "Outcome":
-        return cls(Verdict.FAILED, f"expected {expected}, got {got}")
+    def mismatch(cls, expected: str, got: str, *, causes: Iterable[Violation] = ()) -> "Outcome":
+        return cls(Verdict.FAILED, f"expected {expected}, got {got}", causes=tuple(causes))
+
+    def caused_by(self, causes: Iterable[Violation]) -> "Outcome":
+        """This failure, with the violations behind it (see ``causes``)."""
+        return Outcome(self.verdict, self.message, self.blocked_by, tuple(causes))
 
     @classmethod
     def inconclusive(cls, message: str) -> "Outcome":
@@ -81,6 +105,31 @@ class Outcome:
     @classmethod
     def skipped(cls, message: str) -> "Outcome":
         return cls(Verdict.SKIPPED, message)
+
+
+class Blocked(Exception):
+    """Raised by a check whose precondition (a property of its probe: answered 200, a Message by
+    ``type``, an event stream with named events, the credential accepted) did not hold.
+
+    ``roots`` are the checks that report that property (any one of them); the run records the
+    verdict ``blocked``, and the folded view names the first of them that failed, or shows the
+    check ``failed`` when none did. A check listed among its own roots is one that reports the
+    property: the failure is its own, shown folded under a root listed before it (a more
+    general form: content as blocks before a tool_result in them) when that one failed."""
+
+    def __init__(self, roots: Iterable[str], message: str, *, peers: Iterable[Iterable[str]] = ()) -> None:
+        super().__init__(message)
+        self.roots = tuple(dict.fromkeys(roots))
+        self.message = message
+        # checks that send the same form as one another (neither is the other's cause)
+        self.peers = tuple(frozenset(group) for group in peers)
+
+    def before(self, check_id: str) -> tuple[str, ...]:
+        """The roots listed before ``check_id`` (more general forms), its peers left out."""
+        if check_id not in self.roots:
+            return self.roots
+        mine = [g for g in self.peers if check_id in g]
+        return tuple(r for r in self.roots[: self.roots.index(check_id)] if not any(r in g for g in mine))
 
 
 ALL_PROFILES = frozenset({"anthropic", "darkbloom"})

@@ -196,6 +196,8 @@ class Exchange:
     first_byte_after: float | None = None
     complete: bool = False
     is_stream: bool = False  # the body was parsed as an event stream
+    # why the request differs from what its probe asked for (re-sent in a form the target accepts)
+    adapted: str = field(default="", compare=False)
     _json: Any = field(default=_NO_JSON, init=False, repr=False, compare=False)
     _json_error: str | None = field(default=None, init=False, repr=False, compare=False)
 

@@ -7,12 +7,13 @@ xdist workers and what ``results.json`` holds).
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from conformance._catalog import Level, Outcome, Verdict
 from conformance._config import RunSetupError
+from conformance._fold import effective_roots, fold
 from conformance._options import GATES
 
 if TYPE_CHECKING:
@@ -89,14 +90,16 @@ class ExpectedFailures:
             if result.verdict is Verdict.PASSED:
                 return
             # An expired excuse is a failure of its own, whatever the check said.
-            result.outcome = Outcome(
-                Verdict.FAILED,
-                f"{result.outcome.message} [expected-failure entry expired {entry.expires.isoformat()}]".strip(),
+            result.outcome = replace(
+                result.outcome,
+                verdict=Verdict.FAILED,
+                message=f"{result.outcome.message} [expected-failure entry expired {entry.expires.isoformat()}]".strip(),
+                blocked_by=(),
             )
             return
         result.note = f"expected failure: {entry.reason}"
         if result.verdict is Verdict.FAILED:
-            result.outcome = Outcome(Verdict.XFAIL, result.outcome.message)
+            result.outcome = replace(result.outcome, verdict=Verdict.XFAIL)
         elif result.verdict is Verdict.PASSED:
             result.outcome = Outcome(Verdict.XPASS, "listed as an expected failure, but passed")
 
@@ -111,25 +114,52 @@ def gated_levels(gate: str) -> set[str]:
 
 
 def gate_verdict(results: Iterable[Result | dict], gate: str = "must") -> tuple[int, str]:
-    """The run's exit code (as pytest.ExitCode values) and a one-line verdict.
+    """The run's exit code (as pytest.ExitCode values) and a one-line verdict, on the folded
+    view (:mod:`conformance._fold`).
 
     0 when every gated check passed (or failed expectedly, or was unsupported/inconclusive);
-    1 when one failed or errored; 5 when no check produced a verdict at all. Results may be
-    :class:`Result` objects or their ``to_dict()`` form (what crosses xdist workers).
+    1 when one failed or errored; 5 when no check produced a verdict at all. A blocked or folded
+    check fails the gate only through its root: not at all when its roots are gated failures
+    (counted already) or expected failures (excused); by itself, "blocked by <root>", when a
+    root is not gated (a SHOULD under ``--gate must``). Results may be :class:`Result` objects
+    or their ``to_dict()`` form (what crosses xdist workers).
     """
     levels = gated_levels(gate)
-    rows = [r if isinstance(r, dict) else r.to_dict() for r in results]
+    rows = fold(r if isinstance(r, dict) else r.to_dict() for r in results)
     if not any(r["verdict"] != Verdict.SKIPPED.value for r in rows):
         return 5, "GATE: no check ran"
-    blocking = [r for r in rows if r["level"] in levels and r["verdict"] in _BLOCKING]
-    if blocking:
-        failed = sum(r["verdict"] == Verdict.FAILED.value for r in blocking)
-        errors = len(blocking) - failed
+    by_id = {r["id"]: r for r in rows}
+    failing = []
+    through: dict[str, str] = {}  # blocked/folded id -> the ungated root it fails the gate through
+    for r in rows:
+        if r["level"] not in levels:
+            continue
+        if r["verdict"] in _BLOCKING:
+            failing.append(r)
+        elif r["verdict"] in (Verdict.BLOCKED.value, Verdict.FOLDED.value):
+            roots = effective_roots(r, by_id)
+            loose = [
+                x
+                for x in roots
+                if x["verdict"] != Verdict.XFAIL.value and not (x["level"] in levels and x["verdict"] in _BLOCKING)
+            ]
+            if loose or not roots:
+                failing.append(r)
+                through[r["id"]] = loose[0]["id"] if loose else "?"
+    if failing:
+        failed = sum(r["verdict"] == Verdict.FAILED.value for r in failing)
+        errors = sum(r["verdict"] == Verdict.ERROR.value for r in failing)
+        blocked = len(failing) - failed - errors
         counts = ", ".join(
             part
-            for part in (f"{failed} failed" if failed else "", f"{errors} error{'s' * (errors != 1)}" if errors else "")
+            for part in (
+                f"{failed} failed" if failed else "",
+                f"{errors} error{'s' * (errors != 1)}" if errors else "",
+                f"{blocked} blocked by an ungated check" if blocked else "",
+            )
             if part
         )
-        ids = ", ".join(r["id"] for r in blocking[:5]) + (" …" if len(blocking) > 5 else "")
+        shown = [r["id"] + (f" (blocked by {through[r['id']]})" if r["id"] in through else "") for r in failing[:5]]
+        ids = ", ".join(shown) + (" …" if len(failing) > 5 else "")
         return 1, f"GATE FAILED ({gate.upper()}): {counts}: {ids}"
     return 0, f"GATE PASSED ({gate.upper()}): no {'/'.join(sorted(levels))} check failed"

@@ -477,6 +477,16 @@ class StreamGrammar:
         if self.message is not None and isinstance(cb, dict):
             obj = copy.deepcopy(cb)
             self.message["content"].append(obj)
+        if btype in _TOOL_BLOCKS and isinstance(cb, dict) and "input" in cb:
+            # the start shell's input is what a client holds when no delta follows (the SDK's)
+            self._check(
+                "tool-input-json",
+                isinstance(cb["input"], dict),
+                pos,
+                lambda: (
+                    f"expected the {btype} block's input at content_block_start to be an object, got {_desc(cb['input'])}"
+                ),
+            )
         signed = btype == "thinking" and isinstance(cb, dict) and bool(cb.get("signature"))
         if btype is not None and btype not in {"text", "thinking", "redacted_thinking"} | _TOOL_BLOCKS:
             self.unknown_blocks.append((pos, btype))

@@ -20,14 +20,15 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from conformance._catalog import Check, Outcome, Verdict
+from conformance._catalog import Blocked, Check, Outcome, Verdict
 from conformance._config import RunConfig, RunSetupError
 from conformance._discover import discover_model
 from conformance._exchange import Exchange
+from conformance._fold import fold
 from conformance._gate import ExpectedFailures, gate_verdict
 from conformance._probes import PROBES
 from conformance._schema import SchemaSet, load_schemas
@@ -73,6 +74,47 @@ def _exchanges_in(value: Any) -> list[Exchange]:
     return []
 
 
+# String forms a target may refuse while it accepts the same text as blocks: the check that
+# reports the refusal, and the note a check judged on the re-sent form carries.
+_STRING_FORMS = {
+    "content": (
+        "request.accept.content-string",
+        "sent with message content as text blocks, which the target accepts; it refuses content as a "
+        "string (request.accept.content-string)",
+    ),
+    "system": (
+        "request.accept.system-string",
+        "sent with system as text blocks, which the target accepts; it refuses system as a string "
+        "(request.accept.system-string)",
+    ),
+}
+_REFUSALS = frozenset({400, 404, 422})
+_HI = "Say hi."
+_HI_BLOCKS = [{"type": "text", "text": _HI}]
+
+
+def _has_string(body: Any, form: str) -> bool:
+    if not isinstance(body, dict):
+        return False
+    if form == "system":
+        return isinstance(body.get("system"), str)
+    return any(isinstance(m, dict) and isinstance(m.get("content"), str) for m in body.get("messages") or ())
+
+
+def _as_blocks(body: dict, forms: Iterable[str]) -> dict:
+    out = dict(body)
+    if "system" in forms and isinstance(out.get("system"), str):
+        out["system"] = [{"type": "text", "text": out["system"]}]
+    if "content" in forms and isinstance(out.get("messages"), list):
+        out["messages"] = [
+            {**m, "content": [{"type": "text", "text": m["content"]}]}
+            if isinstance(m, dict) and isinstance(m.get("content"), str)
+            else m
+            for m in out["messages"]
+        ]
+    return out
+
+
 class RunContext:
     """What checks read from: the target, the schemas, the model, and cached probes."""
 
@@ -88,6 +130,7 @@ class RunContext:
         self.run_deadline: float | None = None  # time.perf_counter() when the run budget ends
         self.failures_in_a_row = 0  # requests in a row that got no HTTP response at all
         self.last_transport_error: str | None = None
+        self._forms: dict[str, bool] = {}  # string form -> refused (while blocks are accepted)
 
     @classmethod
     def open(cls, config: RunConfig, *, started: float | None = None) -> "RunContext":
@@ -160,8 +203,44 @@ class RunContext:
             )
         return None
 
-    def messages(self, body: dict, **kw: Any) -> Exchange:
-        return self.send("POST", "/v1/messages", json=body, **kw)
+    def messages(self, body: dict, *, keep: Iterable[str] = (), **kw: Any) -> Exchange:
+        """``POST /v1/messages``. A target seen to refuse user content or ``system`` as a string
+        while it accepts the same text as blocks gets it as blocks (and the check says so),
+        unless the probe judges that form (``keep``): one refused form is then one red line,
+        its check's, not a refusal of every probe that happens to use it."""
+        forms = [f for f in _STRING_FORMS if f not in keep and _has_string(body, f)]
+        refused = [f for f in forms if self._refuses(f, learn=False)]
+        if refused:
+            return self._adapted_send(body, refused, **kw)
+        ex = self.send("POST", "/v1/messages", json=body, **kw)
+        if forms and ex.status in _REFUSALS:
+            refused = [f for f in forms if self._refuses(f, learn=True)]
+            if refused:
+                return self._adapted_send(body, refused, **kw)
+        return ex
+
+    def _adapted_send(self, body: dict, refused: list[str], **kw: Any) -> Exchange:
+        ex = self.send("POST", "/v1/messages", json=_as_blocks(body, refused), **kw)
+        ex.adapted = "; ".join(_STRING_FORMS[f][1] for f in refused)
+        return ex
+
+    def _refuses(self, form: str, *, learn: bool) -> bool:
+        """Whether the target refuses ``form`` as a string and accepts it as text blocks, learned
+        once per process by a pair of minimal requests (not evidence of any check)."""
+        if form not in self._forms and learn:
+            base = {"model": self.model, "max_tokens": 16, "messages": [{"role": "user", "content": _HI_BLOCKS}]}
+            as_string = (
+                {**base, "messages": [{"role": "user", "content": _HI}]}
+                if form == "content"
+                else {**base, "system": _HI}
+            )
+            first = self.target.send("POST", "/v1/messages", json=as_string)
+            refused = False
+            if first.status in _REFUSALS:
+                blocks = _as_blocks(as_string, [form])
+                refused = self.target.send("POST", "/v1/messages", json=blocks).status == 200
+            self._forms[form] = refused
+        return self._forms.get(form, False)
 
     def probe(self, name: str) -> Any:
         """The result of probe ``name``, run once per context; its exchanges become evidence."""
@@ -317,6 +396,8 @@ class Result:
             "note": self.note,
             "duration": round(self.duration, 6),
             "evidence": self.evidence,
+            **({"blocked_by": list(self.outcome.blocked_by)} if self.outcome.blocked_by else {}),
+            **({"causes": [[list(s) for s in v] for v in self.outcome.causes]} if self.outcome.causes else {}),
         }
 
 
@@ -398,6 +479,14 @@ def run_check(ctx: RunContext, entry: Check, expectations: ExpectedFailures | No
         raise
     except CheckTimeout:
         outcome = None
+    except Blocked as exc:
+        # A check among its own roots reports the property: the failure is its own, the same
+        # cause as a more general form listed before it if that one fails too.
+        if entry.id in exc.roots or not exc.roots:
+            earlier = exc.before(entry.id)
+            outcome = Outcome.failed(exc.message).caused_by([(earlier,)] if earlier else [])
+        else:
+            outcome = Outcome(Verdict.BLOCKED, exc.message, blocked_by=exc.roots)
     except ProbeUnfinished as exc:
         outcome = Outcome(Verdict.FAILED, str(exc))
     except Exception as exc:  # the harness broke: say so, with where
@@ -418,7 +507,11 @@ def run_check(ctx: RunContext, entry: Check, expectations: ExpectedFailures | No
                 f"did not finish within the per-check bound of {cfg.check_timeout:g} s (--check-timeout){seen}",
             )
     assert outcome is not None
-    evidence = [ex.to_dict(ctx.secrets) for ex in ctx.take_evidence()]
+    looked_at = ctx.take_evidence()
+    notes = list(dict.fromkeys(ex.adapted for ex in looked_at if ex.adapted))
+    if notes:  # judged on a probe re-sent in a form the target accepts: say so
+        outcome = replace(outcome, message=f"{outcome.message} [{'; '.join(notes)}]".strip())
+    evidence = [ex.to_dict(ctx.secrets) for ex in looked_at]
     result = Result(entry, outcome, duration, evidence)
     if expectations is not None:
         expectations.apply(result)
@@ -428,10 +521,11 @@ def run_check(ctx: RunContext, entry: Check, expectations: ExpectedFailures | No
 # -- expected failures and the gate ---------------------------------------------------------
 
 
-def _client_versions() -> dict[str, dict[str, str]]:
-    """The clients the run drove (their installed versions) and the SDK release the schemas
-    were aligned with (``schemas/data/sdk-alignment.json``): a verdict about what a client
-    accepts holds for these versions."""
+def _client_versions(rows: Iterable[dict] = ()) -> dict[str, dict[str, str]]:
+    """The clients the run drove (their installed versions; the Node clients' pinned ones when a
+    ``clients.*`` check ran them) and the SDK release the schemas were aligned with
+    (``schemas/data/sdk-alignment.json``): a verdict about what a client accepts holds for these
+    versions."""
     from importlib.metadata import PackageNotFoundError, version
 
     from conformance._schema import default_schema_dir, load_json_file
@@ -442,6 +536,10 @@ def _client_versions() -> dict[str, dict[str, str]]:
             clients[dist] = version(dist)
         except PackageNotFoundError:
             pass
+    if any(r["id"].startswith("clients.") and r.get("raw_verdict", r["verdict"]) != "skipped" for r in rows):
+        from conformance.clients import pinned_versions
+
+        clients.update(pinned_versions())  # installed with npm ci from the lockfile: exactly these
     out = {"clients": clients}
     try:
         alignment = load_json_file(default_schema_dir() / "data" / "sdk-alignment.json")
@@ -455,13 +553,13 @@ def results_document(results: Iterable[Result | dict], config: RunConfig, model:
     """The run as one JSON-serialisable document (the result model every writer reads)."""
     from conformance import __version__
 
-    rows = [r.to_dict() if isinstance(r, Result) else r for r in results]
+    rows = fold(r.to_dict() if isinstance(r, Result) else r for r in results)
     code, line = gate_verdict(rows, gate)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     return {
-        "harness": {"name": "conformance", "version": __version__, **_client_versions()},
+        "harness": {"name": "conformance", "version": __version__, **_client_versions(rows)},
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "target": config.target,
         "profile": config.profile,

@@ -132,6 +132,8 @@ class ConformanceState:
             hypothesis_seed=_hypothesis_seed(config),
             examples=opt("examples"),
             fuzz_seconds=opt("fuzz-seconds"),
+            # the bundled stub declares its own binding, as it declares its triggers
+            receipt_binding=opt("receipt-binding") or ("stub-text" if self.own_stub else "none"),
         )
         self.run_config.validate()
         if not self.own_stub:  # a malformed URL is an option error: say so before anything runs
@@ -227,6 +229,7 @@ class ConformanceState:
                 faults=self.faults,
                 seed=c.seed,
                 max_body_bytes=c.max_body_bytes or STUB_BODY_LIMIT,
+                darkbloom=c.profile == "darkbloom",  # the darkbloom profile's reference target
             )
             try:
                 stub.__enter__()
@@ -410,6 +413,14 @@ class CheckItem(pytest.Item):
             raise CheckFailure(result)
         if verdict is Verdict.XFAIL:
             pytest.xfail(redact_text(result.outcome.message, ctx.secrets))
+        if verdict is Verdict.BLOCKED:
+            # not judged: a skip naming the check that reports the missing precondition (the
+            # folded view, at the end of the session, files it under that root)
+            raise pytest.skip.Exception(
+                f"{self.check.id}: blocked by {' or '.join(result.outcome.blocked_by)}: "
+                f"{redact_text(result.outcome.message, ctx.secrets)}",
+                _use_item_location=True,
+            )
         if verdict in (Verdict.SKIPPED, Verdict.UNSUPPORTED, Verdict.INCONCLUSIVE):
             # Not a pass: shown as a skip that names the check, never counted by the gate as passed.
             raise pytest.skip.Exception(
@@ -559,6 +570,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # the bundled stub listens on a port per process: name it (and its faults) instead
     run_config = replace(state.run_config, target=state.describe_target()) if state.own_stub else state.run_config
     state.document = results_document(state.results, run_config, model, state.gate)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        _refile(reporter.stats, state.document["results"], state.secrets)
     if state.report_dir is not None:
         from conformance.report import write_reports
 
@@ -568,6 +582,34 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except OSError as exc:
             state.report_error = f"cannot write reports to {state.report_dir}: {exc.strerror or exc}"
             session.exitstatus = 2
+
+
+def _refile(stats: dict[str, list[Any]], rows: list[dict], secrets: frozenset[str]) -> None:
+    """File each check's test report under its folded verdict, so that pytest's own counts
+    ("2 failed, 9 folded, 3 blocked, …") and failure list agree with the gate: a failure
+    folded under its root leaves "failed"; a blocked check whose precondition no failed check
+    reports is a failure of its own."""
+    view = {r["id"]: r for r in rows}
+    for category in ("failed", "skipped"):
+        keep = []
+        for rep in stats.get(category, []):
+            check_id = getattr(rep, "nodeid", "").rpartition("::")[2]
+            row = view.get(check_id) if SUITE_SUFFIX + "::" in getattr(rep, "nodeid", "") else None
+            verdict = row["verdict"] if row is not None and getattr(rep, "when", None) == "call" else None
+            if verdict in ("folded", "blocked") and category == "failed" or verdict == "blocked":
+                stats.setdefault(verdict, []).append(rep)
+            elif row is not None and verdict == "failed" and category == "skipped":  # blocked by nothing failed
+                rep.outcome = "failed"
+                rep.longrepr = redact_text(
+                    f"{check_id} [{row['level']}] failed: {row['message']} (the checks of its "
+                    f"precondition, {', '.join(row.get('blocked_by') or ['none'])}, did not fail)",
+                    secrets,
+                )
+                stats.setdefault("failed", []).append(rep)
+            else:
+                keep.append(rep)
+        if category in stats:
+            stats[category] = keep
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -22,6 +22,9 @@ from conformance.checks import models  # noqa: F401
 from conformance.checks import count_tokens  # noqa: F401
 from conformance.checks import fuzz  # noqa: F401
 from conformance.checks import schemathesis  # noqa: F401
+from conformance.checks import client_requests  # noqa: F401
+from conformance.checks import darkbloom  # noqa: F401
+from conformance.checks import clients  # noqa: F401
 # isort: on
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance._catalog import Outcome
+from conformance._catalog import Blocked, Outcome
 from conformance._exchange import Exchange
 from conformance._options import STUB_TRIGGERS
+from conformance.checks._causes import require_ok, require_sent
 
 # Substantive first user turn every basic probe sends; kept short so any model answers fast.
 HELLO = "Say hello in one short sentence."
@@ -71,17 +72,23 @@ def describe(ex: Exchange) -> str:
 def reachable(ex: Exchange) -> Outcome | None:
     """A failed verdict when there was no HTTP response at all, else None."""
     if ex.transport_error or ex.status is None:
-        return Outcome.failed(f"no HTTP response: {ex.transport_error}")
+        message = f"no HTTP response: {ex.transport_error}"
+        require_sent(ex, message)  # not sent after an earlier stream hung: blocked by that one
+        return Outcome.failed(message)
     return None
 
 
 def expect_ok(ex: Exchange) -> Outcome | None:
-    """None when the exchange is a 200; a failed outcome saying what came otherwise."""
+    """None when the exchange is a 200; a failed outcome saying what came otherwise. A valid
+    request refused for a reason a narrow check reports (the credential style, a form of the
+    request) raises :class:`~conformance._catalog.Blocked` (see ``_causes.require_ok``)."""
     bad = reachable(ex)
     if bad:
         return bad
     if ex.status != 200:
-        return Outcome.mismatch("HTTP 200", describe(ex))
+        bad = Outcome.mismatch("HTTP 200", describe(ex))
+        require_ok(ex, bad.message)
+        return bad
     return None
 
 
@@ -95,7 +102,14 @@ def expect_error(ex: Exchange, status: int, error_type: str) -> Outcome:
         body.get("error", {}).get("type") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
     )
     if ex.status != status or got_type != error_type:
-        return Outcome.mismatch(f"HTTP {status} with error.type {error_type!r}", describe(ex))
+        bad = Outcome.mismatch(f"HTTP {status} with error.type {error_type!r}", describe(ex))
+        if ex.status in (401, 403) and status not in (401, 403):  # the credential, refused first
+            require_ok(ex, bad.message)
+        if ex.status == status and not (isinstance(body, dict) and body.get("type") == "error"):
+            # the right status outside the envelope: its type cannot be read (the envelope
+            # checks report the envelope)
+            raise Blocked(("errors.envelope.shape", "errors.envelope.content-type"), bad.message)
+        return bad
     return Outcome.passed(f"HTTP {status} {error_type}")
 
 

@@ -9,7 +9,7 @@ failed a second time.
 
 from __future__ import annotations
 
-from conformance._catalog import ANTHROPIC_ONLY, SHOULD, Outcome, check
+from conformance._catalog import ANTHROPIC_ONLY, SHOULD, Blocked, Outcome, check
 from conformance._exchange import Exchange
 from conformance._probes import Context, probe
 from conformance.checks._common import (
@@ -91,9 +91,13 @@ def count_tokens_shape(ctx: Context) -> Outcome:
 
 
 def _count_tokens_available(ctx: Context) -> Outcome | None:
+    """Unsupported when the endpoint is declined the documented way; blocked by the shape check
+    when it is missing otherwise (a 404 outside the envelope, a 405): that one reports it."""
     ex = ctx.probe("count-tokens")
     if declined(ex):
         return Outcome.unsupported(f"count_tokens declined: {describe(ex)}")
+    if ex.status in (404, 405):
+        raise Blocked(("count-tokens.response.shape",), f"count_tokens not served: {describe(ex)}")
     return None
 
 

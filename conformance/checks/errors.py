@@ -20,11 +20,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from conformance._catalog import MUST, SHOULD, Outcome, Verdict, check
+from conformance._catalog import MUST, SHOULD, Blocked, Outcome, Verdict, check
 from conformance._exchange import Exchange
 from conformance._options import STUB_TRIGGERS
 from conformance._probes import Context, probe
 from conformance._schema import default_schema_dir
+from conformance.checks._causes import require_ok
 from conformance.checks._common import basic_body, describe, error_type_of, expect_error, reachable, trigger_model
 from conformance.checks.request import error_probe_names
 
@@ -227,6 +228,8 @@ def _failure_injection(ctx: Context, name: str, what: str, state: str) -> Exchan
         return Outcome.inconclusive(
             f"no trigger declared for {what} (--trigger {state}=MODEL): the stub's model {model!r} got {describe(ex)}"
         )
+    if ex.status in (400, 401, 403):  # the request was refused before the trigger could act
+        require_ok(ex, f"expected {what}, got {describe(ex)}")
     return ex
 
 
@@ -322,8 +325,12 @@ def request_id_body(ctx: Context) -> Outcome:
     if not seen:
         return _no_errors()
     bad = []
+    unread = 0  # bodies that are no envelope: the envelope check reports them
     for label, ex in seen:
         body = ex.json()
+        if _envelope_problem(ctx, ex) and not (isinstance(body, dict) and "request_id" in body):
+            unread += 1
+            continue
         value = body.get("request_id") if isinstance(body, dict) else None
         if not (isinstance(value, str) and value):
             bad.append(
@@ -336,23 +343,31 @@ def request_id_body(ctx: Context) -> Outcome:
             )
     if bad:
         return Outcome.mismatch("a request_id string in every error body", _summary(bad, len(seen)))
-    return Outcome.passed(f"{len(seen)} error bodies, all with request_id")
+    if unread == len(seen):
+        raise Blocked(("errors.envelope.shape",), f"none of the {len(seen)} error bodies is in the envelope")
+    return Outcome.passed(f"{len(seen) - unread} error bodies in the envelope, all with request_id")
 
 
 # -- routing ----------------------------------------------------------------------------------
 
 
 def _enveloped(ctx: Context, ex: Exchange, status: int, error_type: str) -> Outcome:
+    """The exact status and type, in the envelope, as JSON. The right status with a body that is
+    no envelope (or not JSON) is the envelope checks' to report: its type cannot be read."""
     verdict = expect_error(ex, status, error_type)
+    problem = _envelope_problem(ctx, ex) if ex.status is not None else None
     if verdict.verdict is not Verdict.PASSED:
+        if ex.status == status and problem:
+            raise Blocked(("errors.envelope.shape", "errors.envelope.content-type"), verdict.message)
         return verdict
-    problem = _envelope_problem(ctx, ex)
     if problem:
-        return Outcome.mismatch(f"HTTP {status} {error_type} in the error envelope", problem)
+        bad = Outcome.mismatch(f"HTTP {status} {error_type} in the error envelope", problem)
+        raise Blocked(("errors.envelope.shape",), bad.message)
     if ex.content_type != "application/json":
-        return Outcome.mismatch(
+        bad = Outcome.mismatch(
             f"HTTP {status} {error_type} as application/json", f"content-type {ex.content_type or 'none'}"
         )
+        raise Blocked(("errors.envelope.content-type",), bad.message)
     return verdict
 
 

@@ -47,6 +47,7 @@ from conformance._strategies import (
     valid_requests,
 )
 from conformance._target import Target, Timeouts
+from conformance.checks._causes import symptoms
 from conformance.checks._common import declined, describe, error_type_of
 from conformance.checks._shared import shown_supported
 
@@ -64,7 +65,20 @@ def _finish(
     ctx.evidence(ex)
     again = judge(req, ex)
     reason = again or f"{run.reason} (did not happen again when re-sent)"
-    return Outcome.failed(f"{reason}; minimal failing example, {req.describe()}: {ex.request.curl(ctx.secrets)}")
+    outcome = Outcome.failed(f"{reason}; minimal failing example, {req.describe()}: {ex.request.curl(ctx.secrets)}")
+    return outcome.caused_by(_causes(ctx, req, ex)) if again else outcome
+
+
+def _causes(ctx: Context, req: GenRequest, ex: Exchange) -> list:
+    """The minimal failing example's symptoms, when narrow checks report them (a valid request
+    refused for a form of it, a stream or Message whose defect a narrow check names): the
+    property's failure is then the same cause, shown under them."""
+    if not req.valid and ex.status == req.status:  # the right status: the envelope is what is wrong
+        body = ex.json()
+        if not (isinstance(body, dict) and body.get("type") == "error"):
+            return [(("errors.envelope.shape", "errors.envelope.content-type"),)]
+    scope = (ctx.config.profile, ctx.config.anthropic_version)
+    return [v for v in (symptoms(ex, valid=req.valid, schemas=ctx.schemas, scope=scope),) if v]
 
 
 # ----------------------------------------------------------------------------- valid requests
@@ -384,7 +398,9 @@ def compare_agree(ctx: Context) -> Outcome:
         mine = ctx.send("POST", PATH, **req.send_kwargs())
         theirs = other.send("POST", PATH, **req.send_kwargs())
         ctx.evidence(mine, theirs)
-        reason = judge(req, mine, theirs) or f"{run.reason} (did not happen again when re-sent)"
-        return Outcome.failed(f"{reason}; minimal request: {mine.request.curl(ctx.secrets)}")
+        again = judge(req, mine, theirs)
+        reason = again or f"{run.reason} (did not happen again when re-sent)"
+        outcome = Outcome.failed(f"{reason}; minimal request: {mine.request.curl(ctx.secrets)}")
+        return outcome.caused_by(_causes(ctx, req, mine)) if again else outcome
     finally:
         other.close()

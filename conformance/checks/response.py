@@ -17,7 +17,8 @@ from conformance._catalog import MUST, SHOULD, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import STOP_REASONS
 from conformance._probes import Context
-from conformance.checks._common import expect_ok
+from conformance.checks._causes import NO_OPENAI, message_symptoms, require_documented_stop_reason, require_message
+from conformance.checks._common import describe, expect_ok
 from conformance.checks._shared import BASIC, BASIC_AGAIN, MAX_TOKENS_CUT, STOP_SEQUENCE_PROBE, THINKING, TOOLS_FORCED
 
 # Top-level and usage field names of an OpenAI chat.completion: the Darkbloom defects (§8.5).
@@ -25,8 +26,10 @@ OPENAI_TOP_LEVEL = ("object", "choices", "finish_reason", "prompt_tokens", "comp
 OPENAI_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "finish_reason")
 
 
-def _message(ex: Exchange) -> tuple[dict | None, Outcome | None]:
-    """The 200 body as a JSON object, or the failed outcome saying why there is none."""
+def _message(ex: Exchange, *, shape: bool = False) -> tuple[dict | None, Outcome | None]:
+    """The 200 body as a JSON object, or the failed outcome saying why there is none. A body
+    that is no Message by ``type`` blocks the checks of its fields (the shape checks, which
+    pass ``shape``, report it)."""
     bad = expect_ok(ex)
     if bad:
         return None, bad
@@ -34,11 +37,13 @@ def _message(ex: Exchange) -> tuple[dict | None, Outcome | None]:
     if not isinstance(body, dict):
         what = ex.json_error or f"JSON {type(body).__name__}"
         return None, Outcome.mismatch("a JSON object (a Message) as the 200 body", what)
+    if not shape:
+        require_message(ex, f"expected a Message, got {describe(ex)}")
     return body, None
 
 
-def _basic_message(ctx: Context) -> tuple[dict | None, Outcome | None]:
-    return _message(ctx.probe(BASIC))
+def _basic_message(ctx: Context, *, shape: bool = False) -> tuple[dict | None, Outcome | None]:
+    return _message(ctx.probe(BASIC), shape=shape)
 
 
 def _extra_messages(ctx: Context, names: tuple[str, ...]) -> list[tuple[str, dict]]:
@@ -69,16 +74,24 @@ def message_schema(ctx: Context) -> Outcome:
     ``role: "assistant"``, ``content`` blocks, ``model``, ``stop_reason``, ``stop_sequence`` and
     ``usage`` with the documented types (the darkbloom profile's schema has its documented subset).
     The basic answer is judged, and every other 200 Message the semantics probes received."""
-    body, bad = _basic_message(ctx)
+    body, bad = _basic_message(ctx, shape=True)
     if bad:
         return bad
     body = cast(dict, body)  # a dict whenever bad is None
     judged = [(BASIC, body)] + _extra_messages(ctx, _schema_probes(ctx))
+    first: Outcome | None = None
+    causes: list = []
     for name, msg in judged:
         errors = ctx.schemas.validate("message", msg, profile=ctx.config.profile, version=ctx.config.anthropic_version)
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            return Outcome.failed(f"{name} answer is not a valid Message: {errors[0].message}{more}")
+            first = first or Outcome.failed(f"{name} answer is not a valid Message: {errors[0].message}{more}")
+            # a Message whose every error is in a field a narrow check judges is that check's;
+            # an OpenAI chat.completion is no-openai-fields'
+            openai = msg.get("type") != "message" and any(k in msg for k in OPENAI_TOP_LEVEL)
+            causes.append(((NO_OPENAI,),) if openai else message_symptoms(msg, errors))
+    if first is not None:
+        return first.caused_by(causes) if all(causes) else first
     return Outcome.passed(f"{len(judged)} Message bod{'y' if len(judged) == 1 else 'ies'} valid against the schema")
 
 
@@ -112,7 +125,7 @@ def no_openai_fields(ctx: Context) -> Outcome:
     ``choices``, ``finish_reason``, ``created``, ``prompt_tokens``, ``completion_tokens`` at the top
     level, and no ``prompt_tokens``/``completion_tokens``/``total_tokens`` in ``usage``: the SDK
     parses such a body silently and ``msg.content[0]`` then breaks in user code (§7, §8.5)."""
-    body, bad = _basic_message(ctx)
+    body, bad = _basic_message(ctx, shape=True)
     if bad:
         return bad
     body = cast(dict, body)  # a dict whenever bad is None
@@ -214,9 +227,11 @@ def stop_sequence_iff(ctx: Context) -> Outcome:
                     f"stop_sequence {seq!r} on the {name} answer",
                 )
         elif seq is not None:
-            return Outcome.mismatch(
+            bad = Outcome.mismatch(
                 f"stop_sequence null with stop_reason {reason!r}", f"stop_sequence {seq!r} on the {name} answer"
             )
+            require_documented_stop_reason(msg, bad.message)
+            return bad
     return Outcome.passed("; ".join(f"{n}: {m.get('stop_reason')!r}/{m.get('stop_sequence')!r}" for n, m in judged))
 
 

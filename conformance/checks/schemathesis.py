@@ -38,6 +38,7 @@ from conformance._exchange import Exchange
 from conformance._probes import Context
 from conformance._schema import default_schema_dir
 from conformance._share import Parts
+from conformance.checks._causes import symptoms
 
 OPENAPI_VERSION = "2023-06-01"  # the request bodies of schemas/openapi.yaml
 OPERATIONS = (
@@ -602,13 +603,32 @@ def _builtin_check(name: str) -> Callable[[Context], Outcome]:
             **({"auth": auth} if auth else {}),
         )
         ctx.evidence(ex)
-        return Outcome.failed(
+        outcome = Outcome.failed(
             f"schemathesis {name}: {message}; minimal case ({mode or 'explicit'}): {ex.request.curl(ctx.secrets)}"
         )
+        # a defect narrow checks report (a form refused, a Message field) is the same cause
+        return outcome.caused_by([found] if (found := _symptoms(ctx, name, mode, ex)) else [])
 
     judge.__name__ = f"schemathesis_{name}"
     judge.__doc__ = f"schemathesis's ``{name}`` check over schemas/openapi.yaml, as a catalog check."
     return judge
+
+
+def _symptoms(ctx: Context, name: str, mode: str | None, ex: Exchange) -> tuple:
+    """What the narrow checks report about a schemathesis check's minimal case, by check: the
+    answer's envelope or content type for an error, the request's refused forms or invalid parts,
+    the Message's fields; empty when none of theirs."""
+    status = ex.status or 0
+    if name == "ignored_auth":  # a request without credentials answered
+        return (("auth.reject.missing-key", "auth.reject.wrong-key"),) if status < 400 else ()
+    if name == "content_type_conformance":
+        return (("errors.envelope.content-type",),) if status >= 400 else (("response.shape.json-content-type",),)
+    if name == "response_schema_conformance" and status >= 400:
+        return (("errors.envelope.shape",),)
+    if mode is None:
+        return ()
+    scope = (ctx.config.profile, ctx.config.anthropic_version)
+    return symptoms(ex, valid=mode == "positive", schemas=ctx.schemas, scope=scope)
 
 
 for _name, _level, _requirement in BUILTIN:

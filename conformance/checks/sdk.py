@@ -29,6 +29,7 @@ from conformance._exchange import Exchange, RecordedRequest
 from conformance._grammar import KNOWN_EVENTS
 from conformance._probes import Context, probe
 from conformance._redact import WRONG_API_KEY, Redactor
+from conformance.checks._causes import explain
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL
 
 # The SDK 2.x sends only `Authorization: Bearer` for api_key= (contract §5.1).
@@ -47,6 +48,9 @@ class SdkCall:
     log: list[str] = field(default_factory=list)
     note: str = ""  # how the call was judged, when not plainly
     redactor: Redactor = field(default_factory=Redactor)
+    exchanges: list[Exchange] = field(default_factory=list)  # the HTTP traffic, recorded
+    schemas: Any = None  # the run's SchemaSet, and its (profile, version): to name symptoms
+    scope: tuple[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,8 +76,16 @@ class SdkCall:
         )
         return "; ".join(lines)
 
-    def mismatch(self, expected: str, got: str | None = None) -> Outcome:
-        return Outcome.mismatch(expected, f"{got or self.got()} [SDK traffic: {self.traffic()}]")
+    def mismatch(
+        self, expected: str, got: str | None = None, *, valid: bool = True, status: int | None = None
+    ) -> Outcome:
+        """The SDK did not do what a client needs. When its last exchange was refused for a
+        reason a narrow check reports (the credential style the SDK sends; for a valid request,
+        a form of it), the check is blocked by that one; when the answer was a 200 whose defect
+        narrow checks report, the failure lists it as its cause (the folded view)."""
+        outcome = Outcome.mismatch(expected, f"{got or self.got()} [SDK traffic: {self.traffic()}]")
+        last = self.exchanges[-1] if self.exchanges else None
+        return explain(outcome, last, valid=valid, expected_status=status, schemas=self.schemas, scope=self.scope)
 
 
 def _validation_detail(error: BaseException) -> str | None:
@@ -112,7 +124,7 @@ def _call(ctx: Context, fn: Callable[[Any], Any], *, api_key: str | None = None,
 
     key = api_key if api_key is not None else (ctx.config.api_key or NO_KEY_PLACEHOLDER)
     red = Redactor(set(ctx.secrets) | ({key} if key != WRONG_API_KEY else set()))
-    call = SdkCall(redactor=red)
+    call = SdkCall(redactor=red, schemas=ctx.schemas, scope=(ctx.config.profile, ctx.config.anthropic_version))
 
     def on_request(request: Any) -> None:
         call.log.append(red.text(f"{request.method} {request.url}"))
@@ -152,7 +164,8 @@ def _call(ctx: Context, fn: Callable[[Any], Any], *, api_key: str | None = None,
         call.error = exc
     finally:
         http.close()
-        for ex in transport.finish():
+        call.exchanges = transport.finish()
+        for ex in call.exchanges:
             ctx.record(ex)
     return call
 
@@ -652,7 +665,7 @@ def raw_response_headers(ctx: Context) -> Outcome:
         got = (
             f"no request-id header (x-request-id {other!r} is not read by the SDK)" if other else "no request-id header"
         )
-        return call.mismatch("a request-id header", got)
+        return call.mismatch("a request-id header", got).caused_by([(("response.headers.request-id",),)])
     if getattr(msg, "_request_id", None) != rid:
         return call.mismatch(f"message._request_id {rid!r}", f"{getattr(msg, '_request_id', None)!r}")
     return Outcome.passed(f"request-id {rid!r} readable as message._request_id")
@@ -689,13 +702,16 @@ def _expect_status_error(call: SdkCall, cls_name: str, status: int, error_type: 
     expected_cls = getattr(anthropic, cls_name)
     expected = f"anthropic.{cls_name} (HTTP {status}) with .type {error_type!r}"
     if call.ok:
-        return call.mismatch(expected)
+        return call.mismatch(expected, valid=False, status=status)
     err = call.error
     if not isinstance(err, expected_cls):
         status_got = getattr(err, "status_code", None)
-        return call.mismatch(expected, call.got() + (f" (HTTP {status_got})" if status_got is not None else ""))
+        got = call.got() + (f" (HTTP {status_got})" if status_got is not None else "")
+        return call.mismatch(expected, got, valid=False, status=status)
     if getattr(err, "type", None) != error_type:
-        return call.mismatch(expected, f"{type(err).__name__} with .type {getattr(err, 'type', None)!r}")
+        return call.mismatch(
+            expected, f"{type(err).__name__} with .type {getattr(err, 'type', None)!r}", valid=False, status=status
+        )
     return Outcome.passed(f"{type(err).__name__}, .type {error_type!r}")
 
 
@@ -726,7 +742,11 @@ def errors_authentication(ctx: Context) -> Outcome:
     skip = _bearer_left_out(ctx)
     if skip:
         return skip
-    return _expect_status_error(ctx.probe("sdk-wrong-key"), "AuthenticationError", 401, "authentication_error")
+    call = ctx.probe("sdk-wrong-key")
+    outcome = _expect_status_error(call, "AuthenticationError", 401, "authentication_error")
+    if call.ok:  # the wrong key was accepted: what auth.reject.wrong-key reports
+        return outcome.caused_by([(("auth.reject.wrong-key",),)])
+    return outcome
 
 
 @check(

@@ -17,10 +17,18 @@ from typing import cast
 
 import jsonschema
 
-from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
+from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Blocked, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import StreamGrammar
 from conformance._probes import Context, probe
+from conformance.checks._causes import (
+    GRAMMAR_TIERS,
+    lowest_tier,
+    require_documented_stop_reason,
+    require_message,
+    require_ok,
+    stream_symptoms,
+)
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
 from conformance.checks._shared import (
     BASIC,
@@ -66,7 +74,12 @@ def _max_tokens_bound(ctx: Context):
 
 @probe("system-string")
 def _system_string(ctx: Context):
-    return ctx.messages(basic_body(ctx, system=LONG_SYSTEM))
+    return ctx.messages(basic_body(ctx, system=LONG_SYSTEM), keep=("system",))
+
+
+@probe("content-string")
+def _content_string(ctx: Context):
+    return ctx.messages(basic_body(ctx), keep=("content",))
 
 
 @probe("system-blocks")
@@ -152,14 +165,19 @@ def _thinking_stream(ctx: Context):
 
 def _message(ex: Exchange, what: str = "") -> tuple[dict | None, Outcome | None]:
     """The 200 body as a Message (``type: "message"``, ``content`` array), or why not."""
-    bad = expect_ok(ex)
+    prefix = f"{what}: " if what else ""
+    try:
+        bad = expect_ok(ex)
+    except Blocked as exc:
+        raise Blocked(exc.roots, prefix + exc.message) from None
     if bad:
         return None, Outcome.failed(f"{what}: {bad.message}") if what else bad
     body = ex.json()
     if not isinstance(body, dict) or body.get("type") != "message" or not isinstance(body.get("content"), list):
         got = describe(ex) if isinstance(body, dict) else (ex.json_error or f"JSON {type(body).__name__}")
-        prefix = f"{what}: " if what else ""
-        return None, Outcome.failed(f'{prefix}expected a Message (type "message", content array), got {got}')
+        message = f'{prefix}expected a Message (type "message", content array), got {got}'
+        require_message(ex, message)  # no Message by type: the shape checks report it
+        return None, Outcome.failed(message)
     return body, None
 
 
@@ -204,9 +222,11 @@ def max_tokens_cut(ctx: Context) -> Outcome:
         return Outcome.passed(f'stop_reason "max_tokens", output_tokens {out}')
     if reason == "end_turn" and out <= 1:
         return Outcome.inconclusive(f"the model ended its turn after {out} token(s) before the limit could bite")
-    return Outcome.mismatch(
+    bad = Outcome.mismatch(
         'stop_reason "max_tokens" with output_tokens <= 1', f"stop_reason {reason!r}, output_tokens {out}"
     )
+    require_documented_stop_reason(msg, bad.message)
+    return bad
 
 
 @check(
@@ -302,7 +322,9 @@ def stop_sequence_honoured(ctx: Context) -> Outcome:
                 return Outcome.mismatch(f"stop_sequence {t.sequence!r} ({where})", f"stop_sequence {seq!r}")
             return Outcome.passed(f"stopped at {t.sequence!r} ({where}), text {text[-40:]!r}")
         if reason not in ("end_turn", "max_tokens"):
-            return Outcome.mismatch(f'stop_reason "stop_sequence" ({where})', f"stop_reason {reason!r}")
+            bad = Outcome.mismatch(f'stop_reason "stop_sequence" ({where})', f"stop_reason {reason!r}")
+            require_documented_stop_reason(msg, bad.message)
+            return bad
         shown.append(f"{where}: answered {text[:40]!r} without it")
     return Outcome.inconclusive(
         f"the target never produced its own words again in {len(shown)} tries: " + "; ".join(shown)
@@ -366,7 +388,7 @@ def system_blocks(ctx: Context) -> Outcome:
 def content_forms(ctx: Context) -> Outcome:
     """MUST accept ``content`` as a string and as ``[{"type": "text", "text": ...}]``: the string
     is only shorthand for the block array, and SDK users send either."""
-    _, bad = _message(ctx.probe(BASIC), "content as a string")
+    _, bad = _message(ctx.probe("content-string"), "content as a string")
     if bad:
         return bad
     _, bad = _message(ctx.probe("content-blocks"), "content as text blocks")
@@ -425,9 +447,11 @@ def _tools_message(ctx: Context, name: str) -> tuple[dict | None, Outcome | None
     ex = ctx.probe(name)
     if declined(ex):
         if name != TOOLS_FORCED and shown_supported(ctx, "tools"):
-            return None, Outcome.mismatch(
+            bad = Outcome.mismatch(
                 "a Message: forced tool use was answered, so tools are supported", f"{describe(ex)} (refused)"
             )
+            require_ok(ex, bad.message)  # refused for a form another check sends on its own
+            return None, bad
         return None, Outcome.unsupported(f"tools declined: {describe(ex)}")
     return _message(ex)
 
@@ -468,7 +492,9 @@ def forced_tool(ctx: Context) -> Outcome:
             "tool_use.input valid against the tool's input_schema", f"input {args!r} ({errors[0].message})"
         )
     if reason != "tool_use":
-        return Outcome.mismatch('stop_reason "tool_use"', f"stop_reason {reason!r} after a tool_use block")
+        bad = Outcome.mismatch('stop_reason "tool_use"', f"stop_reason {reason!r} after a tool_use block")
+        require_documented_stop_reason(msg, bad.message)
+        return bad
     return Outcome.passed(f"tool_use {use.get('name')} with input {args!r}")
 
 
@@ -488,7 +514,7 @@ def toolu_id(ctx: Context) -> Outcome:
     msg = cast(dict, msg)  # a dict whenever bad is None
     uses = _tool_uses(msg)
     if not uses:
-        return Outcome.inconclusive("the forced-tool answer held no tool_use block to judge")
+        raise Blocked(("semantics.tools.forced-tool",), "the forced-tool answer held no tool_use block to judge")
     ident = uses[0].get("id")
     if not isinstance(ident, str) or not ident.startswith("toolu_"):
         return Outcome.mismatch("a tool_use id starting with 'toolu_'", repr(ident))
@@ -591,9 +617,12 @@ def thinking_first(ctx: Context) -> Outcome:
         grammar.feed(event)
     grammar.finish(complete=sx.complete)
     if not isinstance(grammar.message, dict):
-        return Outcome.mismatch(
-            "a stream that rebuilds into a Message", f"{len(sx.events)} events without a usable message_start"
-        )
+        message = f"streaming: expected a stream that rebuilds into a Message, got {len(sx.events)} events without a usable message_start"
+        # the stream's framing or grammar checks report why (an unnamed or missing message_start)
+        raise Blocked([x for symptom in stream_symptoms(sx, grammar) for x in symptom], message)
+    tier, broken = lowest_tier(grammar)
+    if tier < len(GRAMMAR_TIERS):  # the deltas could not be placed: the rebuilt blocks mean nothing
+        raise Blocked([f"stream.grammar.{r}" for r in broken], f"streaming: the stream breaks {', '.join(broken)}")
     verdict = _thinking_shape(grammar.message, "streaming")
     if verdict is not None:
         return verdict

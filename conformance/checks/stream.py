@@ -15,11 +15,20 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Outcome, check
+from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Blocked, Outcome, check
 from conformance._exchange import Exchange
 from conformance._grammar import KNOWN_EVENTS, RULES, StreamGrammar, Violation
 from conformance._options import STUB_TRIGGERS
 from conformance._probes import Context, probe
+from conformance.checks._causes import (
+    GRAMMAR_TIERS,
+    STREAM_FRAMING,
+    lowest_tier,
+    message_symptoms,
+    require_stream,
+    stream_symptoms,
+    unreadable,
+)
 from conformance.checks._common import (
     WEATHER_QUESTION,
     WEATHER_TOOL,
@@ -60,6 +69,10 @@ class StreamRun:
 
 
 def _run(ctx: Context, name: str, body: dict, **kw: Any) -> StreamRun:
+    """A streamed request as a browser or curl user sends it (``Accept: text/event-stream``), so
+    that each stream check judges its own rule; whether ``Accept: application/json`` (the SDK's)
+    still streams is ``sse-despite-accept-json``'s alone."""
+    kw.setdefault("headers", {"Accept": SSE})
     return judge_stream(name, ctx.messages(body, stream=True, **kw))
 
 
@@ -207,6 +220,21 @@ def _exercised(run: StreamRun, need: str) -> bool:
     return need in run.block_types or (need == "tool_use" and "server_tool_use" in run.block_types)
 
 
+def _undecided(runs: list[StreamRun], message: str) -> Outcome:
+    """Inconclusive, unless a stream could not be read at all (not an event stream, events
+    unnamed or misnamed): then blocked by the check that reports that."""
+    roots: dict[str, None] = {}
+    for r in runs:
+        roots.update(dict.fromkeys(unreadable(r.exchange, r.grammar)))
+    if roots:
+        raise Blocked(roots, message)
+    return Outcome.inconclusive(message)
+
+
+def _tier(rule: str) -> int:
+    return next((i for i, rules in enumerate(GRAMMAR_TIERS) if rule in rules), len(GRAMMAR_TIERS))
+
+
 def _judge_rule(ctx: Context, rule: str) -> Outcome:
     runs = _grammar_runs(ctx)
     streamed = [r for r in runs if r.streamed]
@@ -214,9 +242,23 @@ def _judge_rule(ctx: Context, rule: str) -> Outcome:
         basic = runs[0].exchange
         return Outcome.inconclusive(f"no stream probe got HTTP 200 (the basic stream got {describe(basic)})")
     broken: list[tuple[StreamRun, Violation]] = []
+    # A stream that breaks a rule of a lower tier (or is no event stream) cannot be judged by
+    # this rule: its breaks of this rule only echo that one (contract §3.1: unnamed events are
+    # not dispatched at all).
+    below: dict[str, None] = {}
     for r in streamed:
         assert r.grammar is not None
-        broken += [(r, v) for v in r.grammar.violated(rule)]
+        hits = [(r, v) for v in r.grammar.violated(rule)]
+        if hits and r.exchange.content_type != SSE:
+            below.update(dict.fromkeys(STREAM_FRAMING))
+            continue
+        tier, lower = lowest_tier(r.grammar)
+        if hits and tier < _tier(rule):
+            below.update(dict.fromkeys(f"stream.grammar.{x}" for x in lower))
+            continue
+        broken += hits
+    if not broken and below:
+        raise Blocked(below, f"the streams could not be judged by rule {rule}: they break {', '.join(below)} first")
     if broken:
         r, v = broken[0]
         more = f" (and {len(broken) - 1} more violation(s))" if len(broken) > 1 else ""
@@ -224,7 +266,7 @@ def _judge_rule(ctx: Context, rule: str) -> Outcome:
     if rule in _NEEDS:
         need, why = _NEEDS[rule]
         if not any(_exercised(r, need) for r in streamed):
-            return Outcome.inconclusive(f"{why}, so the rule was not exercised")
+            return _undecided(streamed, f"{why}, so the rule was not exercised")
     return Outcome.passed(f"held in {len(streamed)} stream(s): " + ", ".join(r.name for r in streamed))
 
 
@@ -281,8 +323,12 @@ def sse_despite_accept(ctx: Context) -> Outcome:
     if ex.content_type != SSE:
         body = ex.json()
         what = f"type {body.get('type')!r} JSON body" if isinstance(body, dict) else "no event stream"
-        return Outcome.mismatch(f"content-type {SSE}", f"content-type {ex.header('content-type')!r} ({what})")
+        message = f"expected content-type {SSE}, got content-type {ex.header('content-type')!r} ({what})"
+        if ctx.probe("stream-basic").exchange.content_type != SSE:  # no stream even when asked for one
+            raise Blocked(("stream.framing.content-type",), message)
+        return Outcome.failed(message)
     names = [ev.event for ev in ex.events]
+    require_stream(ex, f"expected an event stream starting with message_start, got events {names[:5]!r}", run.grammar)
     if "message_start" not in names:
         return Outcome.mismatch("an event stream starting with message_start", f"events {names[:5]!r}")
     return Outcome.passed(f"HTTP 200 {SSE} with {len(names)} events")
@@ -317,9 +363,13 @@ def events_schema(ctx: Context) -> Outcome:
                 data = json.loads(ev.data)
             except ValueError:
                 data = None
+                # the grammar's broken rules on this stream say the same (folded under them)
+                causes = [v for v in (stream_symptoms(r.exchange, r.grammar),) if v]
                 if ev.data.strip() == "[DONE]":
-                    return Outcome.mismatch("a JSON event payload", f"`data: [DONE]` ({_where(r, ev.position)})")
-                return Outcome.mismatch("a JSON event payload", f"data {ev.data[:60]!r} ({_where(r, ev.position)})")
+                    got = f"`data: [DONE]` ({_where(r, ev.position)})"
+                    return Outcome.mismatch("a JSON event payload", got, causes=causes)
+                got = f"data {ev.data[:60]!r} ({_where(r, ev.position)})"
+                return Outcome.mismatch("a JSON event payload", got, causes=causes)
             errors = ctx.schemas.validate(
                 "stream-event", data, profile=ctx.config.profile, version=ctx.config.anthropic_version
             )
@@ -327,7 +377,7 @@ def events_schema(ctx: Context) -> Outcome:
                 kind = data.get("type") if isinstance(data, dict) else None
                 return Outcome.failed(
                     f"{kind or ev.event or 'unnamed'} event invalid: {errors[0].message} ({_where(r, ev.position)})"
-                )
+                ).caused_by(v for v in (stream_symptoms(r.exchange, r.grammar),) if v)
             count += 1
     extra = f" ({skipped} event(s) of unknown types ignored)" if skipped else ""
     return Outcome.passed(f"{count} events valid in {len(streamed)} stream(s){extra}")
@@ -349,10 +399,13 @@ def rebuild_schema(ctx: Context) -> Outcome:
         assert r.grammar is not None
         msg = r.grammar.message
         if msg is None:
-            return Outcome.mismatch("a stream that rebuilds to a Message", f"no message_start in the {r.name}")
+            message = f"expected a stream that rebuilds to a Message, got no message_start in the {r.name}"
+            raise Blocked([x for symptom in stream_symptoms(r.exchange, r.grammar) for x in symptom], message)
         errors = ctx.schemas.validate("message", msg, profile=ctx.config.profile, version=ctx.config.anthropic_version)
         if errors:
-            return Outcome.failed(f"the Message rebuilt from the {r.name} is invalid: {errors[0].message}")
+            return Outcome.failed(f"the Message rebuilt from the {r.name} is invalid: {errors[0].message}").caused_by(
+                v for v in (message_symptoms(msg, errors, streamed=True),) if v
+            )
     return Outcome.passed(f"{len(runs)} rebuilt Message(s) valid")
 
 
@@ -389,7 +442,7 @@ def agrees_with_json(ctx: Context) -> Outcome:
     run = ctx.probe("stream-basic")
     twin = ctx.probe("stream-twin")
     if not run.streamed or run.grammar is None or run.grammar.message is None:
-        return Outcome.inconclusive(f"the basic stream did not rebuild to a message ({describe(run.exchange)})")
+        return _undecided([run], f"the basic stream did not rebuild to a message ({describe(run.exchange)})")
     if twin.status != 200 or not isinstance(twin.json(), dict):
         return Outcome.inconclusive(f"the non-streamed twin did not answer a Message ({describe(twin)})")
     s, j = run.grammar.message, twin.json()
@@ -470,7 +523,7 @@ def delta_increments(ctx: Context) -> Outcome:
                     f"{len(parts)} deltas each extending the previous one (snapshots), e.g. {pairs[-1][1][:60]!r} ({r.name})",
                 )
     if not judged:
-        return Outcome.inconclusive("no block was streamed in enough deltas to tell increments from snapshots")
+        return _undecided(streamed, "no block was streamed in enough deltas to tell increments from snapshots")
     return Outcome.passed(f"{judged} block(s) streamed as increments")
 
 
@@ -510,7 +563,7 @@ def id_prefixes(ctx: Context) -> Outcome:
                     return Outcome.mismatch("a tool_use id starting with toolu_", f"{tid!r} ({_where(r, ev.position)})")
                 seen.append(tid)
     if not seen:
-        return Outcome.inconclusive("no stream carried a message id")
+        return _undecided(streamed, "no stream carried a message id")
     return Outcome.passed(f"ids {', '.join(seen[:4])}")
 
 
@@ -533,9 +586,7 @@ def incremental(ctx: Context) -> Outcome:
     events = run.exchange.events
     deltas = [ev for ev in events if ev.event == "content_block_delta"]
     if len(deltas) < 2:
-        return Outcome.inconclusive(
-            f"the answer had {len(deltas)} content delta(s): too few to see incremental delivery"
-        )
+        return _undecided([run], f"the answer had {len(deltas)} content delta(s): too few to see incremental delivery")
     window = events[events.index(deltas[0]) :]
     spread = window[-1].arrived - window[0].arrived
     reads = len({ev.arrived for ev in window})
@@ -574,6 +625,8 @@ def mid_stream_event(ctx: Context) -> Outcome:
         return Outcome.inconclusive(f"the failure came before the stream started ({describe(ex)}), which is allowed")
     import json
 
+    if ex.content_type != SSE:
+        raise Blocked(STREAM_FRAMING, f"expected an event stream, got {describe(ex)}")
     events = ex.events
     for i, ev in enumerate(events):
         if ev.event == "error":
@@ -605,10 +658,13 @@ def mid_stream_event(ctx: Context) -> Outcome:
             except ValueError:
                 data = None
             if isinstance(data, dict) and ("error" in data or data.get("type") == "error"):
-                return Outcome.mismatch(
-                    "the failure as a named `event: error`",
-                    f"an unnamed data event {ev.data[:80]!r} (event #{ev.position}), which the SDK ignores",
+                message = (
+                    "expected the failure as a named `event: error`, got an unnamed data event "
+                    f"{ev.data[:80]!r} (event #{ev.position}), which the SDK ignores"
                 )
+                if any(e.event is None for e in events[:i]):  # no event of the stream is named
+                    raise Blocked(("stream.grammar.event-named",), message)
+                return Outcome.failed(message)
     names = [ev.event for ev in events]
     if "message_stop" in names:
         return Outcome.inconclusive(

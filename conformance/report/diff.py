@@ -1,7 +1,9 @@
 """Baselines: ``conformance report diff BASE.json NEW.json`` lists regressions and fixes.
 
 A *regression* is a check that fails (verdict failed or error) in NEW and did not in BASE,
-including a check BASE did not have; a *fix* is the reverse. Other verdict changes (e.g.
+including a check BASE did not have; a *fix* is the reverse. A blocked or folded check (shown
+under the root that fails for its cause) is neither passing nor a red line of its own: moving
+between it and failed is a change, not a regression or a fix. Other verdict changes (e.g.
 passed -> inconclusive) are listed as changes. The command exits 1 when there is a regression,
 so CI can gate on "no new failures".
 """
@@ -26,9 +28,12 @@ def diff(base: dict, new: dict, gate: str = "all") -> dict:
         was = old["verdict"] if old else None
         item = {"id": cid, "level": r["level"], "before": was, "after": r["verdict"], "message": model.reason(r)}
         bad_now, bad_then = r["verdict"] in model.PROBLEM, was in model.PROBLEM
-        if bad_now and not bad_then and r["level"] in levels:
+        # a blocked or folded check is not passing either: shown under a root, it is no fix, and
+        # a check that was under a root and now stands alone is no new failure (both: a change)
+        under_now, under_then = r["verdict"] in model.SHOWN_UNDER, was in model.SHOWN_UNDER
+        if bad_now and not (bad_then or under_then) and r["level"] in levels:
             out["regressions"].append(item)
-        elif bad_then and not bad_now and r["level"] in levels:
+        elif bad_then and not (bad_now or under_now) and r["level"] in levels:
             out["fixes"].append(item)
         elif was is not None and was != r["verdict"]:
             out["changes"].append(item)

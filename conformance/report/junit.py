@@ -2,9 +2,10 @@
 
 Level, contract reference, verdict and requirement are test-case properties, so CI systems
 (GitLab, Jenkins, GitHub test reporters) show them. Verdicts map onto JUnit's vocabulary:
-failed -> <failure>, error -> <error> (a harness error), expected failure / unsupported /
-inconclusive / skipped -> <skipped> with the verdict in its message, passed and unexpected
-pass -> a plain test case (neither fails the gate).
+failed -> <failure>, error -> <error> (a harness error), blocked / folded (shown under the root
+check that fails for their cause) / expected failure / unsupported / inconclusive / skipped ->
+<skipped> with the verdict and the root in its message, passed and unexpected pass -> a plain
+test case (neither fails the gate).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from conformance.report.model import clients_line
+from conformance.report.model import clients_line, under_line
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SKIPPED = frozenset({"expected failure", "unsupported", "inconclusive", "skipped"})
+_SKIPPED = frozenset({"blocked", "folded", "expected failure", "unsupported", "inconclusive", "skipped"})
 
 
 def _x(text: object) -> str:
@@ -86,7 +87,8 @@ def render_junit(doc: dict) -> str:
             el = ET.SubElement(case, "error", {"message": _x(r["message"]), "type": "harness error"})
             el.text = _x(_details(r))
         elif verdict in _SKIPPED:
-            ET.SubElement(case, "skipped", {"message": _x(f"{verdict}: {r['message'] or r.get('note', '')}")})
+            why = under_line(r) or verdict
+            ET.SubElement(case, "skipped", {"message": _x(f"{why}: {r['message'] or r.get('note', '')}")})
         elif verdict == "unexpected pass":
             ET.SubElement(case, "system-out").text = _x(f"unexpected pass: {r.get('note', '')}")
     ET.indent(root)

@@ -42,10 +42,16 @@ def render_markdown(doc: dict, diagnoses: list[dict] | None = None) -> str:
     for fam, c in fams.items():
         out.append(f"| {fam} | " + " | ".join(str(c.get(v, 0)) if c.get(v) else "·" for v in verdicts) + " |")
     failing = model.problems(doc)
+    under = model.dependents(doc)
     if failing:
         out += ["", f"#### Failing checks ({len(failing)})", ""]
         for r in failing[:MAX_FAILURES]:
             out.append(f"- `{r['id']}` **{r['level']}** {r['verdict']}: {_one_line(r['message'])}")
+            shown = under.get(r["id"], [])
+            if shown:
+                ids = ", ".join(f"`{d['id']}` ({d['verdict']})" for d in shown[:8])
+                more = f", … {len(shown) - 8} more" if len(shown) > 8 else ""
+                out.append(f"  - and, with the same root: {ids}{more}")
         if len(failing) > MAX_FAILURES:
             out.append(f"- … and {len(failing) - MAX_FAILURES} more (see `index.html`)")
     if diagnoses:

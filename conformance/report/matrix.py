@@ -21,6 +21,8 @@ SYMBOL = {
     "error": "💥",
     "expected failure": "⚠️",
     "unexpected pass": "❗",
+    "folded": "🔗",
+    "blocked": "⛔",
     "unsupported": "➖",
     "inconclusive": "❔",
     "skipped": "⏭️",

@@ -15,20 +15,25 @@ from typing import Any, Iterable
 from conformance._redact import Redactor
 from conformance._schema import SchemaLoadError, load_json_file
 
-FORMAT = {"name": "conformance-results", "version": 1}
+# Version 2: ``verdict`` is the folded view (conformance._fold: ``blocked`` and ``folded``
+# rows under their root checks), ``raw_verdict`` what the check itself concluded.
+FORMAT = {"name": "conformance-results", "version": 2}
 
 # Verdicts from worst to best, as reports order them (values of conformance._catalog.Verdict).
 VERDICTS = (
     "failed",
     "error",
     "unexpected pass",
+    "folded",
+    "blocked",
     "expected failure",
     "inconclusive",
     "unsupported",
     "skipped",
     "passed",
 )
-PROBLEM = frozenset({"failed", "error"})  # what fails a gate
+PROBLEM = frozenset({"failed", "error"})  # what fails a gate (a blocked or folded check: through its root)
+SHOWN_UNDER = frozenset({"blocked", "folded"})  # shown under their root checks, not as red lines
 LEVELS = ("MUST", "SHOULD", "MAY")
 RESULTS_JSON = "results.json"
 
@@ -75,6 +80,11 @@ def load_results(path: str | Path) -> dict:
     errors = schema_errors(doc, limit=1)
     if errors:
         raise ReportInputError(f"{p}: not a conformance results file ({errors[0]})")
+    from conformance._fold import fold
+
+    # the folded view, computed the same way for a file of any format version (format 1 has no
+    # raw verdicts, blocked or folded checks: its view is its verdicts)
+    doc["results"] = fold(doc["results"])
     return doc
 
 
@@ -147,6 +157,26 @@ def ordered(doc: dict) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
             levels.append((lv, rows))
         out.append((fam, levels))
     return out
+
+
+def dependents(doc: dict) -> dict[str, list[dict]]:
+    """Root check ID -> the blocked and folded results shown under it, in catalog order."""
+    out: dict[str, list[dict]] = {}
+    for r in doc["results"]:
+        if r["verdict"] in SHOWN_UNDER:
+            for root in r.get("under") or ():
+                out.setdefault(root, []).append(r)
+    return out
+
+
+def under_line(result: dict) -> str:
+    """``blocked by X`` / ``same cause as X, Y`` for a blocked or folded result, else ''."""
+    roots = ", ".join(result.get("under") or ())
+    if result["verdict"] == "blocked":
+        return f"blocked by {roots}"
+    if result["verdict"] == "folded":
+        return f"same cause as {roots}"
+    return ""
 
 
 def reason(result: dict) -> str:

@@ -25,10 +25,16 @@ def summary_lines(
     total = ", ".join(f"{n} {v}" for v, n in model.counts(doc["results"]).items())
     out.append((f"{'total':{width}}{total} ({len(doc['results'])} checks)", {"bold": True}))
     failing = model.problems(doc)
+    under = model.dependents(doc)
     if failing:
         out.append(("", {}))
         for r in failing:
             out.append((f"{r['verdict'].upper()} {r['id']} [{r['level']}]: {r['message']}", {"red": True}))
+            for verdict, word in (("folded", "same cause"), ("blocked", "blocked by it")):
+                ids = [d["id"] for d in under.get(r["id"], ()) if d["verdict"] == verdict]
+                if ids:
+                    shown = ", ".join(ids[:6]) + (f", … ({len(ids) - 6} more)" if len(ids) > 6 else "")
+                    out.append((f"  + {len(ids)} {word}: {shown}", {}))
     if diagnoses:
         out.append(("", {}))
         for d in diagnoses:

@@ -29,7 +29,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -41,8 +41,12 @@ from starlette.types import Receive, Scope, Send
 from .. import _schema
 from . import _json, render
 from .catalog import ModelCatalog
+from .darkbloom import Darkbloom, wanted
 from .faults import FaultSet
 from .generate import UnsupportedSchema, base62_id, input_tokens, plan_reply
+
+if TYPE_CHECKING:
+    from .script import Script
 
 API_VERSIONS = ("2023-06-01", "2026-10-21")
 DEFAULT_API_KEY = "test-key"
@@ -65,6 +69,14 @@ class StubConfig:
     seed: int = 0
     catalog: ModelCatalog = field(default_factory=ModelCatalog.default)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # answers by rules (``conformance stub --script FILE``, :mod:`.script`); None: generated
+    script: Script | None = None
+    # Seconds to wait before answering each request on an API route (a remote target's round
+    # trip, for benchmarks such as benchmarks/bench_fleet.py); 0: answer at once.
+    latency: float = 0.0
+    # Darkbloom's attestation evidence (``conformance stub --darkbloom``, :mod:`.darkbloom`);
+    # a Darkbloom fault switches it on too
+    darkbloom: bool = False
 
 
 class ApiError(Exception):
@@ -107,10 +119,13 @@ class _Endpoint:
     ``crash``. (A per-request cost, measured with benchmarks/bench_stub.py.)
     """
 
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]], latency: float = 0.0) -> None:
         self.handler = handler
+        self.latency = latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         response = await self.handler(Request(scope, receive, send))
         await response(scope, receive, send)
 
@@ -314,12 +329,35 @@ def _lenient(body: Any, default_model: str) -> dict:
     messages = body.get("messages") if isinstance(body.get("messages"), list) else []
     max_tokens = body.get("max_tokens") if isinstance(body.get("max_tokens"), int) and body["max_tokens"] >= 0 else 8192
     model = body.get("model") if isinstance(body.get("model"), str) else default_model
-    return {
+    out: dict[str, Any] = {
         "model": model,
         "max_tokens": max_tokens,
         "messages": [m for m in messages if isinstance(m, dict)],
         "stream": body.get("stream") is True,
     }
+    # Everything else is used as given where its shape is usable: a server that only stops
+    # validating still honours system, stop sequences, tools and thinking.
+    for key, kinds in _LENIENT_FIELDS.items():
+        if isinstance(body.get(key), kinds):
+            out[key] = body[key]
+    if isinstance(out.get("stop_sequences"), list):
+        out["stop_sequences"] = [x for x in out["stop_sequences"] if isinstance(x, str) and x]
+    if isinstance(out.get("tools"), list):
+        out["tools"] = [t for t in out["tools"] if isinstance(t, dict) and isinstance(t.get("name"), str)]
+    return out
+
+
+_LENIENT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "system": (str, list),
+    "stop_sequences": list,
+    "tools": list,
+    "tool_choice": dict,
+    "thinking": dict,
+    "metadata": dict,
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "top_k": int,
+}
 
 
 def _semantic_problem(body: dict) -> str | None:
@@ -350,11 +388,18 @@ def create_app(config: StubConfig | None = None) -> Starlette:
     """The Starlette app for one stub configuration."""
     stub = Stub(config or StubConfig())
     faults = stub.faults
+    darkbloom = (
+        Darkbloom(faults, [m["id"] for m in stub.config.catalog.models], ApiError)
+        if wanted(stub.config.darkbloom, faults)
+        else None
+    )
 
     async def messages(request: Request) -> Response:
         counter, rid, mid = stub.next_ids()
         headers = header_map(request)
         try:
+            if faults.refuses_urls:
+                _refuse_url(faults, request)
             stub.authenticate(headers, "messages")
             version = stub.api_version(headers)
             raw = await stub.read_json(request, headers)
@@ -370,25 +415,46 @@ def create_app(config: StubConfig | None = None) -> Starlette:
             if failure in ("429", "529", "500") or (failure == "mid-stream" and not stream):
                 raise _deliberate(failure)
             msg_id = faults.message_id(mid, counter)
-            reply = plan_reply(
-                faults.gen_body(body), seed=stub.config.seed, ident=f"{stub.config.seed}:{counter}", opts=faults.options
-            )
+            scripted = None
+            if stub.config.script is not None:
+                scripted = stub.config.script.answer(body, ident=f"{stub.config.seed}:{counter}")
+                if scripted is not None and scripted.delay:
+                    await asyncio.sleep(scripted.delay)
+                if scripted is not None and scripted.error is not None:
+                    raise ApiError(*scripted.error)
+            if scripted is not None and scripted.reply is not None:
+                reply = scripted.reply
+            else:
+                reply = plan_reply(
+                    faults.gen_body(body),
+                    seed=stub.config.seed,
+                    ident=f"{stub.config.seed}:{counter}",
+                    opts=faults.options,
+                )
         except UnsupportedSchema as exc:
             return stub.error_response(rid, ApiError(400, "invalid_request_error", f"tools.input_schema: {exc}"))
         except ApiError as err:
-            return stub.error_response(rid, err)
+            refused = stub.error_response(rid, err)
+            return refused if darkbloom is None else darkbloom.refused(refused)
         for block in reply.blocks:
             if block.type == "tool_use":
                 block.tool_id = faults.tool_id(block.tool_id)
         created = int(time.time())
+        attest = darkbloom.commit(rid, stream) if darkbloom is not None else None
         if not stream:
             message = faults.message(render.message(reply, msg_id=msg_id, model=body["model"]), created)
-            return stub.respond(rid, 200, message, content_type=faults.message_content_type)
+            if attest is not None:
+                message = attest.message(message)
+            evidence = attest.headers if attest is not None else None
+            return stub.respond(rid, 200, message, evidence, content_type=faults.message_content_type)
         events = render.stream_events(reply, msg_id=msg_id, model=body["model"])
         if failure == "mid-stream":
             events = _cut_for_error(events, faults.body_request_id(rid))
-        chunks, delay = faults.encode(faults.frames(faults.events(events, created)))
-        headers = {**faults.headers(rid), "cache-control": "no-cache"}
+        frames = faults.frames(faults.events(events, created))
+        if attest is not None:
+            frames = attest.frames(frames)
+        chunks, delay = faults.encode(frames)
+        headers = {**faults.headers(rid), "cache-control": "no-cache", **(attest.headers if attest else {})}
         return _Stream(_write(chunks, delay), 200, headers, faults.stream_content_type)
 
     async def count_tokens(request: Request) -> Response:
@@ -396,6 +462,8 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         try:
             if faults.missing_endpoint("count_tokens"):
                 raise ApiError(404, "not_found_error", f"{request.url.path}: not found")
+            if faults.refuses_urls:
+                _refuse_url(faults, request)
             headers = header_map(request)
             stub.authenticate(headers, "count_tokens")
             version = stub.api_version(headers)
@@ -461,15 +529,27 @@ def create_app(config: StubConfig | None = None) -> Starlette:
         _, rid, _ = stub.next_ids()
         return stub.error_response(rid, ApiError(500, "api_error", f"stub internal error: {type(exc).__name__}"))
 
+    messages_route: Any = _Endpoint(messages, stub.config.latency)
+    if darkbloom is not None:
+        messages_route = darkbloom.sealed(messages_route, stub)
     routes = [
-        Route("/v1/messages", _Endpoint(messages), methods=["POST"]),
-        Route("/v1/messages/count_tokens", _Endpoint(count_tokens), methods=["POST"]),
-        Route("/v1/models", _Endpoint(list_models), methods=["GET"]),
-        Route("/v1/models/{model_id:path}", _Endpoint(get_model), methods=["GET"]),
+        Route("/v1/messages", messages_route, methods=["POST"]),
+        Route("/v1/messages/count_tokens", _Endpoint(count_tokens, stub.config.latency), methods=["POST"]),
+        Route("/v1/models", _Endpoint(list_models, stub.config.latency), methods=["GET"]),
+        Route("/v1/models/{model_id:path}", _Endpoint(get_model, stub.config.latency), methods=["GET"]),
     ]
+    if darkbloom is not None:
+        routes += darkbloom.routes(stub)
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash})
     app.state.stub = stub
     return app
+
+
+def _refuse_url(faults: FaultSet, request: Request) -> None:
+    """Raise the refusal a fault gives this request's URL (path and query), if any."""
+    refusal = faults.url_refusal(request.url.path, request.url.query)
+    if refusal is not None:
+        raise ApiError(*refusal)
 
 
 def _deliberate(failure: str) -> ApiError:

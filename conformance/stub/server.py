@@ -41,14 +41,23 @@ def make_config(
     seed: int = 0,
     models_file: str | os.PathLike[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    latency: float = 0.0,
+    script_file: str | os.PathLike[str] | None = None,
+    darkbloom: bool = False,
 ) -> StubConfig:
-    """A StubConfig from plain values (raises UnknownFault / CatalogError on bad input)."""
+    """A StubConfig from plain values (raises UnknownFault / CatalogError / ScriptError on bad
+    input)."""
+    from .script import Script
+
     return StubConfig(
         api_keys=tuple(api_keys) or StubConfig().api_keys,
         faults=FaultSet(tuple(faults)),
         seed=seed,
         catalog=ModelCatalog.from_file(os.fspath(models_file)) if models_file else ModelCatalog.default(),
         max_body_bytes=max_body_bytes,
+        latency=latency,
+        script=Script.load(script_file) if script_file else None,
+        darkbloom=darkbloom,
     )
 
 
@@ -140,6 +149,8 @@ def serve_in_thread(
     models_file: str | os.PathLike[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     startup_timeout: float = 10.0,
+    script_file: str | os.PathLike[str] | None = None,
+    darkbloom: bool = False,
 ) -> Iterator[str]:
     """Serve the stub from a background thread; yields its base URL."""
     stub = ThreadedStub(
@@ -150,6 +161,8 @@ def serve_in_thread(
         seed=seed,
         models_file=models_file,
         max_body_bytes=max_body_bytes,
+        script_file=script_file,
+        darkbloom=darkbloom,
     )
     try:
         yield stub.start()
@@ -196,6 +209,9 @@ class StubProcess:
         host: str = "127.0.0.1",
         startup_timeout: float = 15.0,
         python: str = sys.executable,
+        latency: float = 0.0,
+        script_file: str | os.PathLike[str] | None = None,
+        darkbloom: bool = False,
     ) -> None:
         self.args = [python, "-m", "conformance", "stub", "--port", "0", "--host", host, "--seed", str(seed)]
         for key in api_keys:
@@ -206,6 +222,12 @@ class StubProcess:
             self.args += ["--models", os.fspath(models_file)]
         if max_body_bytes is not None:
             self.args += ["--max-body-bytes", str(max_body_bytes)]
+        if latency:
+            self.args += ["--latency", repr(latency)]
+        if script_file:
+            self.args += ["--script", os.fspath(script_file)]
+        if darkbloom:
+            self.args += ["--darkbloom"]
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[str] | None = None
         self.base_url = ""

@@ -73,3 +73,44 @@ def verdicts(
 ) -> dict[str, tuple[Verdict, str]]:
     """:func:`run_checks` as check ID -> (verdict, message)."""
     return {cid: (r.verdict, r.outcome.message) for cid, r in run_checks(patterns, faults, **config).items()}
+
+
+def folded(results: Mapping[str, Result]) -> dict[str, dict]:
+    """The folded view of ``results`` (conformance._fold): check ID -> row with ``verdict`` (as
+    shown), ``raw_verdict`` and, for a blocked or folded check, ``under``."""
+    from conformance._fold import fold
+
+    return {row["id"]: row for row in fold(r.to_dict() for r in results.values())}
+
+
+def run_resolved(patterns: str | Iterable[str], faults: Iterable[str] = (), **config: Any) -> dict[str, dict]:
+    """:func:`run_checks`, then the checks its blocked results name as roots (and theirs), in the
+    same run context, all in the folded view: check ID -> row. A family's verdicts then read as
+    in a whole run, where a blocked check is under its root or, when no root failed, failed."""
+    from conformance._fold import fold
+
+    catalog = load_catalog()
+    with stub_context(faults, **config) as ctx:
+        results = run_in(ctx, patterns)
+        for _ in range(5):  # roots of roots: a few levels at most
+            wanted = {
+                root
+                for r in results.values()
+                for root in r.outcome.blocked_by
+                if root not in results and root in catalog and ctx.config.profile in catalog[root].profiles
+            }
+            if not wanted:
+                break
+            results.update({cid: run_check(ctx, catalog[cid]) for cid in sorted(wanted)})
+    return {row["id"]: row for row in fold(r.to_dict() for r in results.values())}
+
+
+def concluded_failing(view: Mapping[str, dict], ids: Iterable[str] | None = None) -> list[str]:
+    """The checks of ``ids`` (default all) that failed as concluded (a check folded under its
+    root included) or are shown failed (blocked by nothing that failed): not a blocked check
+    shown under its root. What a fault's ``trips`` name."""
+    keep = set(view) if ids is None else set(ids)
+    failing = ("failed", "error")
+    return sorted(
+        cid for cid, row in view.items() if cid in keep and (row["verdict"] in failing or row["raw_verdict"] in failing)
+    )

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from family import run_checks, run_url, stub_context
+from family import concluded_failing, folded, run_checks, run_resolved, run_url, stub_context
 
 from conformance._catalog import Verdict
 from conformance.checks import errors as er
@@ -112,14 +112,14 @@ def test_control_faults_leave_errors_checks_passing(fault):
 # exact: a defect whose trips name errors checks fails those and passes every other one
 @pytest.mark.parametrize("fault", faults_naming(_ids("anthropic")))
 def test_defect_fails_exactly_the_checks_its_trips_name(fault):
-    results = run_checks(PATTERNS, [fault], model=MODEL)
-    named = named_checks(BY_NAME[fault], _ids("anthropic"))
-    for cid in named:
-        assert results[cid].verdict is Verdict.FAILED, (cid, _verdicts(results)[cid])
-    untouched = set(_ids("anthropic")) - set(named)
-    assert all(results[cid].verdict is Verdict.PASSED for cid in untouched), _not(
-        {cid: results[cid] for cid in untouched}, Verdict.PASSED
-    )
+    # as in a whole run: blocked checks resolved against the checks they name (family.run_resolved)
+    view = run_resolved(PATTERNS, [fault], model=MODEL)
+    ids = _ids("anthropic")
+    named = named_checks(BY_NAME[fault], ids)
+    assert concluded_failing(view, ids) == sorted(named), {cid: view[cid]["message"] for cid in ids}
+    # every other one passes, or is shown blocked under a check that fails for it
+    untouched = set(ids) - set(named)
+    assert {cid: view[cid]["verdict"] for cid in untouched if view[cid]["verdict"] not in ("passed", "blocked")} == {}
 
 
 def test_every_errors_check_is_tripped_by_some_defect():
@@ -189,7 +189,9 @@ def test_a_stub_model_refused_is_inconclusive_unless_a_trigger_is_declared():
     for cid in checks:
         assert undeclared[cid].verdict is Verdict.INCONCLUSIVE, _verdicts(undeclared)[cid]
         assert "--trigger" in undeclared[cid].outcome.message
-        assert declared[cid].verdict is Verdict.FAILED, _verdicts(declared)[cid]
+        # refused although declared: blocked by the forms of the request it sent; none of their
+        # checks ran, so the folded view shows it failed
+        assert folded(declared)[cid]["verdict"] == "failed", _verdicts(declared)[cid]
     assert "busy-model" in declared["errors.status.overload-529"].evidence[0]["request"]["body"]
 
 
@@ -239,7 +241,9 @@ def test_a_refusal_outside_the_envelope_says_what_came():
         r = run_url(url, ["request.validation.missing-max-tokens"], model=MODEL)[
             "request.validation.missing-max-tokens"
         ]
-    assert r.verdict is Verdict.FAILED
+    # the right status outside the envelope: blocked by the envelope checks, which report it
+    assert r.verdict is Verdict.BLOCKED
+    assert r.outcome.blocked_by == ("errors.envelope.shape", "errors.envelope.content-type")
     assert r.outcome.message.endswith(
         """got HTTP 400, no error envelope, body '{"detail": "max_tokens: field required"}'"""
     )

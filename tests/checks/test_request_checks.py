@@ -15,7 +15,7 @@ from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from family import run_checks, run_url
+from family import concluded_failing, folded, run_checks, run_resolved, run_url
 
 from conformance._catalog import Verdict
 from conformance.checks import load_catalog
@@ -98,11 +98,12 @@ def test_control_faults_leave_request_checks_passing(fault):
 # a defect whose trips name request checks fails each of them
 @pytest.mark.parametrize("fault", faults_naming(_ids("anthropic")))
 def test_defect_fails_the_checks_its_trips_name(fault):
-    results = run_stub(PATTERNS, [fault])
+    # as in a whole run: blocked checks resolved against the checks they name (family.run_resolved)
+    view = run_resolved(PATTERNS, [fault], model=MODEL, max_body_bytes=LIMIT, stub_kwargs={"max_body_bytes": LIMIT})
     named = named_checks(BY_NAME[fault], _ids("anthropic"))
     assert named
-    for cid in named:
-        assert results[cid].verdict is Verdict.FAILED, (cid, _verdicts(results)[cid])
+    missing = set(named) - set(concluded_failing(view, named))
+    assert {cid: (view[cid]["verdict"], view[cid]["message"]) for cid in missing} == {}
 
 
 def test_every_request_check_is_named_by_some_defects_trips():
@@ -113,8 +114,13 @@ def test_credentials_refused_in_the_probes_style_fail_every_request_check():
     """Without a preflight the run sends x-api-key, which bearer-only refuses: every request
     check sees 401 (not a trip: a real run's preflight picks Bearer, see the kill matrix)."""
     results = run_stub(PATTERNS, ["bearer-only"])
-    assert {cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.FAILED} == {}
     assert set(results) == set(_ids("anthropic"))
+    # each is blocked by the credential check (a refused style is that check's one red line);
+    # without it in the run, nothing reports the refusal, and the folded view shows them failed
+    blocked = {cid for cid, r in results.items() if r.verdict is Verdict.BLOCKED}
+    assert {cid: v for cid, v in _verdicts(results).items() if cid not in blocked} == {}
+    assert all(results[cid].outcome.blocked_by == ("auth.accept.x-api-key",) for cid in blocked)
+    assert {cid for cid, row in folded(results).items() if row["verdict"] != "failed"} == set()
 
 
 # -- minimal broken targets --------------------------------------------------------------------
@@ -180,9 +186,14 @@ def test_a_server_that_fails_everything_fails_every_acceptance_check():
     envelope = {"type": "error", "error": {"type": "api_error", "message": "boom"}, "request_id": "req_fake"}
     with fake_target(500, envelope) as url:
         results = run_fake(url, PATTERNS)
-    assert all(r.verdict is Verdict.FAILED for r in results.values()), {
-        cid: v for cid, v in _verdicts(results).items() if results[cid].verdict is not Verdict.FAILED
-    }
+    # shown failed, or blocked or folded under a check that fails for the same refusal: none passes
+    view = folded(results)
+    shown = ("failed", "blocked", "folded")
+    assert {cid: row["verdict"] for cid, row in view.items() if row["verdict"] not in shown} == {}
+    assert all(
+        view[row["under"][0]]["raw_verdict"] in ("failed", "blocked") for row in view.values() if row.get("under")
+    )
+    assert any(row["verdict"] == "failed" for row in view.values())
 
 
 def test_all_parameters_unsupported_is_a_400_in_the_envelope():

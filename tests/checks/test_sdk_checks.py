@@ -7,7 +7,7 @@ SDK tolerates (e.g. an error envelope without the top-level "type") must leave i
 from __future__ import annotations
 
 import pytest
-from family import run_checks
+from family import concluded_failing, run_checks, run_resolved
 
 from conformance._catalog import Verdict
 from conformance._redact import WRONG_API_KEY
@@ -51,9 +51,10 @@ def test_every_sdk_check_has_a_killer() -> None:
 # exact: a defect whose trips name sdk checks fails those and no other sdk check
 @pytest.mark.parametrize("fault", faults_naming(SDK_IDS))
 def test_defect_fails_exactly_the_sdk_checks_its_trips_name(fault: str) -> None:
-    res = results([fault])
+    # as in a whole run: blocked checks resolved against the checks they name (family.run_resolved)
+    view = run_resolved(("sdk.*",), [fault], api_key=KEY, model=MODEL, timeout=10.0, total_timeout=20.0)
     expected = sorted(named_checks(BY_NAME[fault], SDK_IDS))
-    assert failing(res) == expected, {cid: r.outcome.message for cid, r in res.items()}
+    assert concluded_failing(view, SDK_IDS) == expected, {cid: view[cid]["message"] for cid in SDK_IDS}
 
 
 @pytest.mark.parametrize("fault", TOLERATED + CONTROLS)

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from family import concluded_failing, run_resolved
 from family import verdicts as family_verdicts
 
 from conformance._catalog import Verdict
@@ -76,10 +77,12 @@ def test_controls_fail_nothing(control: str) -> None:
 # defects get the same requirement wrong in different ways)
 @pytest.mark.parametrize("fault", faults_naming(IDS))
 def test_defect_fails_the_checks_its_trips_name(fault: str) -> None:
-    results = verdicts((fault,))
+    # as in a whole run: blocked checks resolved against the checks they name (family.run_resolved)
+    view = run_resolved(FAMILY, [fault], model=SDK_MODEL_IDS[0], timeout=10, total_timeout=20)
     named = named_checks(BY_NAME[fault], IDS)
     assert named
-    assert {cid: results[cid] for cid in named if results[cid][0] is not Verdict.FAILED} == {}
+    missing = set(named) - set(concluded_failing(view, named))
+    assert {cid: (view[cid]["verdict"], view[cid]["message"]) for cid in missing} == {}
 
 
 LEARNED = "try 1: stop_sequences ['7'] taken from the answer '1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20'"

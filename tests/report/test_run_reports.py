@@ -43,7 +43,7 @@ def test_results_json_validates_and_counts_agree(stub_run):
         counted[r["verdict"]] = counted.get(r["verdict"], 0) + 1
     assert doc["counts"] == counted
     assert len({r["id"] for r in results}) == len(results)
-    assert doc["format"] == {"name": "conformance-results", "version": 1}
+    assert doc["format"] == {"name": "conformance-results", "version": 2}
     assert doc["gate"]["exit_code"] == 1
 
 
@@ -105,3 +105,35 @@ def test_terminal_shows_families_failures_diagnoses_reports_and_gate(stub_run):
     assert stub_run.doc["gate"]["verdict"].split(":")[0] in section
     assert "Traceback" not in out
     assert FAULTS  # the faults the run used are the ones diagnosed above
+
+
+def test_one_defect_one_red_line_across_the_reports(stub_run):
+    """Blocked and folded checks are shown under a root that is itself shown failing, in
+    results.json, JUnit (skipped, the root named), the terminal and pytest's own count line."""
+    doc = stub_run.doc
+    by_id = {r["id"]: r for r in doc["results"]}
+    under = [r for r in doc["results"] if r["verdict"] in ("blocked", "folded")]
+    assert under, "the faults of this run block or fold no check"
+    for r in under:
+        assert r["under"] and all(u in by_id for u in r["under"]), r["id"]
+        assert r["raw_verdict"] in ("blocked", "failed"), r["id"]
+    from conformance._fold import effective_roots
+
+    for r in under:
+        assert effective_roots(r, by_id), r["id"]
+        assert all(x["verdict"] in ("failed", "error", "expected failure") for x in effective_roots(r, by_id))
+    cases = {c.get("name"): c for c in ET.parse(stub_run.report_dir / "junit.xml").getroot().findall(".//testcase")}
+    for r in under:
+        skipped = cases[r["id"]].find("skipped")
+        assert skipped is not None and r["under"][0] in skipped.get("message", ""), r["id"]
+        assert cases[r["id"]].find("failure") is None
+    n_folded = sum(r["verdict"] == "folded" for r in doc["results"])
+    n_blocked = sum(r["verdict"] == "blocked" for r in doc["results"])
+    counts = re.findall(r"=+ (.*) in [\d.]+s", stub_run.output)[-1]
+    if n_folded:
+        assert f"{n_folded} folded" in counts and "same cause:" in stub_run.output
+    if n_blocked:
+        assert f"{n_blocked} blocked" in counts and "blocked by it:" in stub_run.output
+    # the gate line names no check shown under a gated root
+    for r in under:
+        assert r["id"] not in doc["gate"]["verdict"] or "(blocked by" in doc["gate"]["verdict"]

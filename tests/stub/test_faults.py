@@ -10,6 +10,7 @@ from typing import Callable
 import anthropic
 import pytest
 from stub_helpers import HTTP, KEY, MODEL, V1, V2, assemble, body, headers, parse_sse, post, stream_payloads
+from test_darkbloom import PROOFS as DARKBLOOM_PROOFS
 
 from conformance.stub.faults import BY_NAME, FAULTS, ORDERS, FaultSet, UnknownFault, catalog_lines
 
@@ -705,12 +706,90 @@ def _(url: str) -> None:
     assert post(url, body()).headers["anthropic-ratelimit-requests-limit"] == "1000"
 
 
+# ---- what real clients send (faults/client_requests.py)
+
+CONTEXT_MANAGEMENT = {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]}
+BETA = {"anthropic-beta": "context-management-2025-06-27"}
+
+
+@proof("beta-query-404")
+def _(url: str) -> None:
+    r = post(url, body(), path="/v1/messages?beta=true")
+    count = post(
+        url,
+        {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]},
+        path="/v1/messages/count_tokens?beta=true",
+    )
+    assert r.status_code == count.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+    assert post(url, body()).status_code == 200
+
+
+@proof("context-management-500")
+def _(url: str) -> None:
+    r = post(url, body(context_management=CONTEXT_MANAGEMENT, **THINK), **BETA)
+    assert r.status_code == 500 and r.json()["error"]["type"] == "api_error"
+    assert post(url, body(**THINK), **BETA).status_code == 200
+
+
+@proof("beta-fields-400-unnamed")
+def _(url: str) -> None:
+    r = post(url, body(context_management=CONTEXT_MANAGEMENT, **THINK), **BETA)
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    assert "context_management" not in r.json()["error"]["message"]
+
+
+@proof("tool-schema-keywords-500")
+def _(url: str) -> None:
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **TOOLS[0]["input_schema"]}
+    r = post(url, body(tools=[{**TOOLS[0], "input_schema": schema}]))
+    assert r.status_code == 500 and r.json()["error"]["type"] == "api_error"
+    assert post(url, body(tools=TOOLS)).status_code == 200
+
+
+@proof("long-metadata-user-id-500")
+def _(url: str) -> None:
+    r = post(url, body(metadata={"user_id": "user_" + "0" * 64 + "_account__session_1"}))
+    assert r.status_code == 500 and r.json()["error"]["type"] == "api_error"
+    assert post(url, body(metadata={"user_id": "user-1"})).status_code == 200
+
+
+@proof("cache-control-text-dropped")
+def _(url: str) -> None:
+    def ask(marked: bool) -> dict:
+        mark = {"cache_control": {"type": "ephemeral"}} if marked else {}
+        system = [{"type": "text", "text": "You answer in few words, as briefly as you can.", **mark}]
+        content = [{"type": "text", "text": "Repeat: Marigold-7319", **mark}]
+        return post(url, body(system=system, messages=[{"role": "user", "content": content}])).json()
+
+    marked, plain = ask(True), ask(False)
+    assert plain["content"][0]["text"] == "Marigold-7319" and "Marigold" not in marked["content"][0]["text"]
+    assert marked["usage"]["input_tokens"] < plain["usage"]["input_tokens"]
+
+
+# the Darkbloom faults' proofs live with the --darkbloom mode's tests
+PROOFS.update(DARKBLOOM_PROOFS)
+
+
 def test_catalog_is_complete_and_consistent() -> None:
     defects = [f for f in FAULTS if f.kind == "defect"]
     controls = [f for f in FAULTS if f.kind == "control"]
     assert len(defects) >= 30 and len(controls) >= 8
     assert len(BY_NAME) == len(FAULTS)
-    families = {"auth", "request", "response", "semantics", "stream", "errors", "sdk", "models", "count-tokens", "fuzz"}
+    families = {
+        "auth",
+        "request",
+        "response",
+        "semantics",
+        "stream",
+        "errors",
+        "sdk",
+        "models",
+        "count-tokens",
+        "fuzz",
+        "client-requests",
+        "darkbloom",
+        "clients",
+    }
     for f in FAULTS:
         assert f.name == f.name.lower() and " " not in f.name and f.description
         assert bool(f.trips) == (f.kind == "defect"), f.name
@@ -769,23 +848,22 @@ def _sdk(url: str) -> anthropic.Anthropic:
 def test_control_parses_with_sdk(name: str, start_stub, stub_url: str) -> None:
     url = start_stub(faults=[name])
     client, clean = _sdk(url), _sdk(stub_url)
-    kwargs = dict(
-        model=MODEL,
-        max_tokens=2000,
-        messages=[{"role": "user", "content": "use get_weather"}],
-        tools=TOOLS,
-        thinking={"type": "adaptive"},
-    )
-    expected = clean.messages.create(**kwargs)
-    got = client.messages.create(**kwargs)
-    assert _same_blocks(got.content, expected.content) and got.stop_reason == expected.stop_reason
-    with client.messages.stream(**kwargs) as stream:
-        final = stream.get_final_message()
-    assert [b.type for b in final.content] == ["thinking", "text", "tool_use"]
-    assert final.content[2].input == expected.content[2].input and final.content[1].text == expected.content[1].text
-    assert final.stop_reason == "tool_use" and final.usage.output_tokens == expected.usage.output_tokens
-    events = [e.type for e in client.messages.create(stream=True, **kwargs)]
-    assert events[0] == "message_start" and events[-1] == "message_stop"
+    base = dict(model=MODEL, max_tokens=2000, messages=[{"role": "user", "content": "use get_weather"}], tools=TOOLS)
+    # thinking then text (tool_choice auto: the stub answers with text), and a forced tool call
+    asks = [
+        (dict(base, thinking={"type": "adaptive"}), ["thinking", "text"], "end_turn"),
+        (dict(base, tool_choice={"type": "tool", "name": "get_weather"}), ["tool_use"], "tool_use"),
+    ]
+    for kwargs, types, stop_reason in asks:
+        expected = clean.messages.create(**kwargs)
+        got = client.messages.create(**kwargs)
+        assert _same_blocks(got.content, expected.content) and got.stop_reason == expected.stop_reason
+        with client.messages.stream(**kwargs) as stream:
+            final = stream.get_final_message()
+        assert [b.type for b in final.content] == types and _same_blocks(final.content, expected.content)
+        assert final.stop_reason == stop_reason and final.usage.output_tokens == expected.usage.output_tokens
+        events = [e.type for e in client.messages.create(stream=True, **kwargs)]
+        assert events[0] == "message_start" and events[-1] == "message_stop"
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

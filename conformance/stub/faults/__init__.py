@@ -11,7 +11,9 @@ module of its concern:
 * :mod:`.message`: the Message body;
 * :mod:`.stream`: stream framing, grammar and errors;
 * :mod:`.endpoints`: count_tokens and the models listing;
-* :mod:`.controls`: the legal variations.
+* :mod:`.client_requests`: what real clients send (``?beta=true``, beta fields, ``cache_control``);
+* :mod:`.controls`: the legal variations;
+* :mod:`.darkbloom`: Darkbloom's attestation evidence (the stub's ``--darkbloom`` mode).
 
 :class:`FaultSet` is what the app (``app.py``) consults: it combines the switches and runs the
 hooks of the faults that are on, and does nothing when none is.
@@ -25,7 +27,7 @@ import json
 from typing import Any, Callable
 
 from ..generate import Options
-from . import controls, endpoints, errors, message, request, stream
+from . import client_requests, controls, darkbloom, endpoints, errors, message, request, stream
 from ._base import Events, Fault, Frame, Json, Kind, dump
 
 __all__ = [
@@ -42,7 +44,14 @@ __all__ = [
 ]
 
 FAULTS: tuple[Fault, ...] = (
-    errors.FAULTS + request.FAULTS + message.FAULTS + stream.FAULTS + endpoints.FAULTS + controls.FAULTS
+    errors.FAULTS
+    + request.FAULTS
+    + message.FAULTS
+    + stream.FAULTS
+    + endpoints.FAULTS
+    + client_requests.FAULTS
+    + controls.FAULTS
+    + darkbloom.FAULTS
 )
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in FAULTS}
@@ -70,6 +79,10 @@ ORDERS: dict[str, tuple[str, ...]] = {
         "system-array-500",
         "assistant-string-content-500",
         "tool-result-refused",
+        "context-management-500",
+        "beta-fields-400-unnamed",
+        "tool-schema-keywords-500",
+        "long-metadata-user-id-500",
     ),
     # openai-stop-reasons maps tool_use before tool-use-end-turn looks for it
     "message": (
@@ -206,6 +219,8 @@ class FaultSet:
         self._multi_line = any(f.multi_line_data for f in on)
         self._buffered = next((f.buffered for f in on if f.buffered is not None), None)
         # hooks, in their stage's order
+        self._refuse_url = [f.refuse_url for f in _ordered("refuse_url", on) if f.refuse_url]
+        self.refuses_urls = bool(self._refuse_url)
         self._request_body = [f.request_body for f in _ordered("request_body", on) if f.request_body]
         self._refuse = [f.refuse for f in _ordered("refuse", on) if f.refuse]
         self._generation = [f.generation for f in _ordered("generation", on) if f.generation]
@@ -237,6 +252,15 @@ class FaultSet:
         if self._skips_auth:
             return None
         return self._route_auth_styles.get(route or "", self._auth_styles)
+
+    def url_refusal(self, path: str, query: str) -> tuple[int, str, str] | None:
+        """(status, error type, message) for a request URL some defect refuses (beta-query-404
+        routes on path and query), else None; asked before auth, as a router would."""
+        for hook in self._refuse_url:
+            refusal = hook(path, query)
+            if refusal is not None:
+                return refusal
+        return None
 
     def prepare_body(self, body: Any, version: str, schema: str = "messages-request") -> Any:
         """What the validator sees: some defects hide parts of the body from it."""

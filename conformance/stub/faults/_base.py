@@ -13,6 +13,7 @@ Two ways to change the clean stub:
   ============== ================================================= ===========================
   hook           signature                                         shape
   ============== ================================================= ===========================
+  refuse_url     ``(path, query) -> (status, type, msg) | None``   the request URL (routing)
   request_body   ``(body, version, schema) -> body``               what the validator sees
   refuse         ``(body, headers) -> (status, type, msg) | None`` a valid request refused
   generation     ``(body) -> body``                                what generation sees
@@ -62,6 +63,10 @@ class Fault:
     kind: Kind
     description: str
     trips: tuple[str, ...] = ()
+    # how many requirements the defect breaks: "one" (it must show as at most a few red lines,
+    # its consequences blocked or folded under them) or "many" (no validation at all, one wrong
+    # status for every error: each broken requirement is a failure of its own)
+    breaks: Literal["one", "many"] = "one"
 
     # ---- switches (declarative; see FaultSet for how several combine)
     auth_styles: frozenset[str] | None = None  # the credential carriers accepted (None: not this fault's say)
@@ -89,6 +94,7 @@ class Fault:
     buffered: float | None = None  # the whole stream written at once, after this many seconds
 
     # ---- hooks (None: the fault does not touch that shape)
+    refuse_url: Callable[[str, str], tuple[int, str, str] | None] | None = field(default=None, repr=False)
     request_body: Callable[[Json, str, str], Any] | None = field(default=None, repr=False)
     refuse: Callable[[Json, Any], tuple[int, str, str] | None] | None = field(default=None, repr=False)
     generation: Callable[[Json], Json] | None = field(default=None, repr=False)

@@ -76,14 +76,14 @@ FAULTS: tuple[Fault, ...] = (
         "openai-error-envelope",
         'errors are {"error":{type,message}}: no top-level "type":"error", no request_id (Darkbloom §8.2)',
         "errors.envelope.shape",
-        "errors.request-id.body",
-        "errors.routing.unknown-path",
-        "errors.routing.wrong-method",
+        "client-requests.errors.invalid-stream",
         error=_openai_envelope,
     ),
     defect(
         "wrong-error-type",
         "non-Anthropic error types: model_not_found, rate_limit_exceeded, provider_error, internal_error (Darkbloom §8.3)",
+        "clients.typescript-sdk.error-authentication",
+        "clients.typescript-sdk.error-not-found",
         "errors.status.type-agrees",
         "request.model.unknown-model",
         "models.retrieve.unknown",
@@ -94,6 +94,7 @@ FAULTS: tuple[Fault, ...] = (
         "sdk.errors.authentication",
         "sdk.errors.not-found",
         error=_wrong_type,
+        breaks="many",  # every error's type: each status's requirement is broken on its own
     ),
     defect(
         "status-503-for-overload",
@@ -105,12 +106,15 @@ FAULTS: tuple[Fault, ...] = (
     defect(
         "server-error-on-bad-input",
         "invalid requests get 500 api_error instead of 400 invalid_request_error",
+        "clients.typescript-sdk.error-bad-request",
         *SCHEMA_VALIDATION,
         "count-tokens.validation.missing-messages",
         "sdk.errors.bad-request",
         "fuzz.invalid.never-5xx",
         "fuzz.schemathesis.not-a-server-error",
+        "client-requests.errors.invalid-stream",
         validation="500",
+        breaks="many",  # every validation rule answered 500: each rule's check fails
     ),
     defect(
         "retry-on-client-error",
@@ -121,10 +125,13 @@ FAULTS: tuple[Fault, ...] = (
     defect(
         "validation-422",
         "invalid requests get 422 (the FastAPI/pydantic default) instead of 400, in the error envelope",
+        "clients.typescript-sdk.error-bad-request",
         "request.validation.missing-model",
         "fuzz.invalid.rejected-exactly",
         "fuzz.schemathesis.status-code-conformance",
+        "client-requests.errors.invalid-stream",
         error=_remap(400, 422),
+        breaks="many",  # every validation rule answered 422: each rule's check fails
     ),
     defect(
         "429-without-retry-after",
@@ -141,9 +148,7 @@ FAULTS: tuple[Fault, ...] = (
     defect(
         "plain-text-404",
         'unknown paths answer text/plain "404 page not found" (Go default mux, Darkbloom §8.10)',
-        "errors.routing.unknown-path",
-        "errors.envelope.*",
-        "errors.request-id.body",  # schemathesis meets an unknown path only by chance
+        "errors.envelope.*",  # schemathesis meets an unknown path only by chance
         plain_text_404=True,
     ),
     defect(
@@ -151,8 +156,7 @@ FAULTS: tuple[Fault, ...] = (
         "error bodies are JSON but sent as content-type text/plain",
         "errors.envelope.content-type",
         "fuzz.schemathesis.content-type-conformance",
-        "errors.routing.unknown-path",
-        "errors.routing.wrong-method",
+        "client-requests.errors.invalid-stream",
         error_content_type="text/plain; charset=utf-8",
     ),
     # ---- headers (§5.2, §8.9)
