@@ -47,6 +47,7 @@ SCENARIOS = (
     "auth-bearer",
     "auth-x-api-key",
 )
+STREAMING = frozenset({"create-stream", "stream-final"})
 TS_SDK = "clients-typescript-sdk"
 CLAUDE_CODE = "clients-claude-code"
 MARGIN = 1.0  # seconds a client's bound keeps from the check's own bound
@@ -57,7 +58,7 @@ class ClientRun:
     """A probe's result: the run, or why there was none."""
 
     unavailable: str | None = None  # no Node / no packages: the checks are skipped
-    not_sent: str | None = None  # the run was not started (an earlier stream hung)
+    not_sent: str | None = None  # an earlier stream of the run hung: not started (its streams)
     run: Any = None  # DriverRun | ClaudeCodeRun
     installed: Any = None
 
@@ -99,6 +100,7 @@ def _typescript_sdk(ctx: Context) -> ClientRun:
     inst, why = _installed(ctx)
     if inst is None:
         return ClientRun(unavailable=why)
+    hung = ctx.target.hung_stream
     key = _key(ctx)
     config = {
         "model": ctx.model,
@@ -115,13 +117,14 @@ def _typescript_sdk(ctx: Context) -> ClientRun:
         redactor=ctx.target.redactor.extended([key]),
         api_key=key,
         config=config,
-        scenarios=SCENARIOS,
+        # once a stream of the run has hung, the SDK's streams would wait out the bound too
+        scenarios=tuple(n for n in SCENARIOS if not (hung and n in STREAMING)),
         timeout=ctx.config.timeout,
         bound=_bound(ctx, ctx.config.total_timeout + 15.0),
         cap=ctx.target.max_body_bytes,
         insecure=ctx.config.insecure,
     )
-    return ClientRun(run=run, installed=inst)
+    return ClientRun(run=run, installed=inst, not_sent=hung)
 
 
 @probe(CLAUDE_CODE)
@@ -186,6 +189,8 @@ def _scenario(ctx: Context, name: str) -> tuple[dict[str, Any] | None, Outcome |
     found: ClientRun = ctx.probe(TS_SDK)
     if found.unavailable is not None:
         return None, Outcome.skipped(f"the TypeScript SDK cannot run here: {found.unavailable}")
+    if found.not_sent is not None and name in STREAMING:  # blocked by the stream that hung
+        raise Blocked((HUNG,), f"not run: {found.not_sent}")
     run = found.run
     exchanges = run.exchanges.get(name, [])
     ctx.evidence(*exchanges)

@@ -263,3 +263,13 @@ def test_a_tools_refusal_after_tools_worked_is_a_failure_not_a_decline() -> None
     assert judge("semantics.tools.tool-result-accepted", ctx) is Verdict.FAILED
     ctx = CannedContext(tools_forced=declined_400(), tool_result=declined_400())
     assert judge("semantics.tools.tool-result-accepted", ctx) is Verdict.UNSUPPORTED
+
+
+@pytest.mark.parametrize(
+    "fault", [None, "canned-reply", "ignore-stop-sequences", "ignore-max-tokens", "output-tokens-zero", "ignore-system"]
+)
+def test_model_dependent_checks_are_decided_on_deterministic_text(fault: str | None) -> None:
+    """The stub and the faults whose text is deterministic (canned replies, echoes) leave no
+    semantics check inconclusive: learning what the target says, then challenging it, decides."""
+    results = verdicts(() if fault is None else (fault,))
+    assert {cid: vm for cid, vm in results.items() if vm[0] is Verdict.INCONCLUSIVE} == {}
