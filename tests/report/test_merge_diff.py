@@ -128,3 +128,26 @@ def test_markdown_escapes_and_caps(doc_factory):
     doc = doc_factory({f"a.x.c{i}": "failed" for i in range(40)})
     md = render_markdown(doc, [])
     assert md.count("\n- `a.x.c") == 25 and "… and 15 more" in md
+
+
+def test_diff_a_check_moving_under_a_root_is_a_change_not_a_fix(doc_factory, tmp_doc):
+    """failed alone -> folded under a new root: the root is the regression, the check a change;
+    blocked -> failed alone: a change, not a regression (it was not passing before either)."""
+    base = doc_factory({"a.x.root": "passed", "a.x.agg": "failed", "a.x.child": "blocked"})
+    new = doc_factory({"a.x.root": "failed", "a.x.agg": "failed", "a.x.child": "failed"})
+    base["results"][2]["blocked_by"] = ["a.x.root"]
+    new["results"][1]["causes"] = [[["a.x.root"]]]
+    from conformance.report.model import load_results
+
+    before = load_results(tmp_doc("base.json", base))  # the folded view, as every reader sees it
+    after = load_results(tmp_doc("new.json", new))
+    assert [r["verdict"] for r in before["results"]] == ["passed", "failed", "failed"]  # root passed: child failed
+    assert [r["verdict"] for r in after["results"]] == ["failed", "folded", "failed"]
+    d = diff(before, after)
+    assert [i["id"] for i in d["regressions"]] == ["a.x.root"]
+    assert d["fixes"] == []
+    assert [(i["id"], i["before"], i["after"]) for i in d["changes"]] == [("a.x.agg", "failed", "folded")]
+    # and a matrix of the two shows the folded check with its own symbol
+    matrix = build_matrix([before, after], ["base", "new"])
+    row = next(r for r in matrix["rows"] if r["id"] == "a.x.agg")
+    assert [c["verdict"] for c in row["cells"]] == ["failed", "folded"]
