@@ -28,6 +28,7 @@ from conformance.checks._causes import (
     require_message,
     require_ok,
     stream_symptoms,
+    unreadable,
 )
 from conformance.checks._common import HELLO, WEATHER_QUESTION, WEATHER_TOOL, basic_body, declined, describe, expect_ok
 from conformance.checks._shared import (
@@ -60,6 +61,8 @@ LONG_SYSTEM = (
 )
 
 TOOL_USE_ID = "toolu_01ConformanceProbe0001"
+# the check reporting a usage that is not an integer (what the usage checks here cannot read)
+USAGE_INTS = ("response.usage.required-ints",)
 
 
 # ------------------------------------------------------------------------------- probes
@@ -210,7 +213,7 @@ def max_tokens_cut(ctx: Context) -> Outcome:
     msg = cast(dict, msg)  # a dict whenever bad is None
     reason, out = msg.get("stop_reason"), _tokens(msg, "output_tokens")
     if out is None:
-        return Outcome.inconclusive("usage.output_tokens is not an integer, so the cut cannot be measured")
+        raise Blocked(USAGE_INTS, "usage.output_tokens is not an integer, so the cut cannot be measured")
     words = len(message_text(msg).split())
     if words >= 3:
         # three words are more than one token in any tokenizer, whatever usage reports
@@ -243,7 +246,7 @@ def max_tokens_bound(ctx: Context) -> Outcome:
     msg = cast(dict, msg)  # a dict whenever bad is None
     out = _tokens(msg, "output_tokens")
     if out is None:
-        return Outcome.inconclusive("usage.output_tokens is not an integer, so the bound cannot be measured")
+        raise Blocked(USAGE_INTS, "usage.output_tokens is not an integer, so the bound cannot be measured")
     if out > BOUND_MAX_TOKENS:
         return Outcome.mismatch(f"output_tokens <= {BOUND_MAX_TOKENS} (max_tokens)", f"output_tokens {out}")
     return Outcome.passed(f"output_tokens {out} <= {BOUND_MAX_TOKENS}")
@@ -258,8 +261,9 @@ def max_tokens_bound(ctx: Context) -> Outcome:
 def usage_output_counted(ctx: Context) -> Outcome:
     """MUST count what it generated: ``usage.output_tokens`` is non-zero, even for empty text
     (contract §2.3); a usage of 0 under-bills and hides an ignored ``max_tokens``. Judged on the
-    plain answer and on the one-token cut; a usage that is not an integer is the
-    ``response.usage.required-ints`` check's to report."""
+    plain answer, on the one-token cut and (anthropic profile) on the plain answer streamed: the
+    text its deltas delivered against the final ``message_delta`` usage. A usage that is not an
+    integer is the ``response.usage.required-ints`` check's to report."""
     judged = []
     for name in (BASIC, MAX_TOKENS_CUT):
         msg, bad = _message(ctx.probe(name))
@@ -269,11 +273,41 @@ def usage_output_counted(ctx: Context) -> Outcome:
         msg = cast(dict, msg)  # a dict whenever bad is None
         text, out = message_text(msg), _tokens(msg, "output_tokens")
         if out is None:
-            return Outcome.inconclusive(f"{name}: usage.output_tokens is not an integer (response.usage.required-ints)")
+            raise Blocked(USAGE_INTS, f"{name}: usage.output_tokens is not an integer")
         if out < 1:
             return Outcome.mismatch(f"{name}: usage.output_tokens >= 1", f"output_tokens {out} for text {text[:60]!r}")
         judged.append(f"{name}: {out} for {len(text.split())} word(s)")
+    if ctx.config.profile == "anthropic":
+        streamed = _streamed_usage(ctx.probe("usage-stream"))
+        if streamed is not None:
+            text, out = streamed
+            if text and out < 1:
+                return Outcome.mismatch(
+                    "streamed: usage.output_tokens >= 1 in the final message_delta",
+                    f"output_tokens {out} after deltas delivering {text[:60]!r}",
+                )
+            judged.append(f"streamed: {out} for {len(text.split())} word(s)")
     return Outcome.passed("output_tokens counted: " + "; ".join(judged))
+
+
+@probe("usage-stream")
+def _usage_stream(ctx: Context):
+    return ctx.messages(basic_body(ctx, stream=True), headers={"Accept": "text/event-stream"})
+
+
+def _streamed_usage(ex: Exchange) -> tuple[str, int] | None:
+    """(the text the stream's deltas delivered, the final message_delta's output_tokens), or
+    None when the stream cannot say (not a readable stream, no integer usage): the stream and
+    grammar checks report those."""
+    if ex.status != 200 or unreadable(ex):
+        return None
+    grammar = StreamGrammar()
+    for event in ex.events:
+        grammar.feed(event)
+    grammar.finish(complete=ex.complete and not ex.transport_error)
+    msg = grammar.message
+    out = _tokens(msg, "output_tokens") if isinstance(msg, dict) else None
+    return None if out is None else (message_text(cast(dict, msg)), out)
 
 
 # ------------------------------------------------------------------------------ stop sequences

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from family import concluded_failing, run_resolved
+from family import concluded_failing, run_checks, run_resolved
 from family import verdicts as family_verdicts
 
 from conformance._catalog import Verdict
@@ -116,10 +116,15 @@ def test_usage_that_reports_nothing_fails_the_usage_check_alone() -> None:
     assert results["semantics.max-tokens.cut"][0] is Verdict.PASSED  # the cut is judged on the text too
 
 
-def test_missing_usage_is_inconclusive_not_failed() -> None:
-    results = verdicts(("missing-output-tokens",))
-    assert results["semantics.max-tokens.cut"][0] is Verdict.INCONCLUSIVE
-    assert results["semantics.max-tokens.bound"][0] is Verdict.INCONCLUSIVE
+def test_missing_usage_blocks_the_usage_checks_not_fails_them() -> None:
+    """No integer usage.output_tokens: the checks that read it are blocked by the check that
+    reports it (response.usage.required-ints), neither failed nor left inconclusive."""
+    results = run_checks(
+        ["semantics.*"], ["missing-output-tokens"], model=SDK_MODEL_IDS[0], timeout=10, total_timeout=20
+    )
+    for cid in ("semantics.max-tokens.cut", "semantics.max-tokens.bound", "semantics.usage.output-counted"):
+        assert results[cid].verdict is Verdict.BLOCKED, (cid, results[cid].outcome)
+        assert results[cid].outcome.blocked_by == ("response.usage.required-ints",)
 
 
 # ------------------------------------------------------------------ verdicts the stub never gives

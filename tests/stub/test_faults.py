@@ -265,6 +265,14 @@ def _(url: str) -> None:
     assert next(d for n, d in events if n == "message_delta")["usage"]["output_tokens"] == 0
 
 
+@proof("stream-output-tokens-zero")
+def _(url: str) -> None:
+    m = post(url, body()).json()
+    assert m["usage"]["output_tokens"] > 0
+    _, events = stream_payloads(url, body())
+    assert next(d for n, d in events if n == "message_delta")["usage"]["output_tokens"] == 0
+
+
 @proof("non-msg-ids")
 def _(url: str) -> None:
     m = post(url, body(**FORCED)).json()

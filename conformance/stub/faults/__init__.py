@@ -112,6 +112,7 @@ ORDERS: dict[str, tuple[str, ...]] = {
         "tool-use-end-turn",
         "missing-output-tokens",
         "output-tokens-zero",
+        "stream-output-tokens-zero",
         # indices, then events repeated, moved, split or dropped
         "non-contiguous-block-index",
         "delta-index-skew",

@@ -152,6 +152,13 @@ FAULTS: tuple[Fault, ...] = (
         events=on_type("message_delta", _delta_zero_output_tokens),
     ),
     defect(
+        "stream-output-tokens-zero",
+        "message_delta.usage.output_tokens is 0 after the text was streamed; the Message's usage "
+        "is right (a streaming path that never fills in usage)",
+        "semantics.usage.output-counted",
+        events=on_type("message_delta", _delta_zero_output_tokens),
+    ),
+    defect(
         "non-msg-ids",
         "message ids chatcmpl-…, tool_use ids call_…",
         "response.ids.msg-prefix",
