@@ -203,24 +203,25 @@ class RunContext:
             )
         return None
 
-    def messages(self, body: dict, *, keep: Iterable[str] = (), **kw: Any) -> Exchange:
-        """``POST /v1/messages``. A target seen to refuse user content or ``system`` as a string
+    def messages(self, body: dict, *, keep: Iterable[str] = (), path: str = "/v1/messages", **kw: Any) -> Exchange:
+        """``POST /v1/messages`` (or ``path``: the same route with a query, ``?beta=true``). A
+        target seen to refuse user content or ``system`` as a string
         while it accepts the same text as blocks gets it as blocks (and the check says so),
         unless the probe judges that form (``keep``): one refused form is then one red line,
         its check's, not a refusal of every probe that happens to use it."""
         forms = [f for f in _STRING_FORMS if f not in keep and _has_string(body, f)]
         refused = [f for f in forms if self._refuses(f, learn=False)]
         if refused:
-            return self._adapted_send(body, refused, **kw)
-        ex = self.send("POST", "/v1/messages", json=body, **kw)
+            return self._adapted_send(path, body, refused, **kw)
+        ex = self.send("POST", path, json=body, **kw)
         if forms and ex.status in _REFUSALS:
             refused = [f for f in forms if self._refuses(f, learn=True)]
             if refused:
-                return self._adapted_send(body, refused, **kw)
+                return self._adapted_send(path, body, refused, **kw)
         return ex
 
-    def _adapted_send(self, body: dict, refused: list[str], **kw: Any) -> Exchange:
-        ex = self.send("POST", "/v1/messages", json=_as_blocks(body, refused), **kw)
+    def _adapted_send(self, path: str, body: dict, refused: list[str], **kw: Any) -> Exchange:
+        ex = self.send("POST", path, json=_as_blocks(body, refused), **kw)
         ex.adapted = "; ".join(_STRING_FORMS[f][1] for f in refused)
         return ex
 

@@ -424,7 +424,8 @@ def _probe(ctx: Context, name: str) -> Any:
 
 @probe(P_QUERY)
 def _beta_query(ctx: Context) -> Exchange:
-    return ctx.send("POST", MESSAGES_BETA, json=basic_body(ctx))
+    # the basic request as the basic probe sends it (in a form the target accepts), with the query
+    return ctx.messages(basic_body(ctx), path=MESSAGES_BETA)
 
 
 @probe(P_COUNT_QUERY)
