@@ -115,7 +115,7 @@ def forms(body: Any, version: str | None = None) -> Symptom:
         elif isinstance(content, str):
             out += [CONTENT_STRING, CONTENT_FORMS]
         if isinstance(content, list):
-            kinds = {b.get("type") for b in content if isinstance(b, dict)}
+            kinds = {b["type"] for b in content if isinstance(b, dict) and isinstance(b.get("type"), str)}
             out += [CONTENT_BLOCKS, CONTENT_FORMS]  # a server refusing content as blocks refuses every list
             out += [TOOL_RESULT] if "tool_result" in kinds else []
     system = body.get("system")
