@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from types import SimpleNamespace
 from typing import Any
 
 import anthropic
 import pydantic
 import pytest
 from stub_helpers import HTTP, KEY
+
+from conformance.checks.client_requests import CLIENT_HEADERS, claude_code_body
 
 MODEL = "claude-opus-4-7"
 CC = {"type": "ephemeral", "ttl": "5m"}
@@ -273,156 +276,18 @@ def test_beta_parameters_need_a_beta_request(stub_url: str) -> None:
 # --------------------------------------------------------------------------- Claude Code
 
 
-def _cc_tool(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "description": f"The {name} tool.",
-        "input_schema": {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "properties": properties,
-            "required": required,
-            "additionalProperties": False,
-        },
-    }
-
-
-CC_TOOLS = [
-    _cc_tool(
-        "Task",
-        {"description": {"type": "string"}, "prompt": {"type": "string"}, "subagent_type": {"type": "string"}},
-        ["description", "prompt", "subagent_type"],
-    ),
-    _cc_tool(
-        "Bash",
-        {
-            "command": {"type": "string"},
-            "timeout": {"type": "number", "maximum": 600000},
-            "description": {"type": "string"},
-            "run_in_background": {"type": "boolean"},
-        },
-        ["command"],
-    ),
-    _cc_tool("Glob", {"pattern": {"type": "string"}, "path": {"type": "string"}}, ["pattern"]),
-    _cc_tool(
-        "Grep",
-        {
-            "pattern": {"type": "string"},
-            "path": {"type": "string"},
-            "glob": {"type": "string"},
-            "output_mode": {"type": "string", "enum": ["content", "files_with_matches", "count"]},
-            "-B": {"type": "number"},
-            "-A": {"type": "number"},
-            "-n": {"type": "boolean"},
-            "head_limit": {"type": "number"},
-        },
-        ["pattern"],
-    ),
-    _cc_tool("ExitPlanMode", {"plan": {"type": "string"}}, ["plan"]),
-    _cc_tool(
-        "Read",
-        {"file_path": {"type": "string"}, "offset": {"type": "number"}, "limit": {"type": "number"}},
-        ["file_path"],
-    ),
-    _cc_tool(
-        "Edit",
-        {
-            "file_path": {"type": "string"},
-            "old_string": {"type": "string"},
-            "new_string": {"type": "string"},
-            "replace_all": {"type": "boolean", "default": False},
-        },
-        ["file_path", "old_string", "new_string"],
-    ),
-    _cc_tool("Write", {"file_path": {"type": "string"}, "content": {"type": "string"}}, ["file_path", "content"]),
-    _cc_tool(
-        "NotebookEdit",
-        {
-            "notebook_path": {"type": "string"},
-            "cell_id": {"type": "string"},
-            "new_source": {"type": "string"},
-            "edit_mode": {"type": "string", "enum": ["replace", "insert", "delete"]},
-        },
-        ["notebook_path", "new_source"],
-    ),
-    _cc_tool("WebFetch", {"url": {"type": "string", "format": "uri"}, "prompt": {"type": "string"}}, ["url", "prompt"]),
-    _cc_tool(
-        "TodoWrite",
-        {
-            "todos": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "content": {"type": "string", "minLength": 1},
-                        "status": {"type": "string", "enum": ["pending", "in_progress", "completed"]},
-                        "activeForm": {"type": "string", "minLength": 1},
-                    },
-                    "required": ["content", "status", "activeForm"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        ["todos"],
-    ),
-    _cc_tool(
-        "WebSearch",
-        {
-            "query": {"type": "string", "minLength": 2},
-            "allowed_domains": {"type": "array", "items": {"type": "string"}},
-            "blocked_domains": {"type": "array", "items": {"type": "string"}},
-        },
-        ["query"],
-    ),
-    _cc_tool("BashOutput", {"bash_id": {"type": "string"}, "filter": {"type": "string"}}, ["bash_id"]),
-]
-CC_TOOLS[-1]["cache_control"] = {"type": "ephemeral"}
-
-
 @pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21"])
 def test_claude_code_first_request(stub_url: str, version: str) -> None:
-    body = {
-        "model": MODEL,
-        "max_tokens": 32000,
-        "stream": True,
-        "messages": [
-            {
-                "role": "user",
-                "content": [
-                    {
-                        "type": "text",
-                        "text": "<system-reminder>\nAs you answer the user's questions, you can use the following context.\n</system-reminder>",
-                    },
-                    {"type": "text", "text": "hello", "cache_control": {"type": "ephemeral"}},
-                ],
-            }
-        ],
-        "system": [
-            {
-                "type": "text",
-                "text": "You are Claude Code, Anthropic's official CLI for Claude.",
-                "cache_control": {"type": "ephemeral"},
-            },
-            {
-                "type": "text",
-                "text": "You are an interactive CLI tool that helps users with software engineering tasks.",
-                "cache_control": {"type": "ephemeral"},
-            },
-        ],
-        "tools": CC_TOOLS,
-        "metadata": {"user_id": "user_0123456789abcdef_account__session_01234567-89ab-cdef-0123-456789abcdef"},
-        "thinking": {"type": "enabled", "budget_tokens": 31999},
-        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
-    }
+    # the request the client-requests family sends: Claude Code's whole first request
+    body = claude_code_body(SimpleNamespace(model=MODEL), max_tokens=32000)
+    body["thinking"] = {"type": "enabled", "budget_tokens": 31999}
     if version == "2023-06-01":
         body["temperature"] = 1
     headers = {
+        **CLIENT_HEADERS,
         "authorization": f"Bearer {KEY}",
         "anthropic-version": version,
         "content-type": "application/json",
-        "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14",
-        "anthropic-dangerous-direct-browser-access": "true",
-        "x-app": "cli",
         "user-agent": "claude-cli/2.0.0 (external, cli)",
         "x-stainless-lang": "js",
         "x-stainless-package-version": "0.60.0",
