@@ -145,6 +145,7 @@ def refusal_roots(ex: Exchange) -> Symptom:
 
 
 def grammar_of(ex: Exchange) -> StreamGrammar:
+    """The grammar fed with a recorded answer's events: what every family judges a stream by."""
     g = StreamGrammar()
     for ev in ex.events:
         g.feed(ev)

@@ -40,10 +40,10 @@ import jsonschema
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Blocked, Level, Outcome, Verdict, check
 from conformance._exchange import Exchange
-from conformance._grammar import StreamGrammar
 from conformance._probes import Context, probe
 from conformance.checks._causes import (
     STREAM_FRAMING,
+    grammar_of,
     message_symptoms,
     require_message,
     require_ok,
@@ -604,10 +604,7 @@ def answer_200(ctx: Context, ex: Exchange, what: str) -> Outcome:
         if ex.content_type != "text/event-stream":
             raise Blocked(STREAM_FRAMING, message)
         return Outcome.failed(message)
-    grammar = StreamGrammar()
-    for event in ex.events:
-        grammar.feed(event)
-    grammar.finish(complete=ex.complete and not ex.transport_error)
+    grammar = grammar_of(ex)
     require_stream(ex, f"expected a stream for {what} in the §3.3 grammar, got unnamed or misnamed events", grammar)
     if grammar.error is not None:
         inner = grammar.error.get("error")

@@ -35,7 +35,7 @@ from conformance._driver import (
     send,
 )
 from conformance._exchange import Exchange
-from conformance._grammar import KNOWN_EVENTS, StreamGrammar
+from conformance._grammar import KNOWN_EVENTS
 from conformance._probes import Context
 from conformance._strategies import (
     Expectations,
@@ -47,7 +47,7 @@ from conformance._strategies import (
     valid_requests,
 )
 from conformance._target import Target, Timeouts
-from conformance.checks._causes import symptoms
+from conformance.checks._causes import grammar_of, symptoms
 from conformance.checks._common import declined, describe, error_type_of
 from conformance.checks._shared import shown_supported
 
@@ -92,10 +92,7 @@ def _uses_optional(req: GenRequest) -> bool:
 
 def _stream_problem(ctx: Context, ex: Exchange) -> tuple[str | None, dict | None]:
     """(a reason the stream is wrong, the Message rebuilt from it)."""
-    g = StreamGrammar()
-    for ev in ex.events:
-        g.feed(ev)
-    g.finish(complete=ex.complete and not ex.transport_error)
+    g = grammar_of(ex)
     if g.violations:
         v = g.violations[0]
         return f"stream grammar rule {v.rule} broken at event {v.position}: {v.message}", g.message
@@ -326,10 +323,7 @@ def _signature(req: GenRequest, ex: Exchange) -> tuple:
     if not 200 <= ex.status < 300:
         return ("rejected", ex.status // 100, error_type_of(ex))
     if req.stream:
-        g = StreamGrammar()
-        for ev in ex.events:
-            g.feed(ev)
-        g.finish(complete=ex.complete and not ex.transport_error)
+        g = grammar_of(ex)
         return ("accepted", "stream", tuple(sorted({v.rule for v in g.violations})))
     return ("accepted",)
 

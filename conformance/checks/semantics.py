@@ -19,10 +19,10 @@ import jsonschema
 
 from conformance._catalog import ANTHROPIC_ONLY, MUST, SHOULD, Blocked, Outcome, check
 from conformance._exchange import Exchange
-from conformance._grammar import StreamGrammar
 from conformance._probes import Context, probe
 from conformance.checks._causes import (
     GRAMMAR_TIERS,
+    grammar_of,
     lowest_tier,
     require_documented_stop_reason,
     require_message,
@@ -301,11 +301,7 @@ def _streamed_usage(ex: Exchange) -> tuple[str, int] | None:
     grammar checks report those."""
     if ex.status != 200 or unreadable(ex):
         return None
-    grammar = StreamGrammar()
-    for event in ex.events:
-        grammar.feed(event)
-    grammar.finish(complete=ex.complete and not ex.transport_error)
-    msg = grammar.message
+    msg = grammar_of(ex).message
     out = _tokens(msg, "output_tokens") if isinstance(msg, dict) else None
     return None if out is None else (message_text(cast(dict, msg)), out)
 
@@ -646,10 +642,7 @@ def thinking_first(ctx: Context) -> Outcome:
     bad = expect_ok(sx)
     if bad:
         return Outcome.failed(f"streaming: {bad.message}")
-    grammar = StreamGrammar()
-    for event in sx.events:
-        grammar.feed(event)
-    grammar.finish(complete=sx.complete)
+    grammar = grammar_of(sx)
     if not isinstance(grammar.message, dict):
         message = f"streaming: expected a stream that rebuilds into a Message, got {len(sx.events)} events without a usable message_start"
         # the stream's framing or grammar checks report why (an unnamed or missing message_start)
